@@ -1,0 +1,107 @@
+#include "models/broadcast/checks.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace detsim::broadcast {
+
+void Observer::add_server(NodeId node, std::string name) {
+  // Invariant: each server is declared once.
+  DETSIM_ASSERT(names_.find(node) == names_.end());
+  servers_.push_back(node);
+  names_.emplace(node, std::move(name));
+}
+
+const std::string& Observer::name(NodeId node) const {
+  auto it = names_.find(node);
+  // Invariant: only declared servers are named.
+  DETSIM_ASSERT(it != names_.end());
+  return it->second;
+}
+
+void Observer::attach(NodeId node, uint32_t incarnation, std::weak_ptr<const ServerStore> store) {
+  // Invariant: only declared servers attach a store.
+  DETSIM_ASSERT(names_.find(node) != names_.end());
+  auto it = attached_.find(node);
+  // Invariant: incarnations of a node boot in increasing order.
+  DETSIM_ASSERT(it == attached_.end() || it->second.incarnation < incarnation);
+  attached_[node] = Attached{incarnation, std::move(store)};
+}
+
+void Observer::detach(NodeId node, uint32_t incarnation) {
+  auto it = attached_.find(node);
+  // A dead incarnation that unwinds after its successor booted must not
+  // detach the successor.
+  if (it != attached_.end() && it->second.incarnation == incarnation) attached_.erase(it);
+}
+
+std::shared_ptr<const ServerStore> Observer::store(NodeId node) const {
+  auto it = attached_.find(node);
+  if (it == attached_.end()) return nullptr;
+  return it->second.store.lock();
+}
+
+void Observer::record_ack(int64_t value, Time at) {
+  // Invariant: client values are unique, so each is acknowledged to its
+  // client once (a stale second ack is dropped by the client).
+  DETSIM_ASSERT(acked_.find(value) == acked_.end());
+  acked_.emplace(value, at);
+}
+
+Attachment::Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation,
+                       std::weak_ptr<const ServerStore> store)
+    : observer_(std::move(observer)), node_(node), incarnation_(incarnation) {
+  DETSIM_ASSERT(observer_ != nullptr);
+  observer_->attach(node_, incarnation_, std::move(store));
+}
+
+Attachment::~Attachment() { observer_->detach(node_, incarnation_); }
+
+namespace {
+
+// The servers (by name) that lack value; a server with no live incarnation
+// lacks everything.
+std::vector<std::string> missing_on(const Observer& observer, int64_t value) {
+  std::vector<std::string> missing;
+  for (NodeId node : observer.servers()) {
+    auto store = observer.store(node);
+    if (store == nullptr || store->values.count(value) == 0) missing.push_back(observer.name(node));
+  }
+  return missing;
+}
+
+}  // namespace
+
+CheckResult check_acked_everywhere(const Observer& observer) {
+  size_t bad_values = 0;
+  std::string first_detail;
+  for (const auto& [value, acked_at] : observer.acked()) {
+    std::vector<std::string> missing = missing_on(observer, value);
+    if (missing.empty()) continue;
+    if (bad_values++ == 0) {
+      first_detail = fmt::format("value {} acknowledged at {:.3f}s is missing on {} ({} servers)", value,
+                                 acked_at.to_seconds(), fmt::join(missing, ", "), observer.servers().size());
+    }
+  }
+  if (bad_values == 0) return CheckResult::ok();
+  if (bad_values > 1) first_detail += fmt::format("; {} acknowledged values are missing somewhere", bad_values);
+  return CheckResult::safety("acked_value_everywhere", first_detail);
+}
+
+CheckResult check_progress(const Observer& observer, bool workload_ran) {
+  if (!workload_ran || !observer.acked().empty()) return CheckResult::ok();
+  return CheckResult::liveness("no_progress", fmt::format("clients ran until heal but no broadcast was acknowledged "
+                                                          "({} client retries)",
+                                                          observer.client_retries()));
+}
+
+size_t values_total(const Observer& observer) {
+  std::set<int64_t> all;
+  for (NodeId node : observer.servers()) {
+    if (auto store = observer.store(node)) all.insert(store->values.begin(), store->values.end());
+  }
+  return all.size();
+}
+
+}  // namespace detsim::broadcast

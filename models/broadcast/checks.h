@@ -1,0 +1,82 @@
+// What the broadcast model observes from outside the nodes, and the
+// invariants it checks at the end of a run (as Maelstrom's broadcast checker
+// counts "lost" values: every acknowledged value must be on every node once
+// the network heals and the cluster settles).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/api/model.h"
+
+namespace detsim::broadcast {
+
+// A server incarnation's memory: the only part of a node the checks read.
+// Heap-allocated and shared, so the observer never points into a dead stack.
+struct ServerStore {
+  std::set<int64_t> values;
+};
+
+class Observer {
+ public:
+  // Declared at setup, in order; names are for failure messages.
+  void add_server(NodeId node, std::string name);
+  const std::vector<NodeId>& servers() const { return servers_; }
+  const std::string& name(NodeId node) const;
+
+  // The live incarnation's store. A newer incarnation replaces an older one
+  // even if the older has not finished unwinding yet.
+  void attach(NodeId node, uint32_t incarnation, std::weak_ptr<const ServerStore> store);
+  void detach(NodeId node, uint32_t incarnation);
+  // nullptr if the node has no live incarnation.
+  std::shared_ptr<const ServerStore> store(NodeId node) const;
+
+  void record_ack(int64_t value, Time at);
+  const std::map<int64_t, Time>& acked() const { return acked_; }
+
+  void count_gossip() { ++gossip_messages_; }
+  void count_client_retry() { ++client_retries_; }
+  uint64_t gossip_messages() const { return gossip_messages_; }
+  uint64_t client_retries() const { return client_retries_; }
+
+ private:
+  struct Attached {
+    uint32_t incarnation = 0;
+    std::weak_ptr<const ServerStore> store;
+  };
+  std::vector<NodeId> servers_;
+  std::map<NodeId, std::string> names_;
+  std::map<NodeId, Attached> attached_;
+  std::map<int64_t, Time> acked_;  // value -> when its client saw broadcast_ok
+  uint64_t gossip_messages_ = 0;
+  uint64_t client_retries_ = 0;
+};
+
+// Attaches a server incarnation's store for as long as this object lives;
+// the node's fibers own it, so it detaches when they unwind after a crash.
+class Attachment {
+ public:
+  Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation,
+             std::weak_ptr<const ServerStore> store);
+  ~Attachment();
+  Attachment(const Attachment&) = delete;
+  Attachment& operator=(const Attachment&) = delete;
+
+ private:
+  std::shared_ptr<Observer> observer_;
+  NodeId node_;
+  uint32_t incarnation_;
+};
+
+// Safety: every acknowledged value is held by every server.
+CheckResult check_acked_everywhere(const Observer& observer);
+// Liveness: clients that ran got at least one acknowledgement.
+CheckResult check_progress(const Observer& observer, bool workload_ran);
+// Distinct values held by any live server.
+size_t values_total(const Observer& observer);
+
+}  // namespace detsim::broadcast

@@ -1,0 +1,212 @@
+#include "models/broadcast/node.h"
+
+#include <utility>
+
+namespace detsim::broadcast {
+
+Server::Server(Context& ctx, const BroadcastParams& params, std::shared_ptr<Observer> observer)
+    : ctx_(ctx), params_(params), observer_(std::move(observer)), store_(std::make_shared<ServerStore>()) {
+  for (NodeId node : ctx_.servers()) {
+    if (node == ctx_.self()) continue;
+    Peer& peer = peers_[node];
+    // Incarnation 0 has no past: no peer can hold stale confirmations for it.
+    peer.knows_our_incarnation = ctx_.incarnation() == 0;
+  }
+  // Invariant: this node is one of the servers, and the only one missing
+  // from its peers.
+  DETSIM_ASSERT(peers_.size() + 1 == ctx_.servers().size());
+  DETSIM_ASSERT(peers_.find(ctx_.self()) == peers_.end());
+}
+
+void Server::main(Context& ctx, const BroadcastParams& params, std::shared_ptr<Observer> observer) {
+  // Shared with the gossip fiber: the state lives until both fibers unwind.
+  auto server = std::make_shared<Server>(ctx, params, std::move(observer));
+  server->run();
+}
+
+void Server::run() {
+  attachment_.emplace(observer_, ctx_.self(), ctx_.incarnation(), store_);
+  for (const auto& [node, peer] : peers_) ctx_.net().send(node, Hello{ctx_.incarnation()});
+  if (!params_.no_retry) {
+    ctx_.spawn("gossip", [self = shared_from_this()] { self->gossip_loop(); });
+  }
+  receive_loop();
+}
+
+void Server::receive_loop() {
+  while (true) {
+    std::optional<Envelope> envelope = ctx_.net().receive();
+    if (!envelope) continue;
+    const NodeId from = envelope->from;
+    const Message& message = envelope->message;
+    if (params_.no_retry) {
+      naive_receive(from, message);
+    } else if (const auto* broadcast = message.get_if<Broadcast>()) {
+      on_broadcast(from, *broadcast);
+    } else if (const auto* gossip = message.get_if<Gossip>()) {
+      on_gossip(from, *gossip);
+    } else if (const auto* gossip_ok = message.get_if<GossipOk>()) {
+      on_gossip_ok(from, *gossip_ok);
+    } else if (const auto* hello = message.get_if<Hello>()) {
+      on_hello(from, *hello);
+    }
+  }
+}
+
+void Server::gossip_loop() {
+  // A random phase keeps the servers' rounds from landing at one instant.
+  ctx_.sleep_for(ctx_.rng().uniform(Duration::zero(), params_.gossip_interval));
+  while (true) {
+    gossip_round();
+    ctx_.sleep_for(params_.gossip_interval);
+  }
+}
+
+// Anti-entropy: whatever a peer has not confirmed is re-sent every round
+// until it is. A datagram may simply be gone, so only retrying survives loss
+// (Fly.io Gossip Glomers 3c, "fault-tolerant broadcast", on Maelstrom).
+void Server::gossip_round() {
+  for (auto& [node, peer] : peers_) {
+    if (!peer.knows_our_incarnation) ctx_.net().send(node, Hello{ctx_.incarnation()});
+    if (!peer.unconfirmed.empty()) send_gossip(node, peer);
+  }
+}
+
+void Server::send_gossip(NodeId target, const Peer& peer) {
+  const auto batch = static_cast<size_t>(params_.gossip_batch);
+  std::vector<int64_t> values;
+  for (int64_t value : peer.unconfirmed) {
+    if (values.size() >= batch) break;
+    values.push_back(value);
+  }
+  send_gossip(target, peer, std::move(values));
+}
+
+void Server::send_gossip(NodeId target, const Peer& peer, std::vector<int64_t> values) {
+  // Invariant: a batch never exceeds its limit.
+  DETSIM_ASSERT(values.size() <= static_cast<size_t>(params_.gossip_batch));
+  Gossip gossip;
+  gossip.sender_incarnation = ctx_.incarnation();
+  gossip.target_incarnation = peer.incarnation ? static_cast<int64_t>(*peer.incarnation) : -1;
+  gossip.values = std::move(values);
+  observer_->count_gossip();
+  ctx_.net().send(target, std::move(gossip));
+}
+
+void Server::on_broadcast(NodeId client, const Broadcast& message) {
+  // Push a new client value at once rather than at the next round: the
+  // client's ack waits on a majority, so this cuts its latency from about
+  // gossip_interval to a round trip. Rounds still retry what is lost.
+  if (learn(message.value)) {
+    for (auto& [node, peer] : peers_) send_gossip(node, peer, {message.value});
+  }
+  // A retry of a value already held may already have its majority.
+  pending_acks_[message.value] = PendingAck{client, message.request_id};
+  maybe_ack(message.value);
+}
+
+void Server::on_gossip(NodeId from, const Gossip& message) {
+  auto it = peers_.find(from);
+  if (it == peers_.end()) return;
+  Peer& peer = it->second;
+  const bool current = observe_incarnation(peer, message.sender_incarnation);
+  for (int64_t value : message.values) learn(value);
+  if (message.target_incarnation == static_cast<int64_t>(ctx_.incarnation())) peer.knows_our_incarnation = true;
+  // A dead incarnation's gossip still carries real values, but there is
+  // no one left to confirm them to, and it holds nothing now.
+  if (!current || message.values.empty()) return;
+  // The sender holds what it sent: no need to send it back.
+  for (int64_t value : message.values) {
+    peer.unconfirmed.erase(value);
+    maybe_ack(value);
+  }
+  ctx_.net().send(from, GossipOk{ctx_.incarnation(), message.values});
+}
+
+void Server::on_gossip_ok(NodeId from, const GossipOk& message) {
+  auto it = peers_.find(from);
+  if (it == peers_.end()) return;
+  Peer& peer = it->second;
+  if (!observe_incarnation(peer, message.sender_incarnation)) return;
+  for (int64_t value : message.values) {
+    // A datagram outlives the incarnation it was sent to: this may confirm
+    // our previous incarnation's gossip, of values we no longer hold. The
+    // peer holds them all the same, so erasing is still right.
+    peer.unconfirmed.erase(value);
+    maybe_ack(value);
+  }
+}
+
+void Server::on_hello(NodeId from, const Hello& message) {
+  auto it = peers_.find(from);
+  if (it == peers_.end()) return;
+  Peer& peer = it->second;
+  observe_incarnation(peer, message.incarnation);
+  // Answer at once, even with nothing to send: the Gossip names the peer's
+  // incarnation, which ends its Hellos. A first boot needs no such proof.
+  if (message.incarnation > 0 || !peer.unconfirmed.empty()) send_gossip(from, peer);
+}
+
+bool Server::learn(int64_t value) {
+  if (!store_->values.insert(value).second) return false;
+  for (auto& [node, peer] : peers_) peer.unconfirmed.insert(value);
+  return true;
+}
+
+bool Server::observe_incarnation(Peer& peer, uint32_t incarnation) {
+  if (peer.incarnation && incarnation < *peer.incarnation) return false;
+  if (!peer.incarnation || incarnation > *peer.incarnation) {
+    // It restarted with empty memory: what its old self confirmed is gone.
+    peer.incarnation = incarnation;
+    peer.unconfirmed = store_->values;
+  }
+  return true;
+}
+
+size_t Server::holders(int64_t value) const {
+  size_t count = store_->values.count(value);
+  for (const auto& [node, peer] : peers_) {
+    if (peer.incarnation && peer.unconfirmed.count(value) == 0) ++count;
+  }
+  return count;
+}
+
+// Acknowledge only what a majority holds: a value on a majority survives
+// any minority of crashes long enough to be gossiped on. (Maelstrom's
+// workload accepts an ack at once; with crashes that loses values, which is
+// what the planted bug shows.)
+void Server::maybe_ack(int64_t value) {
+  auto it = pending_acks_.find(value);
+  if (it == pending_acks_.end()) return;
+  const size_t majority = ctx_.servers().size() / 2 + 1;
+  if (holders(value) < majority) return;
+  ctx_.net().send(it->second.client, BroadcastOk{it->second.request_id});
+  pending_acks_.erase(it);
+}
+
+// ---- the planted bug `no_retry`: Maelstrom's naive broadcast ----
+// Maelstrom doc/03-broadcast/01-broadcast.md: gossip a value to the
+// neighbours only when it is new, and reply broadcast_ok at once.
+
+void Server::naive_receive(NodeId from, const Message& message) {
+  if (const auto* broadcast = message.get_if<Broadcast>()) {
+    if (learn(broadcast->value)) naive_spread(broadcast->value, from);
+    ctx_.net().send(from, BroadcastOk{broadcast->request_id});
+  } else if (const auto* gossip = message.get_if<Gossip>()) {
+    for (int64_t value : gossip->values) {
+      if (learn(value)) naive_spread(value, from);
+    }
+  }
+}
+
+// Once per value and peer, fire and forget: a lost datagram or a peer that
+// is down (or restarts later, empty) never gets the value.
+void Server::naive_spread(int64_t value, NodeId except) {
+  for (const auto& [node, peer] : peers_) {
+    if (node == except) continue;
+    observer_->count_gossip();
+    ctx_.net().send(node, Gossip{ctx_.incarnation(), -1, {value}});
+  }
+}
+
+}  // namespace detsim::broadcast

@@ -1,0 +1,79 @@
+// Knobs and planted bugs of the broadcast model. The scenario loader
+// validates every value against these specs before the model sees it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/api/model.h"
+#include "sim/api/params.h"
+
+namespace detsim::broadcast {
+
+inline constexpr const char* kBugNoRetry = "no_retry";
+
+struct BroadcastParams {
+  int64_t nodes = 5;
+  int64_t clients = 3;
+  double rate = 20;  // operations per second, per client
+  Duration gossip_interval = Duration::milliseconds(100);
+  int64_t gossip_batch = 256;  // values per Gossip message, at most
+  Duration client_timeout = Duration::milliseconds(500);
+  bool no_retry = false;  // the planted bug
+};
+
+inline ParamSpec param_spec(std::string key, ParamType type, std::string default_text, std::string doc,
+                            double min, double max) {
+  ParamSpec spec;
+  spec.key = std::move(key);
+  spec.type = type;
+  spec.default_text = std::move(default_text);
+  spec.doc = std::move(doc);
+  spec.min = min;  // durations in seconds
+  spec.max = max;
+  return spec;
+}
+
+inline std::vector<ParamSpec> param_specs() {
+  return {
+      param_spec("nodes", ParamType::integer, "5", "number of server nodes", 1, 64),
+      param_spec("clients", ParamType::integer, "3",
+                 "number of clients, each with one broadcast in flight", 1, 64),
+      param_spec("rate", ParamType::real, "20",
+                 "broadcasts per second per client (exponential think time), > 0", 1e-9, 1e6),
+      param_spec("gossip_interval", ParamType::duration, "100ms",
+                 "how often a server re-sends each peer the values it has not confirmed", 0.001, 60),
+      param_spec("gossip_batch", ParamType::integer, "256", "most values carried by one Gossip message", 1,
+                 1'000'000),
+      param_spec("client_timeout", ParamType::duration, "500ms",
+                 "how long a client waits for broadcast_ok before retrying on another server", 0.001, 3600),
+  };
+}
+
+inline std::vector<BugSpec> bug_specs() {
+  return {
+      {kBugNoRetry,
+       "gossip each value to each peer once, when first learned, and never again; ignore "
+       "restarts; ack clients at once (Maelstrom's naive broadcast): loss and crashes lose "
+       "acknowledged values"},
+  };
+}
+
+inline BroadcastParams read_params(const Params& params) {
+  BroadcastParams out;
+  out.nodes = params.integer("nodes");
+  out.clients = params.integer("clients");
+  out.rate = params.real("rate");
+  out.gossip_interval = params.duration("gossip_interval");
+  out.gossip_batch = params.integer("gossip_batch");
+  out.client_timeout = params.duration("client_timeout");
+  out.no_retry = params.text("bug") == kBugNoRetry;
+  // Invariant: the loader enforced the ranges declared above.
+  DETSIM_ASSERT(out.nodes >= 1);
+  DETSIM_ASSERT(out.rate > 0);
+  return out;
+}
+
+}  // namespace detsim::broadcast

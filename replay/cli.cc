@@ -1,0 +1,107 @@
+// Parsing the command line with CLI11 and mapping every way it can go
+// wrong to the contract: one line "detsim: ..." on err and exit 64.
+// --help is the one parse "error" that is not: it prints help, exit 0.
+#include "replay/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include "models/registry.h"
+#include "replay/commands.h"
+#include "replay/scenario.h"
+
+namespace detsim {
+namespace {
+
+constexpr std::array<std::string_view, 3> kCommands = {"list", "run", "replay"};
+
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+int bad_input(std::ostream& err, const std::string& message) {
+  err << "detsim: " << one_line(message) << '\n';
+  return kExitBadInput;
+}
+
+// Each --set takes exactly one value, so "--set a=1 SCENARIO" cannot
+// swallow the scenario as a second assignment.
+void add_set_option(CLI::App* command, std::vector<std::string>* sets) {
+  command->add_option("--set", *sets, "Override a parameter: KEY=VALUE (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("KEY=VALUE");
+}
+
+CLI::App* add_run(CLI::App& app, RunOptions* options) {
+  CLI::App* run = app.add_subcommand("run", "Run a scenario over one or more seeds");
+  run->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
+  run->add_option("--seed", options->seed, "Run one seed (default 1)")->type_name("N");
+  run->add_option("--seeds", options->seeds, "Run seeds A to B inclusive")->type_name("A..B");
+  add_set_option(run, &options->sets);
+  run->add_option("--jobs", options->jobs, "Worker processes (default 1: in this process)")->type_name("J");
+  run->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
+  return run;
+}
+
+CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
+  CLI::App* replay = app.add_subcommand("replay", "Replay one seed exactly, writing traces");
+  replay->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
+  replay->add_option("--seed", options->seed, "The seed to replay")->required()->type_name("N");
+  add_set_option(replay, &options->sets);
+  replay->add_option("--trace", options->trace_path, "Write the event trace as JSON lines")
+      ->type_name("F.jsonl");
+  replay->add_option("--dot", options->dot_path, "Write a Graphviz space-time diagram")->type_name("F.dot");
+  replay->add_option("--perfetto", options->perfetto_path, "Write a Perfetto timeline")->type_name("F.json");
+  replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
+  return replay;
+}
+
+// CLI11 says "A subcommand is required" for a misspelt command; name it.
+std::optional<std::string> unknown_command(int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+  std::string_view first = argv[1];
+  if (std::find(kCommands.begin(), kCommands.end(), first) != kCommands.end()) return std::nullopt;
+  return "unknown command '" + std::string(first) + "' (commands: list, run, replay)";
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  return run_cli(argc, argv, out, err, model_registry());
+}
+
+int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry) {
+  CLI::App app("detsim: a deterministic simulator for distributed systems", "detsim");
+  app.require_subcommand(1);
+  CLI::App* list = app.add_subcommand("list", "List scenarios, models, parameters and planted bugs");
+  RunOptions run_options;
+  CLI::App* run = add_run(app, &run_options);
+  ReplayOptions replay_options;
+  CLI::App* replay = add_replay(app, &replay_options);
+
+  if (argc < 2) return bad_input(err, "no command given (commands: list, run, replay; --help for more)");
+  if (std::optional<std::string> message = unknown_command(argc, argv)) return bad_input(err, *message);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --help-all are "successes" with exit code 0.
+    if (error.get_exit_code() == 0) return app.exit(error, out, err);
+    return bad_input(err, error.what());
+  }
+  try {
+    if (list->parsed()) return list_command(registry, out);
+    if (run->parsed()) return run_command(run_options, registry, out, err);
+    if (replay->parsed()) return replay_command(replay_options, registry, out);
+  } catch (const UsageError& error) {
+    return bad_input(err, error.what());
+  } catch (const ScenarioError& error) {
+    return bad_input(err, error.what());
+  }
+  return bad_input(err, "no command given (commands: list, run, replay)");
+}
+
+}  // namespace detsim

@@ -1,0 +1,75 @@
+// Syntax of the small command-line values: seeds, seed ranges, time
+// windows, and shell quoting for the reproduce line.
+#include <charconv>
+
+#include "replay/commands.h"
+#include "sim/core/duration_dist.h"
+
+namespace detsim {
+namespace {
+
+std::optional<uint64_t> parse_u64(std::string_view text) {
+  uint64_t value = 0;
+  auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+// Splits "A..B" at the first "..", or nullopt without one.
+std::optional<std::pair<std::string_view, std::string_view>> split_range(std::string_view text) {
+  size_t dots = text.find("..");
+  if (dots == std::string_view::npos) return std::nullopt;
+  return std::make_pair(text.substr(0, dots), text.substr(dots + 2));
+}
+
+}  // namespace
+
+uint64_t parse_seed(std::string_view text) {
+  std::optional<uint64_t> seed = parse_u64(text);
+  if (!seed) throw UsageError("--seed " + std::string(text) + ": expected a non-negative integer");
+  return *seed;
+}
+
+SeedRange parse_seed_range(std::string_view text) {
+  std::string prefix = "--seeds " + std::string(text) + ": ";
+  auto parts = split_range(text);
+  std::optional<uint64_t> first = parts ? parse_u64(parts->first) : std::nullopt;
+  std::optional<uint64_t> last = parts ? parse_u64(parts->second) : std::nullopt;
+  if (!first || !last) throw UsageError(prefix + "expected A..B with integers A <= B, like 1..20");
+  if (*first > *last) throw UsageError(prefix + "the first seed is greater than the last");
+  // count() must not wrap: 0..UINT64_MAX has 2^64 seeds.
+  if (*first == 0 && *last == UINT64_MAX) throw UsageError(prefix + "too many seeds");
+  return {*first, *last};
+}
+
+TimeWindow parse_window(std::string_view text) {
+  std::string prefix = "--window " + std::string(text) + ": ";
+  auto parts = split_range(text);
+  std::optional<Duration> from = parts ? parse_duration(parts->first) : std::nullopt;
+  std::optional<Duration> to = parts ? parse_duration(parts->second) : std::nullopt;
+  if (!from || !to) throw UsageError(prefix + "expected T1..T2 with durations, like 1s..2.5s");
+  if (*from > *to) throw UsageError(prefix + "the start is after the end");
+  return {Time::zero() + *from, Time::zero() + *to};
+}
+
+std::string shell_quote(std::string_view argument) {
+  auto is_safe = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_-./=:,+@%").find(c) != std::string_view::npos;
+  };
+  bool safe = !argument.empty();
+  for (char c : argument) safe = safe && is_safe(c);
+  if (safe) return std::string(argument);
+  std::string quoted = "'";
+  for (char c : argument) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+}  // namespace detsim

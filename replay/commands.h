@@ -1,0 +1,70 @@
+// The subcommands behind run_cli, with their options already parsed by
+// CLI11 but not yet validated: each command checks its own input and throws
+// UsageError (or ScenarioError) before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/api/model.h"
+#include "sim/core/time.h"
+
+namespace detsim {
+
+constexpr int kExitBadInput = 64;
+
+// Bad command-line input; what() is one line, printed after "detsim: ".
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  std::string scenario;
+  std::optional<std::string> seed;   // "42"
+  std::optional<std::string> seeds;  // "1..20"
+  std::vector<std::string> sets;     // "k=v", in order
+  int jobs = 1;
+  bool json = false;
+};
+
+struct ReplayOptions {
+  std::string scenario;
+  std::string seed;
+  std::vector<std::string> sets;
+  std::optional<std::string> trace_path;
+  std::optional<std::string> dot_path;
+  std::optional<std::string> perfetto_path;
+  std::optional<std::string> window;  // "1s..2.5s"
+};
+
+int list_command(const ModelRegistry& registry, std::ostream& out);
+int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out,
+                std::ostream& err);
+int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
+
+// ---- argument syntax shared by the commands (cli_args.cc) ----
+
+struct SeedRange {
+  uint64_t first = 1;
+  uint64_t last = 1;  // inclusive
+  uint64_t count() const { return last - first + 1; }
+};
+uint64_t parse_seed(std::string_view text);         // throws UsageError
+SeedRange parse_seed_range(std::string_view text);  // "A..B", A <= B
+
+struct TimeWindow {
+  Time from = Time::zero();
+  Time to = Time::max();
+};
+TimeWindow parse_window(std::string_view text);  // "1s..2.5s"
+
+// An argument as a POSIX shell reads it back: bare if safe, else quoted.
+std::string shell_quote(std::string_view argument);
+
+}  // namespace detsim

@@ -1,0 +1,277 @@
+// The worker pool behind --jobs. The parent hands out one seed at a time
+// over a pipe ("SEED\n") and reads one JSON line back per seed, so a crash
+// costs exactly the seed in flight, and slow seeds do not hold up a fixed
+// share of the work. Results are handed on in seed order.
+#include "replay/jobs.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/core/assert.h"
+
+namespace detsim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t written = ::write(fd, text.data(), text.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    text.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
+}
+
+// Appends what is available to *buffer; false on end of file or error.
+bool read_some(int fd, std::string* buffer) {
+  char chunk[4096];
+  while (true) {
+    ssize_t got = ::read(fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    buffer->append(chunk, static_cast<size_t>(got));
+    return true;
+  }
+}
+
+// Takes one complete line off the front of *buffer, if there is one.
+std::optional<std::string> take_line(std::string* buffer) {
+  size_t newline = buffer->find('\n');
+  if (newline == std::string::npos) return std::nullopt;
+  std::string line = buffer->substr(0, newline);
+  buffer->erase(0, newline + 1);
+  return line;
+}
+
+void close_fd(int* fd) {
+  if (*fd >= 0) ::close(*fd);
+  *fd = -1;
+}
+
+// What a worker's wait status says about how it ended.
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    int signal_number = WTERMSIG(status);
+    const char* abbreviation = sigabbrev_np(signal_number);
+    std::string name =
+        abbreviation != nullptr ? std::string("SIG") + abbreviation : std::to_string(signal_number);
+    return fmt::format("worker process killed by {} ({})", name, strsignal(signal_number));
+  }
+  if (WIFEXITED(status)) return fmt::format("worker process exited with status {}", WEXITSTATUS(status));
+  return "worker process ended";
+}
+
+// The child's whole life: read seeds until the parent closes the pipe.
+[[noreturn]] void worker_main(const Scenario& scenario, int from_parent, int to_parent) {
+  std::string buffer;
+  while (true) {
+    std::optional<std::string> line = take_line(&buffer);
+    if (!line) {
+      if (!read_some(from_parent, &buffer)) _exit(0);
+      continue;
+    }
+    SeedOutcome outcome = run_seed(scenario, std::stoull(*line));
+    std::string reply = to_wire(outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // _exit, not exit: the child must not flush stdio buffers it inherited
+    // from the parent, nor run the parent's atexit handlers (gtest's).
+    if (!write_all(to_parent, reply + "\n")) _exit(1);
+  }
+}
+
+struct Worker {
+  pid_t pid = -1;
+  int to_child = -1;
+  int from_child = -1;
+  std::string buffer;
+  std::optional<uint64_t> seed;  // in flight
+  Clock::time_point started;
+  std::string failure;  // why the parent gave up on it, if it did
+  bool active() const { return pid > 0; }
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome)
+      : scenario_(scenario), seeds_(seeds), on_outcome_(on_outcome), next_to_deliver_(seeds.first) {
+    DETSIM_ASSERT(jobs >= 1);
+    uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(jobs), seeds.count());
+    workers_.resize(count);
+  }
+
+  void run() {
+    for (Worker& worker : workers_) start(&worker);
+    // A worker exits once told there are no seeds left; polling until all
+    // have been reaped leaves no zombies behind.
+    while (any_active()) poll_once();
+    // Invariant: each seed was delivered exactly once, in order.
+    DETSIM_ASSERT(delivered_ == seeds_.count());
+    DETSIM_ASSERT(waiting_.empty());
+  }
+
+ private:
+  bool any_active() const {
+    return std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.active(); });
+  }
+  void start(Worker* worker);
+  void dispatch(Worker* worker);
+  void poll_once();
+  void on_readable(Worker* worker);
+  void on_end(Worker* worker);
+  void deliver(SeedOutcome outcome);
+
+  const Scenario& scenario_;
+  SeedRange seeds_;
+  const OutcomeCallback& on_outcome_;
+  std::vector<Worker> workers_;
+  uint64_t dispatched_ = 0;
+  uint64_t delivered_ = 0;
+  uint64_t next_to_deliver_;
+  std::map<uint64_t, SeedOutcome> waiting_;  // finished out of order
+};
+
+void WorkerPool::start(Worker* worker) {
+  int to_child[2];
+  int from_child[2];
+  DETSIM_ASSERT(::pipe(to_child) == 0);
+  DETSIM_ASSERT(::pipe(from_child) == 0);
+  pid_t pid = ::fork();
+  DETSIM_ASSERT(pid >= 0);
+  if (pid == 0) {
+    // Other workers' pipe ends must not stay open here, or a worker would
+    // never see end of file when the parent closes its seed pipe.
+    for (Worker& other : workers_) {
+      close_fd(&other.to_child);
+      close_fd(&other.from_child);
+    }
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    worker_main(scenario_, to_child[0], from_child[1]);
+  }
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  *worker = Worker{};
+  worker->pid = pid;
+  worker->to_child = to_child[1];
+  worker->from_child = from_child[0];
+  dispatch(worker);
+}
+
+// The next seed, or end of file on the seed pipe when none are left.
+void WorkerPool::dispatch(Worker* worker) {
+  DETSIM_ASSERT(!worker->seed.has_value());
+  if (dispatched_ == seeds_.count()) {
+    close_fd(&worker->to_child);
+    return;
+  }
+  uint64_t seed = seeds_.first + dispatched_++;
+  worker->seed = seed;
+  worker->started = Clock::now();
+  // A failed write means the worker is gone; its end of file on the
+  // result pipe reports the seed.
+  write_all(worker->to_child, std::to_string(seed) + "\n");
+}
+
+void WorkerPool::poll_once() {
+  std::vector<pollfd> fds;
+  std::vector<Worker*> owners;
+  for (Worker& worker : workers_) {
+    if (!worker.active()) continue;
+    fds.push_back({worker.from_child, POLLIN, 0});
+    owners.push_back(&worker);
+  }
+  DETSIM_ASSERT(!fds.empty());
+  int ready = ::poll(fds.data(), fds.size(), -1);
+  if (ready < 0 && errno == EINTR) return;
+  DETSIM_ASSERT(ready > 0);
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (fds[i].revents != 0) on_readable(owners[i]);
+  }
+}
+
+void WorkerPool::on_readable(Worker* worker) {
+  if (!read_some(worker->from_child, &worker->buffer)) {
+    on_end(worker);
+    return;
+  }
+  while (std::optional<std::string> line = take_line(&worker->buffer)) {
+    std::optional<SeedOutcome> outcome;
+    try {
+      outcome = from_wire(nlohmann::json::parse(*line));
+    } catch (const nlohmann::json::exception& error) {
+      // Only a corrupted worker writes this; treat it like a crash.
+      worker->failure = std::string("worker process sent an unreadable result (") + error.what() + ")";
+      ::kill(worker->pid, SIGKILL);
+      return;
+    }
+    // Invariant: a worker answers only the seed it was given.
+    DETSIM_ASSERT(worker->seed == outcome->seed);
+    worker->seed.reset();
+    deliver(std::move(*outcome));
+    dispatch(worker);
+  }
+}
+
+// The worker closed its result pipe: it finished, or it died mid-seed.
+void WorkerPool::on_end(Worker* worker) {
+  close_fd(&worker->from_child);
+  close_fd(&worker->to_child);
+  int status = 0;
+  while (::waitpid(worker->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  worker->pid = -1;
+  if (!worker->seed) return;
+  uint64_t seed = *worker->seed;
+  double wall_s = std::chrono::duration<double>(Clock::now() - worker->started).count();
+  std::string why = worker->failure.empty() ? describe_exit(status) : worker->failure;
+  deliver(crashed_outcome(seed, why + " while running seed " + std::to_string(seed), wall_s));
+  if (dispatched_ < seeds_.count()) start(worker);
+}
+
+void WorkerPool::deliver(SeedOutcome outcome) {
+  waiting_.emplace(outcome.seed, std::move(outcome));
+  while (!waiting_.empty() && waiting_.begin()->first == next_to_deliver_) {
+    on_outcome_(waiting_.begin()->second);
+    waiting_.erase(waiting_.begin());
+    ++next_to_deliver_;
+    ++delivered_;
+  }
+}
+
+// Writing a seed to a worker that just died must return EPIPE rather than
+// kill the parent; restores the previous handler on the way out.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() { previous_ = ::signal(SIGPIPE, SIG_IGN); }
+  ~IgnoreSigpipe() { ::signal(SIGPIPE, previous_); }
+
+ private:
+  sighandler_t previous_;
+};
+
+}  // namespace
+
+void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome) {
+  DETSIM_ASSERT(seeds.first <= seeds.last);
+  if (jobs <= 1) {
+    for (uint64_t i = 0; i < seeds.count(); ++i) on_outcome(run_seed(scenario, seeds.first + i));
+    return;
+  }
+  IgnoreSigpipe ignore_sigpipe;
+  WorkerPool(scenario, seeds, jobs, on_outcome).run();
+}
+
+}  // namespace detsim

@@ -1,0 +1,93 @@
+// `detsim list`: what can be run. Scenarios (name, model, description),
+// the parameters every scenario has, and each model's own parameters and
+// planted bugs, with defaults and ranges, so nobody has to read source to
+// write a scenario file or a --set.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "replay/commands.h"
+#include "replay/scenario.h"
+#include "sim/world/simulation.h"
+
+namespace detsim {
+namespace {
+
+std::string bound_text(const ParamSpec& spec, double bound) {
+  if (spec.type == ParamType::duration) return format_duration(Duration::from_seconds(bound));
+  return fmt::format("{}", bound);
+}
+
+// "[0, 1]", ">= 1", "none, no_retry" or "".
+std::string range_text(const ParamSpec& spec) {
+  if (spec.type == ParamType::choice) {
+    std::string names;
+    for (const std::string& choice : spec.choices) names += (names.empty() ? "" : "|") + choice;
+    return names;
+  }
+  bool has_min = std::isfinite(spec.min);
+  bool has_max = std::isfinite(spec.max);
+  // fmt rather than "[" + ...: GCC 12 warns falsely (-Wrestrict) on that.
+  if (has_min && has_max)
+    return fmt::format("[{}, {}]", bound_text(spec, spec.min), bound_text(spec, spec.max));
+  if (has_min) return fmt::format(">= {}", bound_text(spec, spec.min));
+  if (has_max) return fmt::format("<= {}", bound_text(spec, spec.max));
+  return "";
+}
+
+void list_params(const std::vector<ParamSpec>& specs, std::ostream& out) {
+  size_t key_width = 3;
+  size_t default_width = 7;
+  for (const ParamSpec& spec : specs) {
+    key_width = std::max(key_width, spec.key.size());
+    default_width = std::max(default_width, spec.default_text.size());
+  }
+  for (const ParamSpec& spec : specs) {
+    std::string range = range_text(spec);
+    out << fmt::format("    {:<{}}  {:<12}  {:<{}}  {}{}\n", spec.key, key_width, to_string(spec.type),
+                       spec.default_text, default_width, spec.doc, range.empty() ? "" : " (" + range + ")");
+  }
+}
+
+void list_scenarios(std::ostream& out) {
+  std::vector<std::string> names = scenario_names();
+  out << "scenarios (" << scenario_dir().string() << "):\n";
+  if (names.empty()) out << "  (none)\n";
+  size_t width = 4;
+  for (const std::string& name : names) width = std::max(width, name.size());
+  for (const std::string& name : names) {
+    try {
+      ScenarioHeader header = read_scenario_header(scenario_dir() / (name + ".toml"));
+      out << fmt::format("  {:<{}}  {:<12}  {}\n", name, width, header.model, header.description);
+    } catch (const ScenarioError& error) {
+      // One broken file must not hide the others; `run` reports it fully.
+      out << fmt::format("  {:<{}}  (unreadable: {})\n", name, width, error.what());
+    }
+  }
+}
+
+void list_model(const ModelInfo& model, std::ostream& out) {
+  out << "\nmodel " << model.name << ": " << model.summary << "\n";
+  if (!model.params.empty()) {
+    out << "  params:\n";
+    list_params(model.params, out);
+  }
+  out << "  bugs (--set bug=NAME; default none):\n";
+  if (model.bugs.empty()) out << "    (none)\n";
+  size_t width = 4;
+  for (const BugSpec& bug : model.bugs) width = std::max(width, bug.name.size());
+  for (const BugSpec& bug : model.bugs) out << fmt::format("    {:<{}}  {}\n", bug.name, width, bug.doc);
+}
+
+}  // namespace
+
+int list_command(const ModelRegistry& registry, std::ostream& out) {
+  list_scenarios(out);
+  out << "\nparams of every scenario (key, type, default, doc):\n";
+  list_params(world_param_specs(), out);
+  for (const ModelInfo& model : registry.all()) list_model(model, out);
+  return 0;
+}
+
+}  // namespace detsim

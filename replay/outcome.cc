@@ -1,0 +1,200 @@
+// Running a seed and printing its result in the forms scripts rely on
+// (DESIGN.md "Command line"): key=value text lines or JSON lines.
+#include "replay/outcome.h"
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "replay/commands.h"
+#include "sim/core/assert.h"
+#include "sim/world/simulation.h"
+
+namespace detsim {
+namespace {
+
+constexpr Verdict kVerdicts[] = {Verdict::pass, Verdict::safety, Verdict::liveness, Verdict::model_crashed};
+
+Verdict verdict_from_code(int code) {
+  DETSIM_ASSERT(code >= 0);
+  DETSIM_ASSERT(code <= static_cast<int>(Verdict::model_crashed));
+  return static_cast<Verdict>(code);
+}
+
+// Counters print as integers; anything else with 6 significant digits.
+bool is_integral(double value) {
+  return std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15;
+}
+
+std::string format_metric(double value) {
+  if (is_integral(value)) return fmt::format("{}", static_cast<int64_t>(value));
+  return fmt::format("{:.6g}", value);
+}
+
+nlohmann::json metric_json(double value) {
+  if (is_integral(value)) return static_cast<int64_t>(value);
+  if (!std::isfinite(value)) return nullptr;  // JSON has no NaN or infinity
+  return value;
+}
+
+std::string fingerprint_text(uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace) {
+  RunRequest request;
+  request.model = scenario.model;
+  request.params = scenario.params;
+  request.seed = seed;
+  request.trace = trace;
+  auto start = std::chrono::steady_clock::now();
+  SeedOutcome outcome;
+  try {
+    RunResult result = simulate(request);
+    outcome.verdict = result.verdict;
+    outcome.property = std::move(result.property);
+    outcome.detail = std::move(result.detail);
+    outcome.stop_reason = std::move(result.stop_reason);
+    outcome.faults = result.faults.to_short_string();
+    outcome.events = result.events;
+    outcome.sim_s = result.sim_seconds;
+    outcome.fingerprint = result.fingerprint;
+    outcome.metrics = std::move(result.metrics);
+  } catch (const std::exception& error) {
+    // simulate() turns model failures into verdicts itself; this is the
+    // last line of defence, so one seed cannot take the others down.
+    outcome = crashed_outcome(seed, std::string("uncaught exception: ") + error.what(), 0);
+    outcome.property = "uncaught_exception";
+  }
+  outcome.seed = seed;
+  outcome.wall_s = seconds_since(start);
+  return outcome;
+}
+
+SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s) {
+  SeedOutcome outcome;
+  outcome.seed = seed;
+  outcome.verdict = Verdict::model_crashed;
+  outcome.property = "process_crashed";
+  outcome.detail = std::move(detail);
+  outcome.stop_reason = "crashed";
+  outcome.wall_s = wall_s;
+  return outcome;
+}
+
+nlohmann::json to_wire(const SeedOutcome& outcome) {
+  nlohmann::json metrics = nlohmann::json::array();
+  for (const Metric& metric : outcome.metrics) metrics.push_back({metric.name, metric.value});
+  return {{"seed", outcome.seed},
+          {"verdict", static_cast<int>(outcome.verdict)},
+          {"property", outcome.property},
+          {"detail", outcome.detail},
+          {"stop_reason", outcome.stop_reason},
+          {"faults", outcome.faults},
+          {"events", outcome.events},
+          {"sim_s", outcome.sim_s},
+          {"wall_s", outcome.wall_s},
+          {"fingerprint", outcome.fingerprint},
+          {"metrics", metrics}};
+}
+
+SeedOutcome from_wire(const nlohmann::json& wire) {
+  SeedOutcome outcome;
+  outcome.seed = wire.at("seed").get<uint64_t>();
+  outcome.verdict = verdict_from_code(wire.at("verdict").get<int>());
+  outcome.property = wire.at("property").get<std::string>();
+  outcome.detail = wire.at("detail").get<std::string>();
+  outcome.stop_reason = wire.at("stop_reason").get<std::string>();
+  outcome.faults = wire.at("faults").get<std::string>();
+  outcome.events = wire.at("events").get<uint64_t>();
+  outcome.sim_s = wire.at("sim_s").get<double>();
+  outcome.wall_s = wire.at("wall_s").get<double>();
+  outcome.fingerprint = wire.at("fingerprint").get<uint64_t>();
+  for (const nlohmann::json& metric : wire.at("metrics")) {
+    // JSON has no NaN: a NaN metric crosses the pipe as null.
+    double value = metric.at(1).is_null() ? std::nan("") : metric.at(1).get<double>();
+    outcome.metrics.push_back({metric.at(0).get<std::string>(), value});
+  }
+  return outcome;
+}
+
+std::string reproduce_command(const Scenario& scenario, uint64_t seed) {
+  std::string command = "detsim replay " + shell_quote(scenario.argument) + " --seed " + std::to_string(seed);
+  for (const std::string& assignment : scenario.overrides) command += " --set " + shell_quote(assignment);
+  return command;
+}
+
+void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
+  std::string line = fmt::format("seed={} verdict={} events={} sim_s={:.3f} wall_s={:.3f} fingerprint={}",
+                                 outcome.seed, to_string(outcome.verdict), outcome.events, outcome.sim_s,
+                                 outcome.wall_s, fingerprint_text(outcome.fingerprint));
+  for (const Metric& metric : outcome.metrics) line += " " + metric.name + "=" + format_metric(metric.value);
+  out << line << '\n';
+  if (outcome.verdict == Verdict::pass) return;
+  out << "  property: " << outcome.property << ": " << outcome.detail << '\n';
+  out << "  faults: " << (outcome.faults.empty() ? "none" : outcome.faults) << '\n';
+  out << "  reproduce: " << reproduce_command(scenario, outcome.seed) << '\n';
+}
+
+void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
+  nlohmann::ordered_json line = {
+      {"seed", outcome.seed},
+      {"verdict", to_string(outcome.verdict)},
+      {"exit", static_cast<int>(outcome.verdict)},
+      {"events", outcome.events},
+      {"sim_s", outcome.sim_s},
+      {"wall_s", outcome.wall_s},
+      {"fingerprint", fingerprint_text(outcome.fingerprint)},
+      {"stop_reason", outcome.stop_reason},
+      {"property", outcome.property},
+      {"detail", outcome.detail},
+      {"faults", outcome.faults},
+      {"reproduce", reproduce_command(scenario, outcome.seed)},
+  };
+  // A metric never overwrites a fixed field that scripts rely on.
+  for (const Metric& metric : outcome.metrics) {
+    if (!line.contains(metric.name)) line[metric.name] = metric_json(metric.value);
+  }
+  // replace: a model's detail text may hold bytes that are not UTF-8.
+  out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void Summary::add(const SeedOutcome& outcome) {
+  ++seeds_;
+  ++by_verdict_[static_cast<int>(outcome.verdict)];
+  events_ += outcome.events;
+  if (exit_code_ == 0) exit_code_ = static_cast<int>(outcome.verdict);
+}
+
+void Summary::print_text(double wall_s, std::ostream& out) const {
+  uint64_t failed = seeds_ - by_verdict_[0];
+  std::string line = fmt::format("summary: seeds={} pass={} fail={}", seeds_, by_verdict_[0], failed);
+  std::string breakdown;
+  for (Verdict verdict : kVerdicts) {
+    uint64_t count = by_verdict_[static_cast<int>(verdict)];
+    if (verdict == Verdict::pass || count == 0) continue;
+    breakdown += fmt::format("{}{}={}", breakdown.empty() ? "" : " ", to_string(verdict), count);
+  }
+  if (!breakdown.empty()) line += " (" + breakdown + ")";
+  out << line << fmt::format(" events={} wall_s={:.3f}", events_, wall_s) << '\n';
+}
+
+void Summary::print_json(double wall_s, std::ostream& out) const {
+  nlohmann::ordered_json summary = {
+      {"seeds", seeds_}, {"pass", by_verdict_[0]}, {"fail", seeds_ - by_verdict_[0]}};
+  for (Verdict verdict : kVerdicts) {
+    if (verdict != Verdict::pass) summary[to_string(verdict)] = by_verdict_[static_cast<int>(verdict)];
+  }
+  summary["events"] = events_;
+  summary["wall_s"] = wall_s;
+  summary["exit"] = exit_code_;
+  out << nlohmann::ordered_json{{"summary", summary}}.dump() << '\n';
+}
+
+}  // namespace detsim

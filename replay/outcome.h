@@ -1,0 +1,69 @@
+// One seed's result as the command line reports it: what simulate()
+// returned, flattened to printable fields, plus the wall time measured
+// here. The same record crosses the pipe from a --jobs worker as JSON.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "replay/scenario.h"
+#include "sim/api/model.h"
+#include "sim/trace/trace_event.h"
+
+namespace detsim {
+
+struct SeedOutcome {
+  uint64_t seed = 0;
+  Verdict verdict = Verdict::pass;
+  std::string property;
+  std::string detail;
+  std::string stop_reason;
+  std::string faults;  // FaultSchedule::to_short_string(); "" for none
+  uint64_t events = 0;
+  double sim_s = 0;
+  double wall_s = 0;
+  uint64_t fingerprint = 0;
+  MetricList metrics;
+};
+
+// Runs one seed in this process, timing it with the steady clock. An
+// exception escaping simulate() becomes a model_crashed outcome.
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr);
+
+// A worker process that died mid-seed: model_crashed, "process_crashed".
+SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s);
+
+// Lossless transport between a worker and the parent.
+nlohmann::json to_wire(const SeedOutcome& outcome);
+SeedOutcome from_wire(const nlohmann::json& wire);
+
+// `detsim replay SCENARIO --seed N [--set k=v ...]`, quoted for a shell.
+std::string reproduce_command(const Scenario& scenario, uint64_t seed);
+
+// The `seed=... verdict=...` line, and for a failure the indented
+// property, faults and reproduce lines.
+void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out);
+// One JSON object line: the fixed fields, then the metrics flattened.
+void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out);
+
+// Totals over a run of several seeds, for the closing summary line.
+class Summary {
+ public:
+  void add(const SeedOutcome& outcome);
+  // 0 if every seed passed, else the first failing seed's verdict code
+  // (outcomes are added in seed order).
+  int exit_code() const { return exit_code_; }
+  void print_text(double wall_s, std::ostream& out) const;
+  void print_json(double wall_s, std::ostream& out) const;
+
+ private:
+  uint64_t seeds_ = 0;
+  uint64_t by_verdict_[4] = {0, 0, 0, 0};
+  uint64_t events_ = 0;
+  int exit_code_ = 0;
+};
+
+}  // namespace detsim

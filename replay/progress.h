@@ -1,0 +1,44 @@
+// A single updating status line on a terminal while many seeds run:
+// seeds done/total, failures, ETA. Only for people watching; when stderr
+// is not a terminal (CI logs, pipes, tests) it prints nothing at all.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ostream>
+
+namespace detsim {
+
+class Progress {
+ public:
+  // enabled: the caller decided a person is watching `err`.
+  Progress(std::ostream& err, bool enabled, uint64_t total);
+  ~Progress() { clear(); }
+
+  void update(uint64_t done, uint64_t failed);
+  // Erases the line. Call before printing a result line to a terminal, so
+  // the two do not share a row; see before_output().
+  void clear();
+  // clear(), but only if output goes to a terminal too: when stdout is a
+  // file or a pipe, the status line can stay up without flicker.
+  void before_output(const std::ostream& out);
+  // Redraws the last state after clear().
+  void redraw();
+
+ private:
+  std::ostream& err_;
+  bool enabled_;
+  bool shown_ = false;
+  uint64_t total_;
+  uint64_t done_ = 0;
+  uint64_t failed_ = 0;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+// True if err is this process's stderr and that is a terminal.
+bool is_terminal_stderr(const std::ostream& err);
+// True if out is this process's stdout and that is a terminal.
+bool is_terminal_stdout(const std::ostream& out);
+
+}  // namespace detsim

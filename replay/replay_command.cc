@@ -1,0 +1,141 @@
+// `detsim replay SCENARIO --seed N [--set k=v]... [--trace F.jsonl]
+// [--dot F.dot] [--perfetto F.json] [--window T1..T2]`: one seed again,
+// exactly, with trace writers attached. Output files are written whole or
+// not at all (AtomicFile).
+#include <memory>
+#include <optional>
+
+#include "replay/atomic_file.h"
+#include "replay/commands.h"
+#include "replay/fanout_sink.h"
+#include "replay/outcome.h"
+#include "replay/scenario.h"
+
+// The writers live in sim/trace/; a build without one still runs, and
+// rejects the flag that needs it as bad input.
+#if __has_include("sim/trace/jsonl_writer.h")
+#include "sim/trace/jsonl_writer.h"
+#define DETSIM_HAVE_JSONL_WRITER 1
+#else
+#define DETSIM_HAVE_JSONL_WRITER 0
+#endif
+#if __has_include("sim/trace/dot_writer.h")
+#include "sim/trace/dot_writer.h"
+#define DETSIM_HAVE_DOT_WRITER 1
+#else
+#define DETSIM_HAVE_DOT_WRITER 0
+#endif
+#if __has_include("sim/trace/perfetto_writer.h")
+#include "sim/trace/perfetto_writer.h"
+#define DETSIM_HAVE_PERFETTO_WRITER 1
+#else
+#define DETSIM_HAVE_PERFETTO_WRITER 0
+#endif
+
+namespace detsim {
+namespace {
+
+void require_writer(bool available, const std::optional<std::string>& path, const char* flag) {
+  if (path && !available)
+    throw UsageError(std::string(flag) + ": not available in this build (no writer in sim/trace/)");
+}
+
+// The files and writers one replay asked for. Every file is opened before
+// the run, so an unwritable path is reported before anything runs.
+class TraceOutputs {
+ public:
+  TraceOutputs(const ReplayOptions& options, TimeWindow window) {
+    if (options.trace_path) jsonl_file_.emplace(*options.trace_path);
+    if (options.dot_path) dot_file_.emplace(*options.dot_path);
+    if (options.perfetto_path) perfetto_file_.emplace(*options.perfetto_path);
+#if DETSIM_HAVE_JSONL_WRITER
+    if (jsonl_file_) jsonl_ = add(std::make_unique<JsonlTraceWriter>(jsonl_file_->stream()));
+#endif
+#if DETSIM_HAVE_DOT_WRITER
+    if (dot_file_) dot_ = add(std::make_unique<DotTraceWriter>(window.from, window.to));
+#endif
+#if DETSIM_HAVE_PERFETTO_WRITER
+    if (perfetto_file_) perfetto_ = add(std::make_unique<PerfettoTraceWriter>());
+#endif
+  }
+
+  // nullptr without writers: the world then skips formatting trace text.
+  TraceSink* sink() { return fanout_.empty() ? nullptr : &fanout_; }
+
+  // Writes what the writers kept, then renames every file into place, and
+  // says on out where each one went.
+  void finish(std::ostream& out) {
+#if DETSIM_HAVE_DOT_WRITER
+    if (dot_) dot_->write(dot_file_->stream());
+#endif
+#if DETSIM_HAVE_PERFETTO_WRITER
+    if (perfetto_) perfetto_->write(perfetto_file_->stream());
+#endif
+#if DETSIM_HAVE_JSONL_WRITER
+    jsonl_.reset();  // its destructor flushes into the file, so before commit
+#endif
+    if (jsonl_file_) commit(&*jsonl_file_, "trace: " + jsonl_file_->path().string(), out);
+    if (dot_file_) {
+      std::string dot = dot_file_->path().string();
+      std::string svg = std::filesystem::path(dot).replace_extension(".svg").string();
+      commit(
+          &*dot_file_,
+          "dot: " + dot + " (render: neato -n2 -Tsvg " + shell_quote(dot) + " -o " + shell_quote(svg) + ")",
+          out);
+    }
+    if (perfetto_file_) {
+      commit(&*perfetto_file_,
+             "perfetto: " + perfetto_file_->path().string() + " (open in https://ui.perfetto.dev)", out);
+    }
+  }
+
+ private:
+  template <class Writer>
+  std::unique_ptr<Writer> add(std::unique_ptr<Writer> writer) {
+    fanout_.add(writer.get());
+    return writer;
+  }
+  static void commit(AtomicFile* file, const std::string& note, std::ostream& out) {
+    file->commit();
+    out << note << '\n';
+  }
+
+  std::optional<AtomicFile> jsonl_file_;
+  std::optional<AtomicFile> dot_file_;
+  std::optional<AtomicFile> perfetto_file_;
+#if DETSIM_HAVE_JSONL_WRITER
+  std::unique_ptr<JsonlTraceWriter> jsonl_;
+#endif
+#if DETSIM_HAVE_DOT_WRITER
+  std::unique_ptr<DotTraceWriter> dot_;
+#endif
+#if DETSIM_HAVE_PERFETTO_WRITER
+  std::unique_ptr<PerfettoTraceWriter> perfetto_;
+#endif
+  // Last: destroyed first, while the writers it points at still exist.
+  FanoutSink fanout_;
+};
+
+}  // namespace
+
+int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out) {
+  uint64_t seed = parse_seed(options.seed);
+  TimeWindow window;
+  if (options.window) {
+    if (!options.dot_path)
+      throw UsageError("--window selects the --dot diagram's time range; give --dot too");
+    window = parse_window(*options.window);
+  }
+  require_writer(DETSIM_HAVE_JSONL_WRITER, options.trace_path, "--trace");
+  require_writer(DETSIM_HAVE_DOT_WRITER, options.dot_path, "--dot");
+  require_writer(DETSIM_HAVE_PERFETTO_WRITER, options.perfetto_path, "--perfetto");
+  Scenario scenario = load_scenario(options.scenario, options.sets, registry);
+
+  TraceOutputs outputs(options, window);
+  SeedOutcome outcome = run_seed(scenario, seed, outputs.sink());
+  print_text(scenario, outcome, out);
+  outputs.finish(out);
+  return static_cast<int>(outcome.verdict);
+}
+
+}  // namespace detsim

@@ -1,0 +1,62 @@
+// Loading a scenario: a TOML file that picks a model and sets parameters,
+// plus --set overrides, validated strictly against all_param_specs(model).
+// A scenario file and --set share one validator (parse_param), so the same
+// mistake gets the same "expected ..., got ..." message either way.
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/api/model.h"
+#include "sim/api/params.h"
+
+namespace detsim {
+
+// Bad input: what() is one line that names the file, line and key where it
+// can. The command line prints it and exits 64; nothing has run yet.
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Scenario {
+  std::string name;            // the file's stem
+  std::filesystem::path path;  // the file that was read
+  std::string argument;        // SCENARIO as given, for "reproduce:"
+  std::string description;
+  const ModelInfo* model = nullptr;
+  Params params;                       // every declared key, validated
+  std::vector<std::string> overrides;  // the --set arguments, "k=v", as given
+};
+
+// $DETSIM_SCENARIO_DIR if set and not empty, else the source tree's
+// scenarios/ (the DETSIM_SCENARIO_DIR compile definition).
+std::filesystem::path scenario_dir();
+// Stems of the *.toml files in scenario_dir(), sorted.
+std::vector<std::string> scenario_names();
+
+// SCENARIO is a path if it contains '/' or ends in ".toml", else a name
+// under scenario_dir(). Throws ScenarioError listing the names on a miss.
+std::filesystem::path resolve_scenario(std::string_view argument);
+
+// The two top-level strings, read without validating the parameters (for
+// `detsim list`). Throws ScenarioError on a missing file or bad TOML.
+struct ScenarioHeader {
+  std::string model;
+  std::string description;
+};
+ScenarioHeader read_scenario_header(const std::filesystem::path& path);
+
+// Resolves, parses and validates; fills unset keys from their defaults and
+// then applies the overrides in order. Throws ScenarioError.
+Scenario load_scenario(std::string_view argument, const std::vector<std::string>& overrides,
+                       const ModelRegistry& registry);
+
+// Applies one "k=v" to *params, validated against specs. Throws
+// ScenarioError. Exposed for commands that vary parameters (sweep).
+void apply_override(const std::vector<ParamSpec>& specs, std::string_view assignment, Params* params);
+
+}  // namespace detsim

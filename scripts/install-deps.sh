@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs, with apt-get and Debian 12 packages only, whatever detsim needs
+# that is missing. Safe to run again: it installs nothing already present.
+# Usage: scripts/install-deps.sh [--notebooks] [--peer]
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libboost-fiber-dev libboost-context-dev
+  libfmt-dev librapidcheck-dev libgtest-dev libgmock-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libbenchmark-dev graphviz
+)
+for arg in "$@"; do
+  case "$arg" in
+    --notebooks) packages+=(jupyter-nbconvert python3-pandas python3-matplotlib python3-ipykernel) ;;
+    --peer) packages+=(libsimgrid-dev) ;;
+    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks or --peer)" >&2; exit 64 ;;
+  esac
+done
+
+is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+missing=()
+for p in "${packages[@]}"; do is_installed "$p" || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+APT=(apt-get -o DPkg::Lock::Timeout=300 -y --no-install-recommends)
+echo "install-deps: installing ${missing[*]}" >&2
+for attempt in 1 2 3 4; do
+  if $SUDO "${APT[@]}" install "${missing[@]}" >/dev/null; then exit 0; fi
+  # The package lists may be missing or stale on a fresh machine.
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 update >/dev/null || true
+  [ "$attempt" -lt 4 ] && sleep 10
+done
+echo "install-deps: could not install: ${missing[*]}" >&2
+exit 1

@@ -1,0 +1,107 @@
+// THE SEAM. Everything model code may touch: its node's identity, simulated
+// time, randomness, fibers, the network and buggify. One Context per node
+// incarnation; a restart gets a fresh one. Every blocking call suspends the
+// calling fiber and lets virtual time move; when the node crashes, the
+// blocked call throws FiberKilled, which model code must let through.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/api/message.h"
+#include "sim/api/node_id.h"
+#include "sim/core/assert.h"
+#include "sim/core/engine.h"
+#include "sim/core/rng.h"
+#include "sim/core/time.h"
+
+namespace detsim {
+
+class World;
+
+struct Envelope {
+  NodeId from;
+  NodeId to;
+  Time sent_at;
+  uint64_t id = 0;  // unique per send in a run; duplicates share it
+  Message message;
+};
+
+// Datagrams: they may be lost, duplicated, reordered or delayed.
+class Network {
+ public:
+  Network(World& world, NodeId self, uint32_t incarnation)
+      : world_(world), self_(self), incarnation_(incarnation) {}
+  // Never blocks.
+  void send(NodeId to, Message message);
+  // Waits up to timeout for the next datagram to this node.
+  std::optional<Envelope> receive(Duration timeout = Duration::max());
+
+ private:
+  World& world_;
+  NodeId self_;
+  uint32_t incarnation_;
+};
+
+class Context {
+ public:
+  Context(World& world, NodeId self, uint32_t incarnation, GroupId group, Rng rng);
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  NodeId self() const { return self_; }
+  // 0 on first boot, +1 per restart.
+  uint32_t incarnation() const { return incarnation_; }
+  const std::string& name() const;
+  const std::vector<NodeId>& servers() const;
+  const std::vector<NodeId>& clients() const;
+
+  Time now() const;
+  void sleep_for(Duration d);
+  void sleep_until(Time t);
+  // This node incarnation's own stream, forked from the run seed by node
+  // and incarnation.
+  Rng& rng() { return rng_; }
+  // Another fiber on this node; it dies with the node.
+  void spawn(std::string name, std::function<void()> body);
+  Network& net() { return network_; }
+
+  // FoundationDB's BUGGIFY: each call site is switched on for the whole run
+  // with probability 1/4 (decided by the seed and the site), and then fires
+  // with the world's buggify probability. Use it to push rare paths.
+  bool buggify(std::source_location site = std::source_location::current());
+
+  // A line in the trace (only formatted when a trace is being written).
+  template <class... Args>
+  void log(fmt::format_string<Args...> format, Args&&... args) {
+    if (tracing()) log_text(fmt::format(format, std::forward<Args>(args)...));
+  }
+
+  // Plumbing for the world and the blocking primitives in sync.h.
+  GroupId group() const { return group_; }
+  FiberId current_fiber() const;
+  // True while the calling fiber unwinds after its node crashed.
+  bool crashing() const;
+  Waiter begin_wait();
+  bool park(Time deadline);
+  bool wake(Waiter waiter);
+
+ private:
+  bool tracing() const;
+  void log_text(std::string text);
+
+  World& world_;
+  NodeId self_;
+  uint32_t incarnation_;
+  GroupId group_;
+  Rng rng_;
+  Rng buggify_rng_;
+  Network network_;
+};
+
+}  // namespace detsim

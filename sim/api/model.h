@@ -1,0 +1,92 @@
+// What a model is to the simulator: a name, its parameters and planted bugs,
+// and an object that declares the nodes before time starts and checks the
+// invariants when the run ends. A scenario file picks a model by name.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/api/context.h"
+#include "sim/api/params.h"
+
+namespace detsim {
+
+// Exit codes are part of the command-line contract (DESIGN.md).
+enum class Verdict : int { pass = 0, safety = 1, liveness = 2, model_crashed = 3 };
+const char* to_string(Verdict verdict);
+
+struct CheckResult {
+  Verdict verdict = Verdict::pass;
+  std::string property;  // the invariant that failed, e.g. "acked_value_everywhere"
+  std::string detail;    // one line: what was seen
+
+  static CheckResult ok() { return {}; }
+  static CheckResult safety(std::string property, std::string detail) {
+    return {Verdict::safety, std::move(property), std::move(detail)};
+  }
+  static CheckResult liveness(std::string property, std::string detail) {
+    return {Verdict::liveness, std::move(property), std::move(detail)};
+  }
+};
+
+struct Metric {
+  std::string name;  // snake_case, unit last: "lag_p99_s", "messages_sent"
+  double value = 0;
+};
+using MetricList = std::vector<Metric>;
+
+using NodeMain = std::function<void(Context&)>;
+
+// Implemented by the world; handed to Model::setup().
+class Setup {
+ public:
+  virtual ~Setup() = default;
+  // Servers are what the nemesis crashes, restarts and pauses. A restart
+  // runs main again with a fresh Context.
+  virtual NodeId add_server(std::string name, NodeMain main) = 0;
+  // Clients drive the workload; faults never touch them.
+  virtual NodeId add_client(std::string name, NodeMain main) = 0;
+  // When faults stop and every server is up again: clients should stop
+  // starting new work here, so the system can converge before end_time().
+  virtual Time heal_time() const = 0;
+  virtual Time end_time() const = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual void setup(Setup& setup) = 0;
+  // Runs when the run stops (end time or quiescence), before any fiber is
+  // unwound: node state is still there to inspect. Must not block.
+  virtual CheckResult check() = 0;
+  virtual void report(MetricList& metrics) const {}
+};
+
+struct BugSpec {
+  std::string name;  // --set bug=NAME
+  std::string doc;
+};
+
+struct ModelInfo {
+  std::string name;
+  std::string summary;
+  std::vector<ParamSpec> params;
+  std::vector<BugSpec> bugs;
+  // params holds every declared key, validated; params.text("bug") is
+  // "none" or one of `bugs`.
+  std::function<std::unique_ptr<Model>(const Params& params)> make;
+};
+
+class ModelRegistry {
+ public:
+  void add(ModelInfo info);
+  const ModelInfo* find(std::string_view name) const;
+  const std::vector<ModelInfo>& all() const { return models_; }
+
+ private:
+  std::vector<ModelInfo> models_;
+};
+
+}  // namespace detsim

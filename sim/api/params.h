@@ -1,0 +1,70 @@
+// Parameters: what a scenario file and --set may configure. The engine, the
+// world and every model declare theirs as ParamSpecs; the scenario loader
+// validates values against them, so a model reads only checked values.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sim/core/duration_dist.h"
+#include "sim/core/time.h"
+
+namespace detsim {
+
+enum class ParamType {
+  integer,       // TOML integer; --set 12
+  real,          // TOML float or integer; --set 0.25
+  boolean,       // TOML bool; --set true|false
+  duration,      // "500ms"
+  distribution,  // "uniform(1ms, 10ms)" (see duration_dist.h)
+  choice,        // one of `choices`, as a string
+  text,          // any string
+};
+const char* to_string(ParamType type);
+
+struct ParamSpec {
+  std::string key;           // dotted for tables: "net.loss" is [net] loss
+  ParamType type = ParamType::integer;
+  std::string default_text;  // parsed like a --set value
+  std::string doc;
+  // Inclusive bounds for integer, real and duration (in seconds).
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  std::vector<std::string> choices;  // for ParamType::choice
+};
+
+using ParamValue = std::variant<int64_t, double, bool, Duration, DurationDist, std::string>;
+
+// Parses text (a --set value, or a TOML scalar rendered as text) for a spec,
+// including the range check. On failure returns nullopt and a one-line
+// reason that says what was expected.
+std::optional<ParamValue> parse_param(const ParamSpec& spec, std::string_view text, std::string* error);
+std::string format_param(const ParamValue& value);
+
+// Validated values, by key. Reading a key that was never declared is a bug
+// in the caller and fails an assert.
+class Params {
+ public:
+  void set(std::string key, ParamValue value) { values_[std::move(key)] = std::move(value); }
+  bool has(std::string_view key) const { return values_.find(key) != values_.end(); }
+
+  int64_t integer(std::string_view key) const;
+  double real(std::string_view key) const;
+  bool boolean(std::string_view key) const;
+  Duration duration(std::string_view key) const;
+  const DurationDist& distribution(std::string_view key) const;
+  const std::string& text(std::string_view key) const;  // choice or text
+  const std::map<std::string, ParamValue, std::less<>>& all() const { return values_; }
+
+ private:
+  const ParamValue& at(std::string_view key) const;
+  std::map<std::string, ParamValue, std::less<>> values_;
+};
+
+}  // namespace detsim

@@ -1,0 +1,188 @@
+// The discrete-event engine: virtual time, the (time, sequence) event queue,
+// and the simulated fibers that model code runs in.
+//
+// One OS thread runs everything. Fibers block only through park(); when no
+// fiber is ready, the Boost.Fiber dispatcher asks the engine for work and the
+// engine fires events, advancing virtual time, until a fiber becomes ready
+// (see ../shared/notes/fiber-engine.md for the measured design).
+//
+// Fibers belong to groups. A group is one incarnation of a node: the unit
+// that a crash kills and a pause freezes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/event_queue.h"
+#include "sim/core/time.h"
+
+namespace boost::fibers {
+class context;
+}
+
+namespace detsim {
+
+using FiberId = uint32_t;
+using GroupId = uint32_t;
+inline constexpr FiberId kNoFiber = UINT32_MAX;
+
+// One particular park of one fiber. Waking a Waiter whose park is over does
+// nothing, which is what makes timers and wake-ups cancellable in O(1).
+struct Waiter {
+  FiberId fiber = kNoFiber;
+  uint64_t epoch = 0;
+};
+
+// Thrown out of park() in a fiber whose node crashed, so RAII runs as the
+// stack unwinds. It does not derive from std::exception on purpose: model
+// code that catches std::exception must not stop a crash. Code that catches
+// (...) must rethrow; the engine detects it when it does not.
+class FiberKilled final {};
+
+enum class StopReason {
+  none,
+  time_limit,     // virtual time reached the limit
+  event_limit,    // the event budget was used up
+  quiescent,      // nothing left to do: no event pending, no fiber ready
+  livelock,       // too many events without virtual time advancing
+  model_crashed,  // an exception or failed assert in model code
+  requested,      // the world asked to stop
+};
+const char* to_string(StopReason reason);
+
+struct EngineOptions {
+  uint64_t seed = 0;
+  Time time_limit = Time::max();
+  uint64_t event_limit = UINT64_MAX;
+  // Events fired at one instant before the run counts as a livelock.
+  uint64_t livelock_events = 5'000'000;
+  size_t stack_bytes = 64 * 1024;
+  // A guard page turns a stack overflow into a crash instead of silent
+  // corruption, at the price of two memory mappings per fiber.
+  bool stack_guard = true;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The engine running on this thread, or nullptr. Only the engine's own
+  // plumbing (the scheduling algorithm, assert reports) uses this.
+  static Engine* on_this_thread();
+
+  Time now() const { return now_; }
+  uint64_t seed() const { return options_.seed; }
+  uint64_t events_fired() const { return events_fired_; }
+  size_t events_pending() const { return queue_.size(); }
+  uint64_t fingerprint() const;
+  // World-level events (a message delivered, a node crashed) add what they
+  // are about; the engine already mixes in every event's time and arguments.
+  void mix_fingerprint(uint64_t kind, uint64_t node, uint64_t digest);
+
+  // ---- events ----
+  void schedule(Time at, EventTarget* target, uint64_t a, uint64_t b);
+  struct CallbackId {
+    uint32_t slot = UINT32_MAX;
+    uint32_t generation = 0;
+  };
+  CallbackId schedule_callback(Time at, std::function<void()> fn);
+  void cancel(CallbackId id);
+
+  // ---- groups ----
+  GroupId create_group(uint32_t node);
+  uint32_t node_of(GroupId group) const;
+  // Kills every fiber of the group: each unwinds with FiberKilled the next
+  // time it runs. A killed group accepts no new fibers.
+  void kill_group(GroupId group);
+  bool group_killed(GroupId group) const;
+  // A paused group's fibers stay parked: their wake-ups are held back and
+  // delivered, in order, at resume. Timers therefore fire late.
+  void pause_group(GroupId group);
+  void resume_group(GroupId group);
+  bool group_paused(GroupId group) const;
+  size_t live_fibers(GroupId group) const;
+
+  // ---- fibers ----
+  FiberId spawn(GroupId group, std::string name, std::function<void()> body);
+  FiberId current_fiber() const { return current_; }
+  // Whether the current fiber's node crashed: it is unwinding.
+  bool current_fiber_killed() const;
+  GroupId current_group() const;
+  const std::string& fiber_name(FiberId fiber) const;
+  // Starts a wait for the current fiber; hand the Waiter to whoever will
+  // wake it, then call park().
+  Waiter begin_wait();
+  // Parks the current fiber until wake() of its Waiter (returns true) or
+  // the deadline (returns false). Throws FiberKilled if its group is killed.
+  bool park(Time deadline);
+  void sleep_until(Time deadline);
+  // Makes the fiber ready if the Waiter's park is still on; returns whether
+  // it was.
+  bool wake(Waiter waiter);
+
+  // ---- the run ----
+  // Runs until a stop condition, calls before_unwind (on the main context,
+  // with every fiber still in place: it must not block), then unwinds every
+  // fiber. Call it from the thread's main context, once.
+  StopReason run(const std::function<void()>& before_unwind = {});
+  void request_stop(StopReason reason, std::string detail);
+  StopReason stop_reason() const { return stop_reason_; }
+  const std::string& stop_detail() const { return stop_detail_; }
+  // The first model crash (exception or failed assert in a fiber) wins.
+  void record_model_crash(std::string what);
+
+  // Called by the scheduling algorithm when no fiber is ready.
+  void on_idle();
+
+ private:
+  struct FiberRecord;
+  struct GroupRecord;
+  class WakeTarget;
+  class CallbackTarget;
+
+  void fiber_main(FiberId id, std::function<void()>& body);
+  void finish_fiber(FiberId id);
+  void make_ready(FiberId id, bool by_signal);
+  void schedule_context(boost::fibers::context* ctx);
+  [[noreturn]] void throw_killed(FiberId id);
+  void wait_main();
+  void fire_next_event();
+  void teardown();
+
+  EngineOptions options_;
+  Time now_ = Time::zero();
+  EventQueue queue_;
+  uint64_t events_fired_ = 0;
+  uint64_t same_instant_events_ = 0;
+  uint64_t fingerprint_state_ = 0x6a09e667f3bcc908ULL;
+  uint64_t epoch_counter_ = 0;
+
+  std::vector<FiberRecord> fibers_;
+  std::vector<FiberId> free_fibers_;
+  std::vector<GroupRecord> groups_;
+  size_t live_total_ = 0;
+  FiberId current_ = kNoFiber;
+
+  std::vector<std::function<void()>> callbacks_;
+  std::vector<uint32_t> callback_generations_;
+  std::vector<uint32_t> free_callbacks_;
+
+  std::unique_ptr<WakeTarget> wake_target_;
+  std::unique_ptr<CallbackTarget> callback_target_;
+
+  boost::fibers::context* main_context_ = nullptr;
+  bool main_waiting_ = false;
+  bool stopping_ = false;
+  bool running_ = false;
+  StopReason stop_reason_ = StopReason::none;
+  std::string stop_detail_;
+  Engine* previous_on_thread_ = nullptr;
+};
+
+}  // namespace detsim

@@ -1,0 +1,80 @@
+// Deterministic random numbers. xoshiro256** (Blackman & Vigna, 2018) seeded
+// through splitmix64, with the engine's own distributions: <random>'s
+// distributions give different numbers on different standard libraries.
+//
+// Streams are forked by label: fork("net") derives its seed from this
+// stream's *seed* and the label, never from the current state, so adding a
+// consumer never shifts the numbers any other stream draws (TigerBeetle
+// gives each subsystem its own sub-seed for the same reason).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "sim/core/time.h"
+
+namespace detsim {
+
+uint64_t splitmix64(uint64_t& state);
+// A 64-bit hash of text that is the same on every platform (FNV-1a 64).
+uint64_t stable_hash(std::string_view text);
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+
+  uint64_t seed() const { return seed_; }
+  // An independent stream named by label; does not advance *this.
+  Rng fork(std::string_view label) const;
+  // The same, for numbered children (node 3's stream, actor 12's stream).
+  Rng fork(std::string_view label, uint64_t index) const;
+
+  uint64_t next_u64();
+
+  // Uniform in [0, bound), bound > 0, unbiased (Lemire 2019, "Fast random
+  // integer generation in an interval").
+  uint64_t below(uint64_t bound);
+  // Uniform in [lo, hi], both inclusive, lo <= hi.
+  int64_t uniform_int(int64_t lo, int64_t hi);
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform01();
+  double uniform_real(double lo, double hi);
+  bool bernoulli(double p);
+  double exponential(double mean);
+  double normal(double mean, double stddev);
+  // exp(normal(mu, sigma)).
+  double lognormal(double mu, double sigma);
+  // Pareto type I: scale x_m > 0, shape alpha > 0; values >= scale.
+  double pareto(double scale, double shape);
+  // Zipf over ranks [0, n) with exponent s > 0: rank 0 is the most likely.
+  uint64_t zipf(uint64_t n, double s);
+  // Index i with probability weights[i] / sum(weights); weights >= 0, sum > 0.
+  size_t weighted_index(std::span<const double> weights);
+
+  Duration exponential(Duration mean) { return Duration::from_seconds(exponential(mean.to_seconds())); }
+  Duration uniform(Duration lo, Duration hi) {
+    return Duration::nanoseconds(uniform_int(lo.count_ns(), hi.count_ns()));
+  }
+
+  // Fisher-Yates.
+  template <class RandomIt>
+  void shuffle(RandomIt first, RandomIt last) {
+    auto n = last - first;
+    for (auto i = n - 1; i > 0; --i) {
+      auto j = static_cast<decltype(i)>(below(static_cast<uint64_t>(i) + 1));
+      using std::swap;
+      swap(first[i], first[j]);
+    }
+  }
+
+ private:
+  uint64_t seed_;
+  uint64_t s_[4];
+  // The second normal of a polar-method pair is not cached, so a stream's
+  // position depends only on how many draws were made, not their kinds.
+};
+
+}  // namespace detsim

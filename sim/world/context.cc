@@ -1,0 +1,55 @@
+// The Context and Network of sim/api, implemented on the world and engine.
+#include "sim/api/context.h"
+
+#include "sim/world/world.h"
+
+namespace detsim {
+
+Context::Context(World& world, NodeId self, uint32_t incarnation, GroupId group, Rng rng)
+    : world_(world),
+      self_(self),
+      incarnation_(incarnation),
+      group_(group),
+      rng_(rng),
+      buggify_rng_(rng.fork("buggify")),
+      network_(world, self, incarnation) {}
+
+const std::string& Context::name() const { return world_.node_name(self_); }
+const std::vector<NodeId>& Context::servers() const { return world_.servers(); }
+const std::vector<NodeId>& Context::clients() const { return world_.clients(); }
+Time Context::now() const { return world_.engine().now(); }
+
+void Context::sleep_for(Duration d) { sleep_until(now() + d); }
+
+void Context::sleep_until(Time t) { world_.engine().sleep_until(t); }
+
+void Context::spawn(std::string name, std::function<void()> body) {
+  world_.engine().spawn(group_, world_.node_name(self_) + "/" + name, std::move(body));
+}
+
+bool Context::buggify(std::source_location site) {
+  const uint64_t site_id = stable_hash(site.file_name()) ^ (uint64_t{site.line()} * 0x9E3779B97F4A7C15ULL);
+  if (!world_.buggify_site_enabled(site_id)) return false;
+  return buggify_rng_.bernoulli(world_.buggify_fire_probability());
+}
+
+bool Context::tracing() const { return world_.tracing(); }
+
+void Context::log_text(std::string text) {
+  world_.trace({now(), TraceKind::log, self_, NodeId(), 0, Time(), std::move(text)});
+}
+
+FiberId Context::current_fiber() const { return world_.engine().current_fiber(); }
+bool Context::crashing() const { return world_.engine().current_fiber_killed(); }
+
+Waiter Context::begin_wait() { return world_.engine().begin_wait(); }
+bool Context::park(Time deadline) { return world_.engine().park(deadline); }
+bool Context::wake(Waiter waiter) { return world_.engine().wake(waiter); }
+
+void Network::send(NodeId to, Message message) { world_.send(self_, to, std::move(message)); }
+
+std::optional<Envelope> Network::receive(Duration timeout) {
+  return world_.receive(self_, incarnation_, timeout);
+}
+
+}  // namespace detsim

@@ -1,0 +1,49 @@
+// One run, end to end: model + validated parameters + seed -> engine and
+// world -> stop -> checks -> verdict. Everything the command line, the tests
+// and the benchmarks run goes through simulate().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/api/model.h"
+#include "sim/api/params.h"
+#include "sim/fault/fault_schedule.h"
+#include "sim/trace/trace_event.h"
+
+namespace detsim {
+
+// The keys every scenario has, whatever its model: duration, settle, bug,
+// the network and the faults. Models add their own.
+const std::vector<ParamSpec>& world_param_specs();
+// world_param_specs() plus the model's, plus "bug" with the model's names.
+std::vector<ParamSpec> all_param_specs(const ModelInfo& model);
+// Every key of all_param_specs(model) at its default.
+Params default_params(const ModelInfo& model);
+
+struct RunRequest {
+  const ModelInfo* model = nullptr;
+  Params params;   // validated against all_param_specs(*model)
+  uint64_t seed = 0;
+  // Replaces the schedule generated from the seed (tests, shrinking).
+  std::optional<FaultSchedule> faults;
+  TraceSink* trace = nullptr;
+};
+
+struct RunResult {
+  uint64_t seed = 0;
+  Verdict verdict = Verdict::pass;
+  std::string property;  // what failed, if anything
+  std::string detail;
+  uint64_t events = 0;
+  double sim_seconds = 0;
+  uint64_t fingerprint = 0;
+  std::string stop_reason;
+  MetricList metrics;
+  FaultSchedule faults;  // what the nemesis did (or was told to do)
+};
+
+RunResult simulate(const RunRequest& request);
+
+}  // namespace detsim

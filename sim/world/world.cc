@@ -1,0 +1,234 @@
+#include "sim/world/world.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace detsim {
+namespace {
+// Kinds mixed into the fingerprint for world-level events.
+enum : uint64_t { kBootKind = 101, kCrashKind, kPauseKind, kResumeKind, kSendKind, kDeliverKind, kDropKind };
+}  // namespace
+
+struct World::Incarnation {
+  Incarnation(World& world, NodeId node, uint32_t number, GroupId group, Rng rng)
+      : context(world, node, number, group, rng), inbox(context) {}
+  Context context;
+  Mailbox<Envelope> inbox;
+};
+
+struct World::Node {
+  std::string name;
+  NodeMain main;
+  bool is_server = false;
+  bool up = false;
+  uint32_t incarnations = 0;
+  Engine::CallbackId resume_event;
+  std::unique_ptr<Incarnation> current;
+};
+
+struct World::InFlight {
+  Envelope envelope;
+  bool in_use = false;
+};
+
+class World::DeliveryTarget final : public EventTarget {
+ public:
+  explicit DeliveryTarget(World& world) : world_(world) {}
+  void fire(uint64_t slot, uint64_t) override { world_.deliver(static_cast<uint32_t>(slot)); }
+
+ private:
+  World& world_;
+};
+
+World::World(Engine& engine, Rng rng, WorldOptions options)
+    : engine_(engine),
+      rng_(rng),
+      network_rng_(rng.fork("network")),
+      options_(std::move(options)),
+      delivery_target_(std::make_unique<DeliveryTarget>(*this)) {}
+
+World::~World() = default;
+
+NodeId World::add_server(std::string name, NodeMain main) { return add_node(std::move(name), std::move(main), true); }
+NodeId World::add_client(std::string name, NodeMain main) { return add_node(std::move(name), std::move(main), false); }
+
+NodeId World::add_node(std::string name, NodeMain main, bool is_server) {
+  NodeId id(static_cast<uint32_t>(nodes_.size()));
+  auto node = std::make_unique<Node>();
+  node->name = std::move(name);
+  node->main = std::move(main);
+  node->is_server = is_server;
+  nodes_.push_back(std::move(node));
+  (is_server ? servers_ : clients_).push_back(id);
+  return id;
+}
+
+void World::set_trace(TraceSink* sink) {
+  trace_ = sink;
+  if (trace_ == nullptr) return;
+  std::vector<std::string> names;
+  for (const auto& node : nodes_) names.push_back(node->name);
+  trace_->set_node_names(names);
+}
+
+void World::start() {
+  for (uint32_t i = 0; i < nodes_.size(); ++i) boot(NodeId(i));
+  if (options_.heal_at != Time::max()) engine_.schedule_callback(options_.heal_at, [this] { heal(); });
+}
+
+void World::apply(const FaultSchedule& schedule) {
+  for (const FaultAction& action : schedule.actions) {
+    engine_.schedule_callback(action.at, [this, action] {
+      switch (action.kind) {
+        case FaultKind::crash: crash(action.node); break;
+        case FaultKind::restart: restart(action.node); break;
+        case FaultKind::pause: pause(action.node, action.length); break;
+      }
+    });
+  }
+}
+
+const std::string& World::node_name(NodeId node) const { return nodes_[node.index()]->name; }
+bool World::is_up(NodeId node) const { return nodes_[node.index()]->up; }
+
+void World::trace(TraceEvent event) {
+  if (trace_ != nullptr) trace_->record(event);
+}
+
+void World::boot(NodeId id) {
+  Node& node = *nodes_[id.index()];
+  // Invariant: a node boots only when down; two incarnations never overlap.
+  DETSIM_ASSERT(!node.up);
+  const uint32_t number = node.incarnations++;
+  const GroupId group = engine_.create_group(id.index());
+  node.current = std::make_unique<Incarnation>(*this, id, number, group,
+                                               rng_.fork("node", (uint64_t{id.index()} << 32) | number));
+  node.up = true;
+  engine_.mix_fingerprint(kBootKind, id.index(), number);
+  if (tracing()) trace({engine_.now(), TraceKind::boot, id, NodeId(), 0, Time(), fmt::format("incarnation={}", number)});
+  Context* context = &node.current->context;
+  NodeMain* main = &node.main;
+  engine_.spawn(group, node.name + "/main", [context, main] { (*main)(*context); });
+}
+
+void World::crash(NodeId id) {
+  Node& node = *nodes_[id.index()];
+  if (!node.up) return;
+  node.up = false;
+  engine_.cancel(node.resume_event);
+  engine_.mix_fingerprint(kCrashKind, id.index(), node.incarnations);
+  if (tracing()) trace({engine_.now(), TraceKind::crash, id, NodeId(), 0, Time(), ""});
+  engine_.kill_group(node.current->context.group());
+  retired_.push_back(std::move(node.current));
+}
+
+void World::restart(NodeId id) {
+  if (nodes_[id.index()]->up) return;
+  boot(id);
+}
+
+void World::pause(NodeId id, Duration length) {
+  Node& node = *nodes_[id.index()];
+  if (!node.up || engine_.group_paused(node.current->context.group())) return;
+  engine_.pause_group(node.current->context.group());
+  engine_.mix_fingerprint(kPauseKind, id.index(), static_cast<uint64_t>(length.count_ns()));
+  if (tracing()) trace({engine_.now(), TraceKind::pause, id, NodeId(), 0, Time(), format_duration(length)});
+  node.resume_event = engine_.schedule_callback(engine_.now() + length, [this, id] {
+    Node& paused = *nodes_[id.index()];
+    engine_.resume_group(paused.current->context.group());
+    engine_.mix_fingerprint(kResumeKind, id.index(), 0);
+    if (tracing()) trace({engine_.now(), TraceKind::resume, id, NodeId(), 0, Time(), ""});
+  });
+}
+
+void World::heal() {
+  options_.network.loss = 0;
+  options_.network.duplicate = 0;
+  if (tracing()) trace({engine_.now(), TraceKind::fault, NodeId(), NodeId(), 0, Time(), "heal"});
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    Node& node = *nodes_[i];
+    if (!node.up) {
+      boot(NodeId(i));
+    } else if (engine_.group_paused(node.current->context.group())) {
+      engine_.cancel(node.resume_event);
+      engine_.resume_group(node.current->context.group());
+      if (tracing()) trace({engine_.now(), TraceKind::resume, NodeId(i), NodeId(), 0, Time(), ""});
+    }
+  }
+}
+
+// ---------------------------------------------------------------- network
+
+void World::send(NodeId from, NodeId to, Message message) {
+  // Invariant: messages go to nodes that exist.
+  DETSIM_ASSERT(to.index() < nodes_.size());
+  const uint64_t id = next_message_id_++;
+  ++messages_sent_;
+  const uint64_t digest = message.digest();
+  engine_.mix_fingerprint(kSendKind, from.index(), digest ^ (uint64_t{to.index()} << 48));
+  std::string text = tracing() ? message.describe() : std::string();
+  if (tracing()) trace({engine_.now(), TraceKind::send, from, to, id, engine_.now(), text});
+  if (network_rng_.bernoulli(options_.network.loss)) {
+    if (tracing()) trace({engine_.now(), TraceKind::drop, from, to, id, engine_.now(), "loss"});
+    return;
+  }
+  int copies = network_rng_.bernoulli(options_.network.duplicate) ? 2 : 1;
+  for (int copy = 0; copy < copies; ++copy) {
+    uint32_t slot;
+    if (!free_in_flight_.empty()) {
+      slot = free_in_flight_.back();
+      free_in_flight_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(in_flight_.size());
+      in_flight_.emplace_back();
+    }
+    in_flight_[slot] = InFlight{Envelope{from, to, engine_.now(), id, message}, true};
+    engine_.schedule(engine_.now() + options_.network.latency.sample(network_rng_), delivery_target_.get(), slot, id);
+  }
+}
+
+void World::deliver(uint32_t slot) {
+  Envelope envelope = std::move(in_flight_[slot].envelope);
+  in_flight_[slot].in_use = false;
+  free_in_flight_.push_back(slot);
+  Node& node = *nodes_[envelope.to.index()];
+  if (!node.up) {
+    engine_.mix_fingerprint(kDropKind, envelope.to.index(), envelope.id);
+    if (tracing()) trace({engine_.now(), TraceKind::drop, envelope.from, envelope.to, envelope.id, envelope.sent_at, "down"});
+    return;
+  }
+  ++messages_delivered_;
+  engine_.mix_fingerprint(kDeliverKind, envelope.to.index(), envelope.message.digest() ^ envelope.id);
+  if (tracing()) {
+    trace({engine_.now(), TraceKind::deliver, envelope.to, envelope.from, envelope.id, envelope.sent_at,
+           envelope.message.describe()});
+  }
+  node.current->inbox.push(std::move(envelope));
+}
+
+std::optional<Envelope> World::receive(NodeId self, uint32_t incarnation, Duration timeout) {
+  Node& node = *nodes_[self.index()];
+  if (!node.up || node.current->context.incarnation() != incarnation) {
+    // A fiber of a crashed incarnation: it is killed, so parking throws
+    // FiberKilled and the unwinding goes on.
+    engine_.begin_wait();
+    engine_.park(Time::max());
+  }
+  return node.current->inbox.pop(timeout);
+}
+
+// ---------------------------------------------------------------- buggify
+
+bool World::buggify_site_enabled(uint64_t site) {
+  if (!options_.buggify) return false;
+  auto it = std::lower_bound(buggify_sites_.begin(), buggify_sites_.end(), std::make_pair(site, false));
+  if (it != buggify_sites_.end() && it->first == site) return it->second;
+  // Decided by the seed and the site alone, so the order in which sites are
+  // first reached does not matter (FoundationDB: 25% of sites per run).
+  bool enabled = rng_.fork("buggify", site).bernoulli(0.25);
+  buggify_sites_.insert(it, {site, enabled});
+  return enabled;
+}
+
+}  // namespace detsim
