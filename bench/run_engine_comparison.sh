@@ -8,7 +8,8 @@
 #   REPS         runs per point and engine (default 3; the median is quoted)
 # Environment:
 #   POINTS   override the points, e.g. POINTS="W1:1000:1 W2:1000:0.2" for a quick check
-#   RAW_LOG  where to keep every output line (default: a temp file, printed at the end)
+#   RAW_LOG  where to keep every output line and the programs' stderr (SimGrid logs INFO lines
+#            there) (default: a temp file, printed at the end)
 #
 # Runs one process at a time (the machine has 2 cores shared with other builds). A full run takes
 # several minutes (SimGrid W3 alone is ~90 s per run): keep it out of CI.
@@ -20,7 +21,7 @@
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,13p' "$0" >&2
   exit 2
 fi
 DETSIM="$1"
@@ -51,10 +52,10 @@ run_one() {
   local tfile line cpu=""
   tfile="$(mktemp)"
   if [ -n "$TIME_BIN" ]; then
-    line="$("$TIME_BIN" -f '%U %S' -o "$tfile" "$bin" "$w" "$n" "$t")" || { echo "$engine $w $n $t failed" >&2; rm -f "$tfile"; return 1; }
+    line="$("$TIME_BIN" -f '%U %S' -o "$tfile" "$bin" "$w" "$n" "$t" 2>>"$RAW_LOG")" || { echo "$engine $w $n $t failed" >&2; rm -f "$tfile"; return 1; }
     cpu="$(awk 'END {print $1 + $2}' "$tfile")"
   else
-    line="$("$bin" "$w" "$n" "$t")" || { echo "$engine $w $n $t failed" >&2; rm -f "$tfile"; return 1; }
+    line="$("$bin" "$w" "$n" "$t" 2>>"$RAW_LOG")" || { echo "$engine $w $n $t failed" >&2; rm -f "$tfile"; return 1; }
   fi
   rm -f "$tfile"
   echo "engine=$engine process_cpu_seconds=${cpu:-nan} $line" >>"$RAW_LOG"

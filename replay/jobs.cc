@@ -1,11 +1,12 @@
 // The worker pool behind --jobs. The parent hands out one seed at a time
-// over a pipe ("SEED\n") and reads one JSON line back per seed, so a crash
+// over a socket pair ("SEED\n") and reads one JSON line back per seed, so a crash
 // costs exactly the seed in flight, and slow seeds do not hold up a fixed
 // share of the work. Results are handed on in seed order.
 #include "replay/jobs.h"
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,9 +27,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// MSG_NOSIGNAL: writing to a worker that just died must fail with EPIPE,
+// not kill the parent with SIGPIPE. (A process-wide SIG_IGN would also stop
+// `detsim run ... | head` from ending the run when head exits.)
 bool write_all(int fd, std::string_view text) {
   while (!text.empty()) {
-    ssize_t written = ::write(fd, text.data(), text.size());
+    ssize_t written = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
     if (written < 0 && errno == EINTR) continue;
     if (written <= 0) return false;
     text.remove_prefix(static_cast<size_t>(written));
@@ -75,27 +79,26 @@ std::string describe_exit(int status) {
   return "worker process ended";
 }
 
-// The child's whole life: read seeds until the parent closes the pipe.
-[[noreturn]] void worker_main(const Scenario& scenario, int from_parent, int to_parent) {
+// The child's whole life: read seeds until the parent shuts its side.
+[[noreturn]] void worker_main(const Scenario& scenario, int socket) {
   std::string buffer;
   while (true) {
     std::optional<std::string> line = take_line(&buffer);
     if (!line) {
-      if (!read_some(from_parent, &buffer)) _exit(0);
+      if (!read_some(socket, &buffer)) _exit(0);
       continue;
     }
     SeedOutcome outcome = run_seed(scenario, std::stoull(*line));
     std::string reply = to_wire(outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // _exit, not exit: the child must not flush stdio buffers it inherited
     // from the parent, nor run the parent's atexit handlers (gtest's).
-    if (!write_all(to_parent, reply + "\n")) _exit(1);
+    if (!write_all(socket, reply + "\n")) _exit(1);
   }
 }
 
 struct Worker {
   pid_t pid = -1;
-  int to_child = -1;
-  int from_child = -1;
+  int socket = -1;  // seeds out, JSON lines back
   std::string buffer;
   std::optional<uint64_t> seed;  // in flight
   Clock::time_point started;
@@ -144,45 +147,37 @@ class WorkerPool {
 };
 
 void WorkerPool::start(Worker* worker) {
-  int to_child[2];
-  int from_child[2];
-  DETSIM_ASSERT(::pipe(to_child) == 0);
-  DETSIM_ASSERT(::pipe(from_child) == 0);
+  int ends[2];
+  DETSIM_ASSERT(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) == 0);
   pid_t pid = ::fork();
   DETSIM_ASSERT(pid >= 0);
   if (pid == 0) {
-    // Other workers' pipe ends must not stay open here, or a worker would
-    // never see end of file when the parent closes its seed pipe.
-    for (Worker& other : workers_) {
-      close_fd(&other.to_child);
-      close_fd(&other.from_child);
-    }
-    ::close(to_child[1]);
-    ::close(from_child[0]);
-    worker_main(scenario_, to_child[0], from_child[1]);
+    // Other workers' sockets must not stay open here, or a worker would
+    // never see end of file when the parent shuts its side.
+    for (Worker& other : workers_) close_fd(&other.socket);
+    ::close(ends[0]);
+    worker_main(scenario_, ends[1]);
   }
-  ::close(to_child[0]);
-  ::close(from_child[1]);
+  ::close(ends[1]);
   *worker = Worker{};
   worker->pid = pid;
-  worker->to_child = to_child[1];
-  worker->from_child = from_child[0];
+  worker->socket = ends[0];
   dispatch(worker);
 }
 
-// The next seed, or end of file on the seed pipe when none are left.
+// The next seed, or end of file for the worker when none are left.
 void WorkerPool::dispatch(Worker* worker) {
   DETSIM_ASSERT(!worker->seed.has_value());
   if (dispatched_ == seeds_.count()) {
-    close_fd(&worker->to_child);
+    ::shutdown(worker->socket, SHUT_WR);
     return;
   }
   uint64_t seed = seeds_.first + dispatched_++;
   worker->seed = seed;
   worker->started = Clock::now();
   // A failed write means the worker is gone; its end of file on the
-  // result pipe reports the seed.
-  write_all(worker->to_child, std::to_string(seed) + "\n");
+  // socket reports the seed.
+  write_all(worker->socket, std::to_string(seed) + "\n");
 }
 
 void WorkerPool::poll_once() {
@@ -190,7 +185,7 @@ void WorkerPool::poll_once() {
   std::vector<Worker*> owners;
   for (Worker& worker : workers_) {
     if (!worker.active()) continue;
-    fds.push_back({worker.from_child, POLLIN, 0});
+    fds.push_back({worker.socket, POLLIN, 0});
     owners.push_back(&worker);
   }
   DETSIM_ASSERT(!fds.empty());
@@ -203,7 +198,7 @@ void WorkerPool::poll_once() {
 }
 
 void WorkerPool::on_readable(Worker* worker) {
-  if (!read_some(worker->from_child, &worker->buffer)) {
+  if (!read_some(worker->socket, &worker->buffer)) {
     on_end(worker);
     return;
   }
@@ -225,10 +220,9 @@ void WorkerPool::on_readable(Worker* worker) {
   }
 }
 
-// The worker closed its result pipe: it finished, or it died mid-seed.
+// The worker closed its end: it finished, or it died mid-seed.
 void WorkerPool::on_end(Worker* worker) {
-  close_fd(&worker->from_child);
-  close_fd(&worker->to_child);
+  close_fd(&worker->socket);
   int status = 0;
   while (::waitpid(worker->pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -251,17 +245,6 @@ void WorkerPool::deliver(SeedOutcome outcome) {
   }
 }
 
-// Writing a seed to a worker that just died must return EPIPE rather than
-// kill the parent; restores the previous handler on the way out.
-class IgnoreSigpipe {
- public:
-  IgnoreSigpipe() { previous_ = ::signal(SIGPIPE, SIG_IGN); }
-  ~IgnoreSigpipe() { ::signal(SIGPIPE, previous_); }
-
- private:
-  sighandler_t previous_;
-};
-
 }  // namespace
 
 void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome) {
@@ -270,7 +253,6 @@ void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const Outcom
     for (uint64_t i = 0; i < seeds.count(); ++i) on_outcome(run_seed(scenario, seeds.first + i));
     return;
   }
-  IgnoreSigpipe ignore_sigpipe;
   WorkerPool(scenario, seeds, jobs, on_outcome).run();
 }
 

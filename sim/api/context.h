@@ -39,7 +39,9 @@ class Network {
       : world_(world), self_(self), incarnation_(incarnation) {}
   // Never blocks.
   void send(NodeId to, Message message);
-  // Waits up to timeout for the next datagram to this node.
+  // Waits up to timeout for the next datagram to this node. Datagrams are
+  // addressed to a node, not an incarnation: one sent before a crash may
+  // arrive after the restart, as on a real network.
   std::optional<Envelope> receive(Duration timeout = Duration::max());
 
  private:

@@ -61,6 +61,8 @@ class Model {
   // Runs when the run stops (end time or quiescence), before any fiber is
   // unwound: node state is still there to inspect. Must not block.
   virtual CheckResult check() = 0;
+  // Metrics for the run's output line; runs right after check(), also
+  // before the unwind, and also after a model crash.
   virtual void report(MetricList& metrics) const {}
 };
 

@@ -143,8 +143,11 @@ RunResult simulate(const RunRequest& request) {
   world.start();
 
   CheckResult check;
+  // check() and report() run before the fibers unwind: node state is
+  // still there to inspect.
   const StopReason stop = engine.run([&] {
     if (engine.stop_reason() != StopReason::model_crashed) check = run_check(*model);
+    model->report(result.metrics);
   });
   if (stop == StopReason::model_crashed) {
     check = {Verdict::model_crashed, "model_crashed", engine.stop_detail()};
@@ -157,7 +160,6 @@ RunResult simulate(const RunRequest& request) {
   result.events = engine.events_fired();
   result.sim_seconds = engine.now().to_seconds();
   result.stop_reason = to_string(stop);
-  model->report(result.metrics);
   result.metrics.push_back({"messages", static_cast<double>(world.messages_sent())});
   if (request.trace != nullptr) {
     request.trace->record({engine.now(), TraceKind::verdict, NodeId(), NodeId(), 0, Time(),
