@@ -321,7 +321,7 @@ bool Engine::park(Time deadline) {
   if (deadline != Time::max()) {
     queue_.push(deadline < now_ ? now_ : deadline, wake_target_.get(), self, fibers_[self].epoch);
   }
-  boost::fibers::context::active()->suspend();
+  if (!fire_events_while_parking(self)) boost::fibers::context::active()->suspend();
   current_ = self;
   if (fibers_[self].killed) throw_killed(self);
   return fibers_[self].woken_by_signal;
@@ -357,7 +357,32 @@ void Engine::make_ready(FiberId id, bool by_signal) {
 }
 
 void Engine::schedule_context(boost::fibers::context* ctx) {
+  if (fast_parker_ != kNoFiber && ctx == fibers_[fast_parker_].context) {
+    // The fiber firing events in park() woke itself: it is still running,
+    // so it must not enter the ready queue; park() just returns.
+    parker_woken_ = true;
+    return;
+  }
   ctx->get_scheduler()->schedule(ctx);
+}
+
+// The fast path (fiber-engine.md: 1.7-2x throughput). With no fiber ready,
+// the parking fiber fires the due events itself instead of switching to
+// the dispatcher to do it. If an event wakes this very fiber, no context
+// switch happens at all; otherwise suspend() switches straight to the
+// fiber that became ready. Events fire in the same order either way, so
+// the fingerprint is the same. Returns whether the fiber was woken.
+bool Engine::fire_events_while_parking(FiberId self) {
+  if (stopping_ || FifoAlgorithm::ready_on_this_thread()) return false;
+  fast_parker_ = self;
+  parker_woken_ = false;
+  // Handlers run with no current fiber, exactly as on the dispatcher: an
+  // assert in one aborts instead of being blamed on this fiber.
+  current_ = kNoFiber;
+  while (!parker_woken_ && !stopping_ && !FifoAlgorithm::ready_on_this_thread()) fire_next_event();
+  fast_parker_ = kNoFiber;
+  current_ = self;
+  return parker_woken_;
 }
 
 void Engine::throw_killed(FiberId id) {

@@ -150,6 +150,7 @@ class Engine {
   void finish_fiber(FiberId id);
   void make_ready(FiberId id, bool by_signal);
   void schedule_context(boost::fibers::context* ctx);
+  bool fire_events_while_parking(FiberId self);
   [[noreturn]] void throw_killed(FiberId id);
   void wait_main();
   void fire_next_event();
@@ -168,6 +169,8 @@ class Engine {
   std::vector<GroupRecord> groups_;
   size_t live_total_ = 0;
   FiberId current_ = kNoFiber;
+  FiberId fast_parker_ = kNoFiber;  // the fiber firing events in park()
+  bool parker_woken_ = false;
 
   std::vector<std::function<void()>> callbacks_;
   std::vector<uint32_t> callback_generations_;
