@@ -5,12 +5,12 @@
 // talk only through the network.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "sim/api/context.h"
+#include "sim/core/ring_queue.h"
 
 namespace detsim {
 
@@ -40,7 +40,7 @@ class WaitQueue {
 
  private:
   Context* ctx_;
-  std::deque<Waiter> waiters_;
+  RingQueue<Waiter> waiters_;
 };
 
 // An unbounded FIFO channel. push() never blocks, so event handlers (a
@@ -71,7 +71,7 @@ class Mailbox {
   bool empty() const { return items_.empty(); }
 
  private:
-  std::deque<T> items_;
+  RingQueue<T> items_;
   WaitQueue waiters_;
 };
 
@@ -116,7 +116,7 @@ class Mutex {
 
  private:
   Context* ctx_;
-  std::deque<Waiter> waiters_;
+  RingQueue<Waiter> waiters_;
   FiberId owner_ = kNoFiber;
 };
 
