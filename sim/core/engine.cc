@@ -109,7 +109,7 @@ Engine::Engine(EngineOptions options)
     : options_(options),
       wake_target_(std::make_unique<WakeTarget>(*this)),
       callback_target_(std::make_unique<CallbackTarget>(*this)) {
-  FifoAlgorithm::install_on_this_thread();
+  algorithm_ = FifoAlgorithm::install_on_this_thread();
   // Engines nest only in tests that build one inside another's lifetime;
   // the innermost is the one running.
   previous_on_thread_ = t_engine;
@@ -321,7 +321,7 @@ bool Engine::park(Time deadline) {
   if (deadline != Time::max()) {
     queue_.push(deadline < now_ ? now_ : deadline, wake_target_.get(), self, fibers_[self].epoch);
   }
-  if (!fire_events_while_parking(self)) boost::fibers::context::active()->suspend();
+  if (!fire_events_while_parking(self)) fibers_[self].context->suspend();
   current_ = self;
   if (fibers_[self].killed) throw_killed(self);
   return fibers_[self].woken_by_signal;
@@ -373,13 +373,13 @@ void Engine::schedule_context(boost::fibers::context* ctx) {
 // fiber that became ready. Events fire in the same order either way, so
 // the fingerprint is the same. Returns whether the fiber was woken.
 bool Engine::fire_events_while_parking(FiberId self) {
-  if (stopping_ || FifoAlgorithm::ready_on_this_thread()) return false;
+  if (stopping_ || algorithm_->any_ready()) return false;
   fast_parker_ = self;
   parker_woken_ = false;
   // Handlers run with no current fiber, exactly as on the dispatcher: an
   // assert in one aborts instead of being blamed on this fiber.
   current_ = kNoFiber;
-  while (!parker_woken_ && !stopping_ && !FifoAlgorithm::ready_on_this_thread()) fire_next_event();
+  while (!parker_woken_ && !stopping_ && !algorithm_->any_ready()) fire_next_event();
   fast_parker_ = kNoFiber;
   current_ = self;
   return parker_woken_;
@@ -448,7 +448,7 @@ void Engine::teardown() {
 }
 
 void Engine::on_idle() {
-  while (!FifoAlgorithm::ready_on_this_thread()) {
+  while (!algorithm_->any_ready()) {
     if (stopping_) {
       if (main_waiting_) {
         main_waiting_ = false;

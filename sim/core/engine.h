@@ -25,6 +25,7 @@ class context;
 
 namespace detsim {
 
+class FifoAlgorithm;
 using FiberId = uint32_t;
 using GroupId = uint32_t;
 inline constexpr FiberId kNoFiber = UINT32_MAX;
@@ -179,6 +180,7 @@ class Engine {
   std::unique_ptr<WakeTarget> wake_target_;
   std::unique_ptr<CallbackTarget> callback_target_;
 
+  FifoAlgorithm* algorithm_ = nullptr;
   boost::fibers::context* main_context_ = nullptr;
   bool main_waiting_ = false;
   bool stopping_ = false;

@@ -13,12 +13,13 @@ namespace {
 thread_local FifoAlgorithm* t_algorithm = nullptr;
 }
 
-void FifoAlgorithm::install_on_this_thread() {
-  if (t_algorithm != nullptr) return;
+FifoAlgorithm* FifoAlgorithm::install_on_this_thread() {
+  if (t_algorithm != nullptr) return t_algorithm;
   auto* algorithm = new FifoAlgorithm();  // owned by the thread's fiber scheduler
   t_algorithm = algorithm;
   boost::fibers::context::active()->get_scheduler()->set_algo(
       boost::fibers::algo::algorithm::ptr_t(algorithm));
+  return algorithm;
 }
 
 bool FifoAlgorithm::ready_on_this_thread() {

@@ -12,7 +12,9 @@ class FifoAlgorithm final : public boost::fibers::algo::algorithm {
  public:
   // Installs the algorithm on the calling thread, once, before its first
   // fiber exists; later calls do nothing.
-  static void install_on_this_thread();
+  // Returns the thread's algorithm, so the engine can ask it directly
+  // instead of through thread-local storage on every event.
+  static FifoAlgorithm* install_on_this_thread();
 
   void awakened(boost::fibers::context* ctx) noexcept override;
   boost::fibers::context* pick_next() noexcept override;
@@ -21,6 +23,8 @@ class FifoAlgorithm final : public boost::fibers::algo::algorithm {
   void notify() noexcept override {}  // one thread: nobody to notify
 
   static bool ready_on_this_thread();
+  // The same as has_ready_fibers(), inline for the engine's hot loop.
+  bool any_ready() const noexcept { return !ready_.empty(); }
 
  private:
   boost::fibers::scheduler::ready_queue_type ready_;
