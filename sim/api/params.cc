@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "sim/core/assert.h"
 
@@ -34,14 +35,7 @@ std::string range_text(const ParamSpec& spec, std::string (*format)(double)) {
   return "";
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
+std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ", ")); }
 
 // What a spec accepts, as the "expected ..." half of an error message.
 std::string expected_text(const ParamSpec& spec) {
