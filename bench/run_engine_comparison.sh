@@ -49,7 +49,8 @@ median() {  # median of the arguments (numbers)
 declare -a RESULTS=()
 run_one() {
   local engine="$1" bin="$2" w="$3" n="$4" t="$5"
-  local tfile line cpu=""
+  local tfile line cpu="" load
+  load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')"  # 1-min load average before the run
   tfile="$(mktemp)"
   if [ -n "$TIME_BIN" ]; then
     line="$("$TIME_BIN" -f '%U %S' -o "$tfile" "$bin" "$w" "$n" "$t" 2>>"$RAW_LOG")" || { echo "$engine $w $n $t failed" >&2; rm -f "$tfile"; return 1; }
@@ -58,15 +59,15 @@ run_one() {
     line="$("$bin" "$w" "$n" "$t" 2>>"$RAW_LOG")" || { echo "$engine $w $n $t failed" >&2; rm -f "$tfile"; return 1; }
   fi
   rm -f "$tfile"
-  echo "engine=$engine process_cpu_seconds=${cpu:-nan} $line" >>"$RAW_LOG"
+  echo "engine=$engine loadavg_before=$load process_cpu_seconds=${cpu:-nan} $line" >>"$RAW_LOG"
   local events eps wall rss
   events="$(field events "$line")"
   eps="$(field events_per_sec "$line")"
   wall="$(field wall_seconds "$line")"
   rss="$(field peak_rss_kib "$line")"
   RESULTS+=("$engine $w:$n:$t $events $eps $wall $rss ${cpu:-nan}")
-  printf '  %-7s %-3s n=%-6s T=%-4s events=%-9s events/s=%-9s wall=%-7s cpu=%-7s rss_kib=%s\n' \
-    "$engine" "$w" "$n" "$t" "$events" "$eps" "$wall" "${cpu:-?}" "$rss" >&2
+  printf '  %-7s %-3s n=%-6s T=%-4s events=%-9s events/s=%-9s wall=%-7s cpu=%-7s rss_kib=%-8s load=%s\n' \
+    "$engine" "$w" "$n" "$t" "$events" "$eps" "$wall" "${cpu:-?}" "$rss" "$load" >&2
 }
 
 echo "engine comparison: $(date -u '+%Y-%m-%d %H:%M UTC'), $REPS run(s) per point, raw lines in $RAW_LOG" >&2

@@ -33,7 +33,9 @@ TEST(EventQueue, EqualTimesPopInSchedulingOrder) {
   ASSERT_EQ(popped.size(), 300u);
   for (size_t i = 1; i < popped.size(); ++i) {
     ASSERT_LE(popped[i - 1].first, popped[i].first);
-    if (popped[i - 1].first == popped[i].first) ASSERT_LT(popped[i - 1].second, popped[i].second);
+    if (popped[i - 1].first == popped[i].first) {
+      ASSERT_LT(popped[i - 1].second, popped[i].second);
+    }
   }
 }
 
