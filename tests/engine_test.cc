@@ -269,6 +269,29 @@ TEST(Engine, WakeOfAFinishedWaitDoesNothing) {
   EXPECT_TRUE(second_wait_timed_out);
 }
 
+TEST(Engine, PooledStacksWithoutGuardRunTheSameAsGuardedOnes) {
+  auto run = [](bool guard) {
+    EngineOptions options = options_until(10_s);
+    options.stack_guard = guard;
+    options.stack_bytes = 16 * 1024;
+    Engine engine(options);
+    GroupId group = engine.create_group(0);
+    // Waves of short-lived fibers, so pooled stacks are freed and reused.
+    engine.spawn(group, "spawner", [&] {
+      for (int wave = 0; wave < 20; ++wave) {
+        for (int i = 0; i < 100; ++i)
+          engine.spawn(group, "short", [&engine, i] { engine.sleep_until(engine.now() + Duration::milliseconds(i % 7)); });
+        engine.sleep_until(engine.now() + 10_ms);
+      }
+    });
+    engine.run();
+    return std::pair{engine.fingerprint(), engine.events_fired()};
+  };
+  auto guarded = run(true);
+  EXPECT_EQ(run(false), guarded);
+  EXPECT_GT(guarded.second, 2000u);
+}
+
 TEST(EngineDeathTest, RealTimeWaitInsideASimulationAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

@@ -8,13 +8,13 @@
 #include <boost/context/detail/exception.hpp>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/fiber.hpp>
-#include <boost/fiber/fixedsize_stack.hpp>
 #include <boost/fiber/protected_fixedsize_stack.hpp>
 #include <fmt/format.h>
 
 #include "sim/core/assert.h"
 #include "sim/core/fifo_algorithm.h"
 #include "sim/core/model_assertion.h"
+#include "sim/core/stack_pool.h"
 
 namespace detsim {
 namespace {
@@ -249,7 +249,7 @@ FiberId Engine::spawn(GroupId group, std::string name, std::function<void()> bod
       options_.stack_guard
           ? boost::fibers::fiber(std::allocator_arg, boost::fibers::protected_fixedsize_stack(stack_bytes),
                                  std::move(entry))
-          : boost::fibers::fiber(std::allocator_arg, boost::fibers::fixedsize_stack(stack_bytes),
+          : boost::fibers::fiber(std::allocator_arg, PooledStack(StackPool::for_this_thread(stack_bytes)),
                                  std::move(entry));
   fiber.detach();
   return id;
