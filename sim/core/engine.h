@@ -152,6 +152,7 @@ class Engine {
   void make_ready(FiberId id, bool by_signal);
   void schedule_context(boost::fibers::context* ctx);
   bool fire_events_while_parking(FiberId self);
+  static void check_record_sizes();
   [[noreturn]] void throw_killed(FiberId id);
   void wait_main();
   void fire_next_event();
@@ -166,6 +167,8 @@ class Engine {
   uint64_t epoch_counter_ = 0;
 
   std::vector<FiberRecord> fibers_;
+  std::vector<std::string> fiber_names_;  // by FiberId
+  std::vector<uint8_t> group_paused_;     // by GroupId: dense, read per wake
   std::vector<FiberId> free_fibers_;
   std::vector<GroupRecord> groups_;
   size_t live_total_ = 0;
