@@ -1,0 +1,61 @@
+// The broadcast checker on hand-built states: it must reject a known-bad
+// one (an acknowledged value missing on a server), not only pass good ones.
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "models/broadcast/checks.h"
+
+namespace detsim::broadcast {
+namespace {
+
+struct TwoServers {
+  TwoServers() {
+    observer.add_server(NodeId(0), "n0");
+    observer.add_server(NodeId(1), "n1");
+    observer.attach(NodeId(0), 0, first);
+    observer.attach(NodeId(1), 0, second);
+  }
+  Observer observer;
+  std::shared_ptr<ServerStore> first = std::make_shared<ServerStore>();
+  std::shared_ptr<ServerStore> second = std::make_shared<ServerStore>();
+};
+
+TEST(BroadcastChecks, AcceptsEveryAckedValueOnEveryServer) {
+  TwoServers state;
+  state.first->values = {7, 8};
+  state.second->values = {7, 8, 9};  // 9 was never acknowledged: fine
+  state.observer.record_ack(7, Time::zero());
+  state.observer.record_ack(8, Time::zero());
+  EXPECT_EQ(check_acked_everywhere(state.observer).verdict, Verdict::pass);
+}
+
+TEST(BroadcastChecks, RejectsAnAckedValueMissingOnOneServer) {
+  TwoServers state;
+  state.first->values = {7};
+  state.second->values = {};
+  state.observer.record_ack(7, Time::zero() + Duration::milliseconds(1200));
+  CheckResult result = check_acked_everywhere(state.observer);
+  EXPECT_EQ(result.verdict, Verdict::safety);
+  EXPECT_EQ(result.property, "acked_value_everywhere");
+  EXPECT_NE(result.detail.find("n1"), std::string::npos) << result.detail;
+  EXPECT_NE(result.detail.find("7"), std::string::npos) << result.detail;
+}
+
+TEST(BroadcastChecks, AServerWithNoLiveIncarnationLacksEverything) {
+  TwoServers state;
+  state.first->values = {7};
+  state.second->values = {7};
+  state.observer.record_ack(7, Time::zero());
+  state.observer.detach(NodeId(1), 0);  // crashed, never restarted
+  EXPECT_EQ(check_acked_everywhere(state.observer).verdict, Verdict::safety);
+}
+
+TEST(BroadcastChecks, NoAckAtAllIsALivenessFailureWhenClientsRan) {
+  TwoServers state;
+  EXPECT_EQ(check_progress(state.observer, /*workload_ran=*/true).verdict, Verdict::liveness);
+  EXPECT_EQ(check_progress(state.observer, /*workload_ran=*/false).verdict, Verdict::pass);
+}
+
+}  // namespace
+}  // namespace detsim::broadcast
