@@ -29,6 +29,7 @@ struct World::Node {
 
 struct World::InFlight {
   Envelope envelope;
+  uint64_t digest = 0;  // computed once at send: formatting may be costly
   bool in_use = false;
 };
 
@@ -183,13 +184,14 @@ void World::send(NodeId from, NodeId to, Message message) {
       slot = static_cast<uint32_t>(in_flight_.size());
       in_flight_.emplace_back();
     }
-    in_flight_[slot] = InFlight{Envelope{from, to, engine_.now(), id, message}, true};
+    in_flight_[slot] = InFlight{Envelope{from, to, engine_.now(), id, message}, digest, true};
     engine_.schedule(engine_.now() + options_.network.latency.sample(network_rng_), delivery_target_.get(), slot, id);
   }
 }
 
 void World::deliver(uint32_t slot) {
   Envelope envelope = std::move(in_flight_[slot].envelope);
+  const uint64_t digest = in_flight_[slot].digest;
   in_flight_[slot].in_use = false;
   free_in_flight_.push_back(slot);
   Node& node = *nodes_[envelope.to.index()];
@@ -199,7 +201,7 @@ void World::deliver(uint32_t slot) {
     return;
   }
   ++messages_delivered_;
-  engine_.mix_fingerprint(kDeliverKind, envelope.to.index(), envelope.message.digest() ^ envelope.id);
+  engine_.mix_fingerprint(kDeliverKind, envelope.to.index(), digest ^ envelope.id);
   if (tracing()) {
     trace({engine_.now(), TraceKind::deliver, envelope.to, envelope.from, envelope.id, envelope.sent_at,
            envelope.message.describe()});
