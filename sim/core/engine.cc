@@ -69,10 +69,6 @@ struct Engine::FiberRecord {
   uint32_t kills_swallowed = 0;
 };
 
-void Engine::check_record_sizes() {
-  static_assert(sizeof(FiberRecord) <= 32, "keep the wake path's record small");
-}
-
 struct Engine::GroupRecord {
   uint32_t node = 0;
   bool killed = false;
@@ -113,6 +109,7 @@ Engine::Engine(EngineOptions options)
     : options_(options),
       wake_target_(std::make_unique<WakeTarget>(*this)),
       callback_target_(std::make_unique<CallbackTarget>(*this)) {
+  static_assert(sizeof(FiberRecord) <= 32, "keep the wake path's record small");
   algorithm_ = FifoAlgorithm::install_on_this_thread();
   // Engines nest only in tests that build one inside another's lifetime;
   // the innermost is the one running.

@@ -152,7 +152,6 @@ class Engine {
   void make_ready(FiberId id, bool by_signal);
   void schedule_context(boost::fibers::context* ctx);
   bool fire_events_while_parking(FiberId self);
-  static void check_record_sizes();
   [[noreturn]] void throw_killed(FiberId id);
   void wait_main();
   void fire_next_event();

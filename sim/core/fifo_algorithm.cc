@@ -22,10 +22,6 @@ FifoAlgorithm* FifoAlgorithm::install_on_this_thread() {
   return algorithm;
 }
 
-bool FifoAlgorithm::ready_on_this_thread() {
-  return t_algorithm != nullptr && t_algorithm->has_ready_fibers();
-}
-
 void FifoAlgorithm::awakened(boost::fibers::context* ctx) noexcept {
   if (ctx->is_context(boost::fibers::type::dispatcher_context)) {
     dispatcher_ = ctx;

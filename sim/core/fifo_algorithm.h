@@ -22,7 +22,6 @@ class FifoAlgorithm final : public boost::fibers::algo::algorithm {
   void suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept override;
   void notify() noexcept override {}  // one thread: nobody to notify
 
-  static bool ready_on_this_thread();
   // The same as has_ready_fibers(), inline for the engine's hot loop.
   bool any_ready() const noexcept { return !ready_.empty(); }
 

@@ -30,7 +30,6 @@ struct World::Node {
 struct World::InFlight {
   Envelope envelope;
   uint64_t digest = 0;  // computed once at send: formatting may be costly
-  bool in_use = false;
 };
 
 class World::DeliveryTarget final : public EventTarget {
@@ -184,7 +183,7 @@ void World::send(NodeId from, NodeId to, Message message) {
       slot = static_cast<uint32_t>(in_flight_.size());
       in_flight_.emplace_back();
     }
-    in_flight_[slot] = InFlight{Envelope{from, to, engine_.now(), id, message}, digest, true};
+    in_flight_[slot] = InFlight{Envelope{from, to, engine_.now(), id, message}, digest};
     engine_.schedule(engine_.now() + options_.network.latency.sample(network_rng_), delivery_target_.get(), slot, id);
   }
 }
@@ -192,7 +191,6 @@ void World::send(NodeId from, NodeId to, Message message) {
 void World::deliver(uint32_t slot) {
   Envelope envelope = std::move(in_flight_[slot].envelope);
   const uint64_t digest = in_flight_[slot].digest;
-  in_flight_[slot].in_use = false;
   free_in_flight_.push_back(slot);
   Node& node = *nodes_[envelope.to.index()];
   if (!node.up) {
