@@ -69,6 +69,24 @@ class Time {
   int64_t ns_ = 0;
 };
 
+// A node's wall clock reading (CLOCK_REALTIME): nanoseconds since the Unix
+// epoch. A separate type from Time because it may run fast or slow and jump
+// backwards, and must never be mixed up with the simulated monotonic time.
+class WallTime {
+ public:
+  constexpr WallTime() = default;
+  static constexpr WallTime from_unix_ns(int64_t ns) { return WallTime(ns); }
+  constexpr int64_t unix_ns() const { return ns_; }
+  constexpr WallTime operator+(Duration d) const { return WallTime(ns_ + d.count_ns()); }
+  constexpr WallTime operator-(Duration d) const { return WallTime(ns_ - d.count_ns()); }
+  constexpr Duration operator-(WallTime o) const { return Duration::nanoseconds(ns_ - o.ns_); }
+  constexpr auto operator<=>(const WallTime&) const = default;
+
+ private:
+  constexpr explicit WallTime(int64_t ns) : ns_(ns) {}
+  int64_t ns_ = 0;
+};
+
 namespace time_literals {
 constexpr Duration operator""_ns(unsigned long long n) { return Duration::nanoseconds(static_cast<int64_t>(n)); }
 constexpr Duration operator""_us(unsigned long long n) { return Duration::microseconds(static_cast<int64_t>(n)); }
