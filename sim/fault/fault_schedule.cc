@@ -1,161 +1,102 @@
+// Fault kinds, the checks an action must pass, and schedule validation.
+// The text form lives in fault_text.cc, generation in nemesis.cc.
 #include "sim/fault/fault_schedule.h"
 
 #include <algorithm>
-#include <charconv>
-#include <map>
+#include <array>
+#include <set>
 
 #include <fmt/format.h>
 
 namespace detsim {
+namespace {
+
+constexpr std::array<const char*, kFaultKindCount> kKindNames = {
+    "crash",   "restart",   "pause",     "partition", "heal",       "clog",
+    "corrupt", "misdirect", "disk_full", "disk_slow", "clock_jump", "clock_drift",
+};
+
+bool takes_length(FaultKind kind) {
+  return kind == FaultKind::clog || kind == FaultKind::disk_full || kind == FaultKind::disk_slow;
+}
+
+std::string check_partition(const FaultAction& action) {
+  if (action.groups.size() < 2) return "a partition needs at least two groups";
+  std::set<NodeId> seen;
+  for (const std::vector<NodeId>& group : action.groups) {
+    if (group.empty()) return "a partition's groups must not be empty";
+    for (NodeId node : group) {
+      if (!seen.insert(node).second) return fmt::format("{} is in a partition twice", node);
+    }
+  }
+  return "";
+}
+
+// The node (and peer) an action names, for the range check; a partition
+// names its groups' nodes and heal names none.
+std::vector<NodeId> nodes_named(const FaultAction& action) {
+  if (action.kind == FaultKind::heal) return {};
+  if (action.kind == FaultKind::partition) {
+    std::vector<NodeId> nodes;
+    for (const std::vector<NodeId>& group : action.groups) nodes.insert(nodes.end(), group.begin(), group.end());
+    return nodes;
+  }
+  if (action.kind == FaultKind::clog) return {action.node, action.peer};
+  return {action.node};
+}
+
+}  // namespace
 
 const char* to_string(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::crash: return "crash";
-    case FaultKind::restart: return "restart";
-    case FaultKind::pause: return "pause";
-  }
-  return "?";
+  auto index = static_cast<size_t>(kind);
+  if (index >= kKindNames.size()) return "?";
+  return kKindNames[index];
 }
 
-std::string FaultSchedule::to_short_string() const {
-  std::string text;
+std::optional<FaultKind> parse_fault_kind(std::string_view name) {
+  for (size_t i = 0; i < kKindNames.size(); ++i) {
+    if (name == kKindNames[i]) return static_cast<FaultKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string check_action(const FaultAction& action) {
+  if (action.at < Time::zero()) return "time must not be negative";
+  if (action.kind == FaultKind::partition) return check_partition(action);
+  if (action.kind == FaultKind::pause && action.length < Duration::zero()) return "a pause length must not be negative";
+  // A generated pause can round to zero length; it is a harmless no-op and
+  // must survive a save and a load. The other lengths are written by hand
+  // or clamped to 1ms when generated.
+  if (takes_length(action.kind) && action.length <= Duration::zero()) {
+    return fmt::format("{} needs a length > 0", to_string(action.kind));
+  }
+  if (action.kind == FaultKind::clog && action.node == action.peer) return "a clog needs two different nodes";
+  if (action.kind == FaultKind::clog && action.amount < Duration::zero()) return "a clog delay must not be negative";
+  if (action.kind == FaultKind::corrupt && action.value < 0) return "a corrupt pick must not be negative";
+  if (action.kind == FaultKind::disk_slow && action.value < 1) return "a disk_slow factor must be at least 1";
+  return "";
+}
+
+void FaultSchedule::sort() {
+  std::stable_sort(actions.begin(), actions.end(),
+                   [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
+}
+
+bool FaultSchedule::validate(size_t node_count, std::string* error) const {
   for (const FaultAction& action : actions) {
-    if (!text.empty()) text += "; ";
-    text += fmt::format("{} {} {}", format_duration(action.at.since_start()), to_string(action.kind), action.node);
-    if (action.kind == FaultKind::pause) text += " " + format_duration(action.length);
-  }
-  return text;
-}
-
-namespace {
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view part = text.substr(start, end - start);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-    if (!part.empty()) parts.push_back(part);
-    start = end + 1;
-  }
-  return parts;
-}
-
-std::optional<FaultAction> parse_action(std::string_view text, std::string* error) {
-  std::vector<std::string_view> words = split(text, ' ');
-  auto fail = [&](std::string why) {
-    *error = fmt::format("fault '{}': {}", text, why);
-    return std::nullopt;
-  };
-  if (words.size() < 3) return fail("expected 'TIME KIND NODE', e.g. '1.5s crash n2'");
-  FaultAction action;
-  auto at = parse_duration(words[0]);
-  if (!at) return fail("expected a time like 1.5s");
-  action.at = Time::zero() + *at;
-  if (words[1] == "crash") action.kind = FaultKind::crash;
-  else if (words[1] == "restart") action.kind = FaultKind::restart;
-  else if (words[1] == "pause") action.kind = FaultKind::pause;
-  else return fail("expected crash, restart or pause");
-  uint32_t index = 0;
-  std::string_view node = words[2];
-  if (node.size() < 2 || node[0] != 'n' ||
-      std::from_chars(node.data() + 1, node.data() + node.size(), index).ec != std::errc())
-    return fail("expected a node like n2");
-  action.node = NodeId(index);
-  const size_t expected_words = action.kind == FaultKind::pause ? 4 : 3;
-  if (words.size() != expected_words) return fail(action.kind == FaultKind::pause ? "pause needs a length" : "too many words");
-  if (action.kind == FaultKind::pause) {
-    auto length = parse_duration(words[3]);
-    if (!length) return fail("expected a pause length like 200ms");
-    action.length = *length;
-  }
-  return action;
-}
-
-}  // namespace
-
-std::optional<FaultSchedule> FaultSchedule::parse_short(std::string_view text, std::string* error) {
-  FaultSchedule schedule;
-  for (std::string_view part : split(text, ';')) {
-    if (part == "none") continue;
-    auto action = parse_action(part, error);
-    if (!action) return std::nullopt;
-    schedule.actions.push_back(*action);
-  }
-  std::stable_sort(schedule.actions.begin(), schedule.actions.end(),
-                   [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
-  return schedule;
-}
-
-namespace {
-
-// Generated faults land on whole milliseconds: the schedule a failure
-// prints then reads "1.204s crash n2", not "1.204137912s crash n2", and
-// nothing a fault can reveal depends on sub-millisecond placement.
-Time round_to_ms(Time t) {
-  constexpr int64_t kMs = 1'000'000;
-  return Time::from_ns((t.count_ns() + kMs / 2) / kMs * kMs);
-}
-
-Duration round_to_ms(Duration d) { return round_to_ms(Time::zero() + d).since_start(); }
-
-// A poisson process of candidate crash times; each crashes a random server
-// that is up, if fewer than max_down are down, and schedules its restart.
-void add_crashes(Rng& rng, const CrashFaultOptions& options, const std::vector<NodeId>& servers,
-                 Time heal_at, std::vector<FaultAction>& out) {
-  if (options.crash_interval_mean <= Duration::zero() || servers.empty()) return;
-  const int minority = static_cast<int>((servers.size() - 1) / 2);
-  const int max_down = options.max_down < 0 ? minority : options.max_down;
-  if (max_down == 0) return;
-  std::map<uint32_t, Time> down_until;  // ordered: deterministic iteration
-  Time t = Time::zero();
-  for (;;) {
-    t = round_to_ms(t + rng.exponential(options.crash_interval_mean));
-    if (t >= heal_at) break;
-    std::vector<NodeId> up;
-    int down = 0;
-    for (NodeId server : servers) {
-      auto it = down_until.find(server.index());
-      if (it != down_until.end() && it->second > t) ++down;
-      else up.push_back(server);
+    std::string why = check_action(action);
+    for (NodeId node : nodes_named(action)) {
+      if (!why.empty()) break;
+      if (node.valid() && node.index() < node_count) continue;
+      why = node_count == 0 ? fmt::format("there is no node {} (the world has no nodes)", node)
+                            : fmt::format("there is no node {} (nodes are n0..n{})", node, node_count - 1);
     }
-    if (down >= max_down || up.empty()) continue;
-    NodeId victim = up[rng.below(up.size())];
-    Time restart_at = std::min(round_to_ms(t + options.down_time.sample(rng)), heal_at);
-    down_until[victim.index()] = restart_at;
-    out.push_back({t, FaultKind::crash, victim, Duration()});
-    out.push_back({restart_at, FaultKind::restart, victim, Duration()});
+    if (!why.empty()) {
+      if (error != nullptr) *error = fmt::format("fault '{}': {}", detsim::to_short_string(action), why);
+      return false;
+    }
   }
-}
-
-void add_pauses(Rng& rng, const CrashFaultOptions& options, const std::vector<NodeId>& servers,
-                Time heal_at, std::vector<FaultAction>& out) {
-  if (options.pause_interval_mean <= Duration::zero() || servers.empty()) return;
-  Time t = Time::zero();
-  for (;;) {
-    t = round_to_ms(t + rng.exponential(options.pause_interval_mean));
-    if (t >= heal_at) break;
-    NodeId victim = servers[rng.below(servers.size())];
-    Duration length = std::min(round_to_ms(options.pause_length.sample(rng)), heal_at - t);
-    out.push_back({t, FaultKind::pause, victim, length});
-  }
-}
-
-}  // namespace
-
-FaultSchedule generate_fault_schedule(Rng rng, const CrashFaultOptions& options,
-                                      const std::vector<NodeId>& servers, Time heal_at) {
-  FaultSchedule schedule;
-  Rng crash_rng = rng.fork("crash");
-  Rng pause_rng = rng.fork("pause");
-  add_crashes(crash_rng, options, servers, heal_at, schedule.actions);
-  add_pauses(pause_rng, options, servers, heal_at, schedule.actions);
-  std::stable_sort(schedule.actions.begin(), schedule.actions.end(),
-                   [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
-  return schedule;
+  return true;
 }
 
 }  // namespace detsim

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/core/engine.h"
+#include "sim/fault/nemesis.h"
 #include "sim/world/world.h"
 
 namespace detsim {
@@ -74,12 +75,12 @@ WorldOptions world_options(const Params& p, Time heal_at, Time end_at) {
   return options;
 }
 
-CrashFaultOptions crash_options(const Params& p) {
-  CrashFaultOptions options;
-  options.crash_interval_mean = p.duration("faults.crash_interval");
+NemesisOptions nemesis_options(const Params& p) {
+  NemesisOptions options;
+  options.crash_interval = p.duration("faults.crash_interval");
   options.down_time = p.distribution("faults.down_time");
   options.max_down = static_cast<int>(p.integer("faults.max_down"));
-  options.pause_interval_mean = p.duration("faults.pause_interval");
+  options.pause_interval = p.duration("faults.pause_interval");
   options.pause_length = p.distribution("faults.pause_length");
   return options;
 }
@@ -137,8 +138,8 @@ RunResult simulate(const RunRequest& request) {
   RunResult result;
   result.seed = request.seed;
   result.faults = request.faults ? *request.faults
-                                 : generate_fault_schedule(root.fork("nemesis"), crash_options(params),
-                                                           world.servers(), heal_at);
+                                 : generate_nemesis(root.fork("nemesis"), nemesis_options(params),
+                                                    world.servers(), heal_at).schedule;
   world.apply(result.faults);
   world.start();
 

@@ -84,6 +84,7 @@ void World::apply(const FaultSchedule& schedule) {
         case FaultKind::crash: crash(action.node); break;
         case FaultKind::restart: restart(action.node); break;
         case FaultKind::pause: pause(action.node, action.length); break;
+        default: break;  // the other kinds are not wired to the world yet
       }
     });
   }

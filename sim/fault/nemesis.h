@@ -1,0 +1,73 @@
+// Generating a fault schedule from the seed. Each family of faults is a
+// poisson process of its own (exponential gaps with the given mean; a zero
+// interval switches the family off) drawing from its own fork of the rng,
+// so switching one family on or off never moves another's faults.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/api/node_id.h"
+#include "sim/core/duration_dist.h"
+#include "sim/core/rng.h"
+#include "sim/core/time.h"
+#include "sim/fault/fault_schedule.h"
+#include "sim/fault/swarm.h"
+
+namespace detsim {
+
+struct NemesisOptions {
+  // crash: a random up server crashes and restarts after down_time.
+  Duration crash_interval;
+  DurationDist down_time;
+  int max_down = -1;  // servers down at once, at most; -1: a minority
+  // pause: a random server stalls (GC, VM) for pause_length.
+  Duration pause_interval;
+  DurationDist pause_length;
+  // partition: a random shape over the servers, healed after partition_length.
+  Duration partition_interval;
+  DurationDist partition_length;
+  // clog: a random ordered pair of servers gets clog_delay extra latency.
+  Duration clog_interval;
+  DurationDist clog_length;
+  DurationDist clog_delay;
+  // disk, all on a random server.
+  Duration corrupt_interval;  // pick: a random u32
+  Duration misdirect_interval;
+  Duration disk_full_interval;
+  DurationDist disk_full_length;
+  Duration disk_slow_interval;
+  DurationDist disk_slow_length;
+  int64_t disk_slow_factor = 10;  // latency multiplier, >= 1
+  // clock, on a random server.
+  Duration clock_jump_interval;
+  DurationDist clock_jump_size;  // magnitude; the sign is a coin flip
+  Duration clock_drift_interval;
+  int64_t clock_drift_max_ppm = 100;  // drift uniform in [-max, max]
+  // Swarm testing (swarm.h): the seed picks which configured families run
+  // and how hard.
+  bool swarm = false;
+};
+
+// How generate_nemesis shapes a partition, each picked with equal
+// probability among those the server count allows.
+enum class PartitionShape { halves, isolate, bridge, minority, one_way };
+inline constexpr size_t kPartitionShapeCount = 5;
+const char* to_string(PartitionShape shape);
+// A partition action of this shape over servers (at least 2; bridge needs 3).
+FaultAction make_partition(Rng& rng, PartitionShape shape, const std::vector<NodeId>& servers, Time at);
+
+struct NemesisPlan {
+  FaultSchedule schedule;
+  SwarmConfig swarm;
+};
+
+// Faults of the servers in [0, heal_at), on whole milliseconds. Every
+// crash's restart, partition's heal and fault's length ends no later than
+// heal_at, where the world restarts and heals everything anyway. With swarm
+// off and only crashes and pauses configured, the schedule is the one
+// generate_fault_schedule gave before the other families existed.
+NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::vector<NodeId>& servers,
+                             Time heal_at);
+
+}  // namespace detsim
