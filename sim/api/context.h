@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/api/connection.h"
 #include "sim/api/message.h"
 #include "sim/api/node_id.h"
 #include "sim/core/assert.h"
@@ -32,11 +33,14 @@ struct Envelope {
   Message message;
 };
 
-// Datagrams: they may be lost, duplicated, reordered or delayed.
+class Context;
+
+// Datagrams: they may be lost, duplicated, reordered or delayed. And
+// TCP-like connections (sim/api/connection.h): FIFO, no loss, limited by
+// bandwidth, broken by partitions and crashes.
 class Network {
  public:
-  Network(World& world, NodeId self, uint32_t incarnation)
-      : world_(world), self_(self), incarnation_(incarnation) {}
+  Network(World& world, Context& context) : world_(world), context_(context) {}
   // Never blocks.
   void send(NodeId to, Message message);
   // Waits up to timeout for the next datagram to this node. Datagrams are
@@ -44,10 +48,18 @@ class Network {
   // arrive after the restart, as on a real network.
   std::optional<Envelope> receive(Duration timeout = Duration::max());
 
+  // Opens a connection to the node's port: a round trip, answered by an
+  // accept() there. nullopt with *status timeout if no answer came in time
+  // (the peer is down, cut off, or never accepted), or refused if the peer's
+  // current incarnation never accepted on that port.
+  std::optional<Connection> connect(NodeId to, uint32_t port, Duration timeout, NetStatus* status = nullptr);
+  // Waits up to timeout for a connection to this node's port. The first
+  // accept() on a port starts listening on it, for this incarnation.
+  std::optional<Connection> accept(uint32_t port, Duration timeout = Duration::max());
+
  private:
   World& world_;
-  NodeId self_;
-  uint32_t incarnation_;
+  Context& context_;
 };
 
 class Context {
@@ -103,7 +115,7 @@ class Context {
   GroupId group_;
   Rng rng_;
   Rng buggify_rng_;
-  Network network_;
+  Network network_;  // last: it refers back to this Context
 };
 
 }  // namespace detsim

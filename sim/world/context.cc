@@ -1,6 +1,7 @@
 // The Context and Network of sim/api, implemented on the world and engine.
 #include "sim/api/context.h"
 
+#include "sim/world/connections.h"
 #include "sim/world/world.h"
 
 namespace detsim {
@@ -12,7 +13,7 @@ Context::Context(World& world, NodeId self, uint32_t incarnation, GroupId group,
       group_(group),
       rng_(rng),
       buggify_rng_(rng.fork("buggify")),
-      network_(world, self, incarnation) {}
+      network_(world, *this) {}
 
 const std::string& Context::name() const { return world_.node_name(self_); }
 const std::vector<NodeId>& Context::servers() const { return world_.servers(); }
@@ -46,10 +47,18 @@ Waiter Context::begin_wait() { return world_.engine().begin_wait(); }
 bool Context::park(Time deadline) { return world_.engine().park(deadline); }
 bool Context::wake(Waiter waiter) { return world_.engine().wake(waiter); }
 
-void Network::send(NodeId to, Message message) { world_.send(self_, to, std::move(message)); }
+void Network::send(NodeId to, Message message) { world_.send(context_.self(), to, std::move(message)); }
 
 std::optional<Envelope> Network::receive(Duration timeout) {
-  return world_.receive(self_, incarnation_, timeout);
+  return world_.receive(context_.self(), context_.incarnation(), timeout);
+}
+
+std::optional<Connection> Network::connect(NodeId to, uint32_t port, Duration timeout, NetStatus* status) {
+  return world_.network().connections().connect(context_, to, port, timeout, status);
+}
+
+std::optional<Connection> Network::accept(uint32_t port, Duration timeout) {
+  return world_.network().connections().accept(context_, port, timeout);
 }
 
 }  // namespace detsim

@@ -5,10 +5,6 @@
 #include <fmt/format.h>
 
 namespace detsim {
-namespace {
-// Kinds mixed into the fingerprint for world-level events.
-enum : uint64_t { kBootKind = 101, kCrashKind, kPauseKind, kResumeKind, kSendKind, kDeliverKind, kDropKind };
-}  // namespace
 
 struct World::Incarnation {
   Incarnation(World& world, NodeId node, uint32_t number, GroupId group, Rng rng)
@@ -27,26 +23,11 @@ struct World::Node {
   std::unique_ptr<Incarnation> current;
 };
 
-struct World::InFlight {
-  Envelope envelope;
-  uint64_t digest = 0;  // computed once at send: formatting may be costly
-};
-
-class World::DeliveryTarget final : public EventTarget {
- public:
-  explicit DeliveryTarget(World& world) : world_(world) {}
-  void fire(uint64_t slot, uint64_t) override { world_.deliver(static_cast<uint32_t>(slot)); }
-
- private:
-  World& world_;
-};
-
 World::World(Engine& engine, Rng rng, WorldOptions options)
     : engine_(engine),
       rng_(rng),
-      network_rng_(rng.fork("network")),
       options_(std::move(options)),
-      delivery_target_(std::make_unique<DeliveryTarget>(*this)) {}
+      network_(std::make_unique<SimulatedNetwork>(*this, engine, rng, options_.network)) {}
 
 World::~World() = default;
 
@@ -93,6 +74,18 @@ void World::apply(const FaultSchedule& schedule) {
 const std::string& World::node_name(NodeId node) const { return nodes_[node.index()]->name; }
 bool World::is_up(NodeId node) const { return nodes_[node.index()]->up; }
 
+uint32_t World::current_incarnation(NodeId node) const {
+  const Node& record = *nodes_[node.index()];
+  // Invariant: only a node that has booted has an incarnation.
+  DETSIM_ASSERT(record.incarnations > 0);
+  return record.incarnations - 1;
+}
+
+Mailbox<Envelope>* World::inbox(NodeId node) {
+  Node& record = *nodes_[node.index()];
+  return record.up ? &record.current->inbox : nullptr;
+}
+
 void World::trace(TraceEvent event) {
   if (trace_ != nullptr) trace_->record(event);
 }
@@ -121,6 +114,7 @@ void World::crash(NodeId id) {
   engine_.mix_fingerprint(kCrashKind, id.index(), node.incarnations);
   if (tracing()) trace({engine_.now(), TraceKind::crash, id, NodeId(), 0, Time(), ""});
   engine_.kill_group(node.current->context.group());
+  network_->on_crash(id);
   retired_.push_back(std::move(node.current));
 }
 
@@ -144,9 +138,9 @@ void World::pause(NodeId id, Duration length) {
 }
 
 void World::heal() {
-  options_.network.loss = 0;
-  options_.network.duplicate = 0;
+  network_->stop_datagram_faults();
   if (tracing()) trace({engine_.now(), TraceKind::fault, NodeId(), NodeId(), 0, Time(), "heal"});
+  heal_network();
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     Node& node = *nodes_[i];
     if (!node.up) {
@@ -164,49 +158,35 @@ void World::heal() {
 void World::send(NodeId from, NodeId to, Message message) {
   // Invariant: messages go to nodes that exist.
   DETSIM_ASSERT(to.index() < nodes_.size());
-  const uint64_t id = next_message_id_++;
-  ++messages_sent_;
-  const uint64_t digest = message.digest();
-  engine_.mix_fingerprint(kSendKind, from.index(), digest ^ (uint64_t{to.index()} << 48));
-  std::string text = tracing() ? message.describe() : std::string();
-  if (tracing()) trace({engine_.now(), TraceKind::send, from, to, id, engine_.now(), text});
-  if (network_rng_.bernoulli(options_.network.loss)) {
-    if (tracing()) trace({engine_.now(), TraceKind::drop, from, to, id, engine_.now(), "loss"});
-    return;
-  }
-  int copies = network_rng_.bernoulli(options_.network.duplicate) ? 2 : 1;
-  for (int copy = 0; copy < copies; ++copy) {
-    uint32_t slot;
-    if (!free_in_flight_.empty()) {
-      slot = free_in_flight_.back();
-      free_in_flight_.pop_back();
-    } else {
-      slot = static_cast<uint32_t>(in_flight_.size());
-      in_flight_.emplace_back();
-    }
-    in_flight_[slot] = InFlight{Envelope{from, to, engine_.now(), id, message}, digest};
-    engine_.schedule(engine_.now() + options_.network.latency.sample(network_rng_), delivery_target_.get(), slot, id);
-  }
+  network_->send(from, to, std::move(message));
 }
 
-void World::deliver(uint32_t slot) {
-  Envelope envelope = std::move(in_flight_[slot].envelope);
-  const uint64_t digest = in_flight_[slot].digest;
-  free_in_flight_.push_back(slot);
-  Node& node = *nodes_[envelope.to.index()];
-  if (!node.up) {
-    engine_.mix_fingerprint(kDropKind, envelope.to.index(), envelope.id);
-    if (tracing()) trace({engine_.now(), TraceKind::drop, envelope.from, envelope.to, envelope.id, envelope.sent_at, "down"});
-    return;
-  }
-  ++messages_delivered_;
-  engine_.mix_fingerprint(kDeliverKind, envelope.to.index(), digest ^ envelope.id);
-  if (tracing()) {
-    trace({engine_.now(), TraceKind::deliver, envelope.to, envelope.from, envelope.id, envelope.sent_at,
-           envelope.message.describe()});
-  }
-  node.current->inbox.push(std::move(envelope));
+void World::set_link(NodeId from, NodeId to, LinkOptions options) {
+  // Invariant: links join nodes that exist.
+  DETSIM_ASSERT(from.index() < nodes_.size());
+  DETSIM_ASSERT(to.index() < nodes_.size());
+  network_->set_link(from, to, options);
 }
+
+void World::apply_link_overrides(const std::vector<LinkOverride>& overrides) {
+  network_->apply_link_overrides(overrides, static_cast<uint32_t>(nodes_.size()));
+}
+
+void World::partition(const std::vector<std::vector<NodeId>>& groups, bool one_way) {
+  for (const auto& group : groups) {
+    for (NodeId node : group) {
+      // Invariant: a partition names nodes that exist.
+      DETSIM_ASSERT(node.index() < nodes_.size());
+    }
+  }
+  network_->partition(groups, one_way);
+}
+
+void World::clog(NodeId from, NodeId to, Duration extra_delay, Duration length) {
+  network_->clog(from, to, extra_delay, length);
+}
+
+void World::heal_network() { network_->heal(); }
 
 std::optional<Envelope> World::receive(NodeId self, uint32_t incarnation, Duration timeout) {
   Node& node = *nodes_[self.index()];

@@ -1,7 +1,7 @@
-// The simulated world: nodes (servers and clients) with their incarnations,
-// the datagram network, and the node lifecycle (crash, restart, pause). It
-// is the Setup a model declares its nodes to, and the target the nemesis
-// applies a fault schedule to.
+// The simulated world: nodes (servers and clients) with their incarnations
+// and the node lifecycle (crash, restart, pause). It owns the simulated
+// network (sim/world/network.h). It is the Setup a model declares its nodes
+// to, and the target the nemesis applies a fault schedule to.
 #pragma once
 
 #include <deque>
@@ -16,14 +16,10 @@
 #include "sim/core/engine.h"
 #include "sim/fault/fault_schedule.h"
 #include "sim/trace/trace_event.h"
+#include "sim/world/links.h"
+#include "sim/world/network.h"
 
 namespace detsim {
-
-struct NetworkOptions {
-  DurationDist latency = DurationDist::uniform(Duration::milliseconds(1), Duration::milliseconds(10));
-  double loss = 0;       // probability a datagram is dropped
-  double duplicate = 0;  // probability a datagram arrives twice
-};
 
 struct WorldOptions {
   Time heal_at = Time::max();
@@ -53,38 +49,56 @@ class World final : public Setup {
   void crash(NodeId node);
   void restart(NodeId node);
   void pause(NodeId node, Duration length);
-  // Ends every fault: restarts what is down, resumes what is paused, and
-  // turns datagram loss and duplication off.
+  // Ends every fault: restarts what is down, resumes what is paused, heals
+  // the network, and turns datagram loss and duplication off.
   void heal();
   bool is_up(NodeId node) const;
+  // The incarnation running now, or the last one if the node is down.
+  uint32_t current_incarnation(NodeId node) const;
+
+  // ---- the network (also what fault actions do) ----
+  // Overrides some options of the link from -> to (one direction).
+  void set_link(NodeId from, NodeId to, LinkOptions options);
+  // parse_link_overrides()'s result; "*" means every other existing node.
+  void apply_link_overrides(const std::vector<LinkOverride>& overrides);
+  // Symmetric: every pair of nodes in different groups is cut both ways;
+  // nodes in no group stay connected to all. one_way: only links from
+  // groups[0] to the other groups are cut. Partitions add up until
+  // heal_network().
+  void partition(const std::vector<std::vector<NodeId>>& groups, bool one_way = false);
+  // Datagrams and connection traffic sent on from -> to during the next
+  // length get extra_delay more.
+  void clog(NodeId from, NodeId to, Duration extra_delay, Duration length);
+  // Removes every partition and clog.
+  void heal_network();
+  SimulatedNetwork& network() { return *network_; }
 
   // ---- for Context and Network ----
   Engine& engine() { return engine_; }
   const std::vector<NodeId>& servers() const { return servers_; }
   const std::vector<NodeId>& clients() const { return clients_; }
   const std::string& node_name(NodeId node) const;
+  uint32_t node_count() const { return static_cast<uint32_t>(nodes_.size()); }
   void send(NodeId from, NodeId to, Message message);
   std::optional<Envelope> receive(NodeId self, uint32_t incarnation, Duration timeout);
+  // The datagram inbox of the node's running incarnation; nullptr if down.
+  Mailbox<Envelope>* inbox(NodeId node);
   bool buggify_site_enabled(uint64_t site);
   double buggify_fire_probability() const { return options_.buggify_fire_probability; }
   bool tracing() const { return trace_ != nullptr; }
   void trace(TraceEvent event);
-  uint64_t messages_sent() const { return messages_sent_; }
-  uint64_t messages_delivered() const { return messages_delivered_; }
+  uint64_t messages_sent() const { return network_->messages_sent(); }
+  uint64_t messages_delivered() const { return network_->messages_delivered(); }
 
  private:
   struct Incarnation;
   struct Node;
-  class DeliveryTarget;
-  struct InFlight;
 
   NodeId add_node(std::string name, NodeMain main, bool is_server);
   void boot(NodeId node);
-  void deliver(uint32_t slot);
 
   Engine& engine_;
   Rng rng_;
-  Rng network_rng_;
   WorldOptions options_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<NodeId> servers_;
@@ -92,14 +106,9 @@ class World final : public Setup {
   // Crashed incarnations stay until the run ends: their fibers may still be
   // unwinding and hold references into them.
   std::vector<std::unique_ptr<Incarnation>> retired_;
-  std::vector<InFlight> in_flight_;
-  std::vector<uint32_t> free_in_flight_;
-  std::unique_ptr<DeliveryTarget> delivery_target_;
+  std::unique_ptr<SimulatedNetwork> network_;
   std::vector<std::pair<uint64_t, bool>> buggify_sites_;  // sorted by site
   TraceSink* trace_ = nullptr;
-  uint64_t next_message_id_ = 1;
-  uint64_t messages_sent_ = 0;
-  uint64_t messages_delivered_ = 0;
 };
 
 }  // namespace detsim

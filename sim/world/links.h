@@ -1,0 +1,76 @@
+// Links of the simulated network. A link is one direction (from, to); each
+// can override the network's latency, loss and bandwidth, be cut by a
+// partition, or be clogged (FoundationDB's swizzle-clog: extra delay for a
+// while). The table is sparse: a link with no override, cut, clog or
+// connection traffic has no entry, so the common datagram path stays one
+// empty-map check.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sim/api/node_id.h"
+#include "sim/core/duration_dist.h"
+#include "sim/core/time.h"
+
+namespace detsim {
+
+struct LinkOptions {
+  std::optional<DurationDist> latency;
+  std::optional<double> loss;       // datagrams only; connections never lose
+  std::optional<double> bandwidth;  // bytes/s, connections only; 0: unlimited
+};
+
+// One clause of the text form. An invalid NodeId stands for "*": any node.
+struct LinkOverride {
+  NodeId from;
+  NodeId to;
+  bool both_directions = false;
+  LinkOptions options;
+};
+
+// Parses "n0>n1 latency=const(50ms) loss=0.1; n2<>n3 bandwidth=1000000; *>n4 loss=0.5".
+// Clauses are separated by ';'. Endpoints are nN or '*'; '>' is one
+// direction, '<>' both. Keys: latency (a DurationDist), loss (in [0, 1]),
+// bandwidth (bytes/s, >= 0; 0 is unlimited). Every clause needs at least one
+// key. On bad text returns nullopt and sets *error to one line naming the
+// clause and what was expected.
+std::optional<std::vector<LinkOverride>> parse_link_overrides(std::string_view text, std::string* error);
+// "n0>n1 latency=const(50ms) loss=0.1": what parse_link_overrides reads back.
+std::string format_link_override(const LinkOverride& link);
+
+class LinkTable {
+ public:
+  struct Link {
+    LinkOptions options;
+    bool cut = false;
+    Time clog_until;     // no clog once now >= clog_until
+    Duration clog_extra;
+    Time busy_until;     // connection bytes serialize one after another
+  };
+
+  bool empty() const { return links_.empty(); }
+  // nullptr when the link has no entry (everything at the network default).
+  const Link* find(NodeId from, NodeId to) const;
+  Link& at(NodeId from, NodeId to) { return links_[key(from, to)]; }
+
+  // Later fields replace earlier ones; fields left empty stay as they were.
+  void set_options(NodeId from, NodeId to, const LinkOptions& options);
+  bool is_cut(NodeId from, NodeId to) const;
+  // The extra delay a message sent now on this link gets from a clog.
+  Duration clog_delay(NodeId from, NodeId to, Time now) const;
+  // Removes every cut and clog; returns whether there was any.
+  bool heal(Time now);
+
+ private:
+  static uint64_t key(NodeId from, NodeId to) { return (uint64_t{from.index()} << 32) | to.index(); }
+  // Ordered, so any iteration is deterministic.
+  std::map<uint64_t, Link> links_;
+};
+
+}  // namespace detsim
