@@ -36,12 +36,18 @@ void add_set_option(CLI::App* command, std::vector<std::string>* sets) {
       ->type_name("KEY=VALUE");
 }
 
+void add_faults_option(CLI::App* command, std::optional<std::string>* faults) {
+  command->add_option("--faults", *faults, "Use this fault schedule instead of generating one; none: no faults")
+      ->type_name("FILE|none");
+}
+
 CLI::App* add_run(CLI::App& app, RunOptions* options) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario over one or more seeds");
   run->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
   run->add_option("--seed", options->seed, "Run one seed (default 1)")->type_name("N");
   run->add_option("--seeds", options->seeds, "Run seeds A to B inclusive")->type_name("A..B");
   add_set_option(run, &options->sets);
+  add_faults_option(run, &options->faults);
   run->add_option("--jobs", options->jobs, "Worker processes (default 1: in this process)")->type_name("J");
   run->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
   return run;
@@ -52,6 +58,10 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
   replay->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
   replay->add_option("--seed", options->seed, "The seed to replay")->required()->type_name("N");
   add_set_option(replay, &options->sets);
+  add_faults_option(replay, &options->faults);
+  replay->add_option("--save-faults", options->save_faults_path,
+                     "Write the run's fault schedule in the form --faults reads")
+      ->type_name("FILE");
   replay->add_option("--trace", options->trace_path, "Write the event trace as JSON lines")
       ->type_name("F.jsonl");
   replay->add_option("--dot", options->dot_path, "Write a Graphviz space-time diagram")->type_name("F.dot");

@@ -29,6 +29,7 @@ struct RunOptions {
   std::optional<std::string> seed;   // "42"
   std::optional<std::string> seeds;  // "1..20"
   std::vector<std::string> sets;     // "k=v", in order
+  std::optional<std::string> faults;  // FILE or "none"
   int jobs = 1;
   bool json = false;
 };
@@ -37,6 +38,8 @@ struct ReplayOptions {
   std::string scenario;
   std::string seed;
   std::vector<std::string> sets;
+  std::optional<std::string> faults;  // FILE or "none"
+  std::optional<std::string> save_faults_path;
   std::optional<std::string> trace_path;
   std::optional<std::string> dot_path;
   std::optional<std::string> perfetto_path;

@@ -62,6 +62,7 @@ SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace) 
     outcome.detail = std::move(result.detail);
     outcome.stop_reason = std::move(result.stop_reason);
     outcome.faults = result.faults.to_short_string();
+    outcome.swarm = std::move(result.swarm);
     outcome.events = result.events;
     outcome.sim_s = result.sim_seconds;
     outcome.fingerprint = result.fingerprint;
@@ -97,6 +98,7 @@ nlohmann::json to_wire(const SeedOutcome& outcome) {
           {"detail", outcome.detail},
           {"stop_reason", outcome.stop_reason},
           {"faults", outcome.faults},
+          {"swarm", outcome.swarm},
           {"events", outcome.events},
           {"sim_s", outcome.sim_s},
           {"wall_s", outcome.wall_s},
@@ -112,6 +114,7 @@ SeedOutcome from_wire(const nlohmann::json& wire) {
   outcome.detail = wire.at("detail").get<std::string>();
   outcome.stop_reason = wire.at("stop_reason").get<std::string>();
   outcome.faults = wire.at("faults").get<std::string>();
+  outcome.swarm = wire.at("swarm").get<std::string>();
   outcome.events = wire.at("events").get<uint64_t>();
   outcome.sim_s = wire.at("sim_s").get<double>();
   outcome.wall_s = wire.at("wall_s").get<double>();
@@ -127,6 +130,7 @@ SeedOutcome from_wire(const nlohmann::json& wire) {
 std::string reproduce_command(const Scenario& scenario, uint64_t seed) {
   std::string command = "detsim replay " + shell_quote(scenario.argument) + " --seed " + std::to_string(seed);
   for (const std::string& assignment : scenario.overrides) command += " --set " + shell_quote(assignment);
+  if (scenario.faults) command += " --faults " + shell_quote(*scenario.faults);
   return command;
 }
 
@@ -138,6 +142,7 @@ void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostre
   out << line << '\n';
   if (outcome.verdict == Verdict::pass) return;
   out << "  property: " << outcome.property << ": " << outcome.detail << '\n';
+  if (!outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   out << "  faults: " << (outcome.faults.empty() ? "none" : outcome.faults) << '\n';
   out << "  reproduce: " << reproduce_command(scenario, outcome.seed) << '\n';
 }
@@ -155,6 +160,7 @@ void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostre
       {"property", outcome.property},
       {"detail", outcome.detail},
       {"faults", outcome.faults},
+      {"swarm", outcome.swarm},
       {"reproduce", reproduce_command(scenario, outcome.seed)},
   };
   // A metric never overwrites a fixed field that scripts rely on.

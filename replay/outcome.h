@@ -22,6 +22,7 @@ struct SeedOutcome {
   std::string detail;
   std::string stop_reason;
   std::string faults;  // FaultSchedule::to_short_string(); "" for none
+  std::string swarm;   // "swarm: crash x1.7, pause off"; "" for a given schedule
   uint64_t events = 0;
   double sim_s = 0;
   double wall_s = 0;
@@ -40,7 +41,8 @@ SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s);
 nlohmann::json to_wire(const SeedOutcome& outcome);
 SeedOutcome from_wire(const nlohmann::json& wire);
 
-// `detsim replay SCENARIO --seed N [--set k=v ...]`, quoted for a shell.
+// `detsim replay SCENARIO --seed N [--set k=v ...] [--faults F]`, quoted
+// for a shell.
 std::string reproduce_command(const Scenario& scenario, uint64_t seed);
 
 // The `seed=... verdict=...` line, and for a failure the indented

@@ -1,5 +1,6 @@
-// `detsim replay SCENARIO --seed N [--set k=v]... [--trace F.jsonl]
-// [--dot F.dot] [--perfetto F.json] [--window T1..T2]`: one seed again,
+// `detsim replay SCENARIO --seed N [--set k=v]... [--faults FILE|none]
+// [--save-faults FILE] [--trace F.jsonl] [--dot F.dot] [--perfetto F.json]
+// [--window T1..T2]`: one seed again,
 // exactly, with trace writers attached. Output files are written whole or
 // not at all (AtomicFile).
 #include <memory>
@@ -10,6 +11,8 @@
 #include "replay/fanout_sink.h"
 #include "replay/outcome.h"
 #include "replay/scenario.h"
+#include "sim/core/assert.h"
+#include "sim/fault/fault_schedule.h"
 
 // The writers live in sim/trace/; a build without one still runs, and
 // rejects the flag that needs it as bad input.
@@ -116,6 +119,23 @@ class TraceOutputs {
   FanoutSink fanout_;
 };
 
+// The schedule as --faults reads it, headed by where it came from.
+void save_faults(const Scenario& scenario, const SeedOutcome& outcome, AtomicFile* file, std::ostream& out) {
+  std::string error;
+  std::optional<FaultSchedule> schedule = FaultSchedule::parse_short(outcome.faults, &error);
+  // Invariant: a schedule's short form reads back (fault_schedule_test).
+  DETSIM_ASSERT(schedule.has_value());
+  const std::string path = file->path().string();
+  Scenario replayed = scenario;
+  replayed.faults = path;
+  file->stream() << "# " << scenario.name << " seed " << outcome.seed << " (" << to_string(outcome.verdict) << ")"
+                 << (outcome.swarm.empty() ? "" : ", " + outcome.swarm) << '\n'
+                 << "# replay: " << reproduce_command(replayed, outcome.seed) << '\n'
+                 << schedule->to_file_text();
+  file->commit();
+  out << "faults: " << path << " (" << schedule->size() << " actions)" << '\n';
+}
+
 }  // namespace
 
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out) {
@@ -129,12 +149,17 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   require_writer(DETSIM_HAVE_JSONL_WRITER, options.trace_path, "--trace");
   require_writer(DETSIM_HAVE_DOT_WRITER, options.dot_path, "--dot");
   require_writer(DETSIM_HAVE_PERFETTO_WRITER, options.perfetto_path, "--perfetto");
-  Scenario scenario = load_scenario(options.scenario, options.sets, registry);
+  Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
 
   TraceOutputs outputs(options, window);
+  std::optional<AtomicFile> faults_file;
+  if (options.save_faults_path) faults_file.emplace(*options.save_faults_path);
   SeedOutcome outcome = run_seed(scenario, seed, outputs.sink());
   print_text(scenario, outcome, out);
+  // A passing run's report has no swarm line; a replay always says.
+  if (outcome.verdict == Verdict::pass && !outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   outputs.finish(out);
+  if (faults_file) save_faults(scenario, outcome, &*faults_file, out);
   return static_cast<int>(outcome.verdict);
 }
 

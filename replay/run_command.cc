@@ -1,5 +1,5 @@
-// `detsim run SCENARIO [--seed N | --seeds A..B] [--set k=v]... [--jobs J]
-// [--json]`: one line per seed in seed order, failure details under a
+// `detsim run SCENARIO [--seed N | --seeds A..B] [--set k=v]...
+// [--faults FILE|none] [--jobs J] [--json]`: one line per seed in seed order, failure details under a
 // failing seed, and a summary line when there was more than one seed.
 #include <chrono>
 
@@ -27,7 +27,7 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
                 std::ostream& err) {
   SeedRange seeds = seeds_of(options);
   if (options.jobs < 1) throw UsageError("--jobs " + std::to_string(options.jobs) + ": expected at least 1");
-  Scenario scenario = load_scenario(options.scenario, options.sets, registry);
+  Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
 
   auto start = std::chrono::steady_clock::now();
   bool many = seeds.count() > 1;

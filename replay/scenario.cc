@@ -222,6 +222,26 @@ void apply_defaults(const SpecIndex& specs, Params* params) {
   }
 }
 
+// --faults FILE: the file's text becomes faults.schedule, checked by the
+// same grammar as a scenario's own schedule; "none" switches faults off.
+void apply_fault_file(const std::string& argument, Params* params) {
+  if (argument == "none") {
+    params->set("faults.schedule", std::string("none"));
+    return;
+  }
+  std::ifstream in(argument, std::ios::binary);
+  if (!in) throw ScenarioError("--faults " + argument + ": cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string error;
+  if (!FaultSchedule::parse_file_text(text.str(), &error)) throw ScenarioError("--faults " + argument + ": " + error);
+  // An empty file would mean "generate": say so rather than guess.
+  if (text.str().find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw ScenarioError("--faults " + argument + ": the file is empty (write \"none\" for no faults)");
+  }
+  params->set("faults.schedule", text.str());
+}
+
 bool is_path(std::string_view argument) {
   return argument.find('/') != std::string_view::npos ||
          (argument.size() >= 5 && argument.substr(argument.size() - 5) == ".toml");
@@ -282,7 +302,7 @@ void apply_override(const std::vector<ParamSpec>& spec_list, std::string_view as
 }
 
 Scenario load_scenario(std::string_view argument, const std::vector<std::string>& overrides,
-                       const ModelRegistry& registry) {
+                       const ModelRegistry& registry, const std::optional<std::string>& faults) {
   Scenario scenario;
   scenario.argument = std::string(argument);
   scenario.path = resolve_scenario(argument);
@@ -295,6 +315,10 @@ Scenario load_scenario(std::string_view argument, const std::vector<std::string>
   apply_file(scenario.path, table, specs, &scenario.params);
   apply_defaults(specs, &scenario.params);
   for (const std::string& assignment : overrides) apply_override(specs.specs(), assignment, &scenario.params);
+  if (faults) apply_fault_file(*faults, &scenario.params);
+  scenario.faults = faults;
+  std::string error = check_fault_schedule(*scenario.model, scenario.params);
+  if (!error.empty()) throw ScenarioError((faults ? "--faults " + *faults : scenario.path.string()) + ": " + error);
   return scenario;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@ struct Scenario {
   const ModelInfo* model = nullptr;
   Params params;                       // every declared key, validated
   std::vector<std::string> overrides;  // the --set arguments, "k=v", as given
+  std::optional<std::string> faults;   // the --faults argument (FILE or "none"), as given
 };
 
 // $DETSIM_SCENARIO_DIR if set and not empty, else the source tree's
@@ -50,10 +52,12 @@ struct ScenarioHeader {
 };
 ScenarioHeader read_scenario_header(const std::filesystem::path& path);
 
-// Resolves, parses and validates; fills unset keys from their defaults and
-// then applies the overrides in order. Throws ScenarioError.
+// Resolves, parses and validates; fills unset keys from their defaults,
+// applies the overrides in order, then --faults: a schedule file (read into
+// faults.schedule) or "none". A fault schedule, wherever it came from, must
+// name only the model's nodes. Throws ScenarioError.
 Scenario load_scenario(std::string_view argument, const std::vector<std::string>& overrides,
-                       const ModelRegistry& registry);
+                       const ModelRegistry& registry, const std::optional<std::string>& faults = std::nullopt);
 
 // Applies one "k=v" to *params, validated against specs. Throws
 // ScenarioError. Exposed for commands that vary parameters (sweep).

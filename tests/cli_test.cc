@@ -135,6 +135,11 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+std::string fingerprint_field(const std::string& text) {
+  std::smatch match;
+  return std::regex_search(text, match, std::regex("fingerprint=[0-9a-f]{16}")) ? match.str() : "none";
+}
+
 std::string without_wall_time(const std::string& text) {
   return std::regex_replace(text, std::regex("wall_s=[0-9.]+"), "wall_s=X");
 }
@@ -214,6 +219,40 @@ TEST_F(CliTest, OtherBadInput) {
       {"replay", "tiny", "--seed", "1", "--dot", (dir_ / "a.dot").string(), "--window", "2s..1s"});
   expect_bad_input({"replay", "tiny", "--seed", "1", "--dot", (dir_ / "a.dot").string(), "--window", "1s"});
   expect_bad_input({"replay", "tiny", "--seed", "1", "--trace", "/nonexistent/dir/t.jsonl"});
+}
+
+TEST_F(CliTest, BadFaultScheduleIsBadInput) {
+  auto file = [&](const std::string& name, const std::string& text) {
+    fs::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  };
+  EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", (dir_ / "missing.txt").string()}),
+                       "cannot read the file"));
+  EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("kind.txt", "1s crash n0\n2s explode n0\n")}),
+                       "line 2: fault '2s explode n0'"));
+  // tiny has one node, n0.
+  EXPECT_TRUE(contains(expect_bad_input({"replay", "tiny", "--seed", "1", "--faults", file("node.txt", "1s crash n3\n")}),
+                       "there is no node n3"));
+  EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("empty.txt", "\n")}), "the file is empty"));
+  expect_bad_input({"run", "tiny", "--set", "faults.schedule=1s crash"});
+  expect_bad_input({"run", "tiny", "--set", "net.links=n0>n1 latency=soon"});
+  write("bad_schedule", "model = \"tiny\"\ndescription = \"d\"\n[faults]\nschedule = \"1s crash n9\"\n");
+  EXPECT_TRUE(contains(expect_bad_input({"run", "bad_schedule"}), "bad_schedule.toml: fault schedule:"));
+}
+
+TEST_F(CliTest, SaveFaultsWritesAScheduleThatFaultsReads) {
+  const std::string saved = (dir_ / "saved.txt").string();
+  const std::string given = (dir_ / "given.txt").string();
+  std::ofstream(given) << "# by hand\n100ms pause n0 5ms\n";
+  CliResult first = run({"replay", "tiny", "--seed", "2", "--faults", given, "--save-faults", saved});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_TRUE(contains(first.out, "faults: " + saved + " (1 actions)")) << first.out;
+  CliResult second = run({"run", "tiny", "--seed", "2", "--faults", saved});
+  EXPECT_EQ(second.code, 0) << second.err;
+  EXPECT_EQ(fingerprint_field(first.out), fingerprint_field(second.out));
+  // Nothing half-written is left when the path cannot be written.
+  expect_bad_input({"replay", "tiny", "--seed", "1", "--save-faults", "/nonexistent/dir/f.txt"});
 }
 
 TEST_F(CliTest, HelpExitsZero) {

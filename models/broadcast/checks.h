@@ -40,6 +40,8 @@ class Observer {
 
   void count_gossip() { ++gossip_messages_; }
   void count_client_retry() { ++client_retries_; }
+  void count_bad_records(uint64_t n) { bad_records_ += n; }
+  uint64_t bad_records() const { return bad_records_; }
   uint64_t gossip_messages() const { return gossip_messages_; }
   uint64_t client_retries() const { return client_retries_; }
 
@@ -54,6 +56,7 @@ class Observer {
   std::map<int64_t, Time> acked_;  // value -> when its client saw broadcast_ok
   uint64_t gossip_messages_ = 0;
   uint64_t client_retries_ = 0;
+  uint64_t bad_records_ = 0;  // durable mode: log records that failed their checksum
 };
 
 // Attaches a server incarnation's store for as long as this object lives;

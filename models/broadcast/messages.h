@@ -53,9 +53,13 @@ struct Gossip {
   // only then does it know the sender has dropped its stale confirmations.
   int64_t target_incarnation = -1;
   std::vector<int64_t> values;
-  size_t size_bytes() const { return 24 + 8 * values.size(); }
+  // The sender's wall clock at send, in ns; only the planted bug
+  // trust_wall_clock sets it (0 otherwise, and then left out of the digest).
+  int64_t sent_wall_ns = 0;
+  size_t size_bytes() const { return 24 + 8 * values.size() + (sent_wall_ns != 0 ? 8 : 0); }
   uint64_t digest() const {
     uint64_t chain = digest_mix(digest_mix(0xb2, sender_incarnation), static_cast<uint64_t>(target_incarnation));
+    if (sent_wall_ns != 0) chain = digest_mix(chain, static_cast<uint64_t>(sent_wall_ns));
     return digest_values(chain, values);
   }
 };

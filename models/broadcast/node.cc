@@ -25,12 +25,34 @@ void Server::main(Context& ctx, const BroadcastParams& params, std::shared_ptr<O
 }
 
 void Server::run() {
+  if (params_.durable) recover();
   attachment_.emplace(observer_, ctx_.self(), ctx_.incarnation(), store_);
   for (const auto& [node, peer] : peers_) ctx_.net().send(node, Hello{ctx_.incarnation()});
   if (!params_.no_retry) {
     ctx_.spawn("gossip", [self = shared_from_this()] { self->gossip_loop(); });
   }
+  if (params_.ack_before_fsync) {
+    ctx_.spawn("flush", [self = shared_from_this()] { self->flush_loop(); });
+  }
   receive_loop();
+}
+
+// Before the node speaks: what the log holds is what this incarnation
+// holds. Peers learn of the restart from Hello and re-send the rest.
+void Server::recover() {
+  log_.emplace(ctx_);
+  Recovered recovered = log_->recover();
+  for (int64_t value : recovered.values) learn(value);
+  observer_->count_bad_records(recovered.bad_records);
+  ctx_.log("recovered {} values, {} bad records", recovered.values.size(), recovered.bad_records);
+}
+
+// The planted bug ack_before_fsync: fsync in the background, on a timer.
+void Server::flush_loop() {
+  while (true) {
+    ctx_.sleep_for(params_.flush_interval);
+    log_->sync();
+  }
 }
 
 void Server::receive_loop() {
@@ -89,6 +111,7 @@ void Server::send_gossip(NodeId target, const Peer& peer, std::vector<int64_t> v
   gossip.sender_incarnation = ctx_.incarnation();
   gossip.target_incarnation = peer.incarnation ? static_cast<int64_t>(*peer.incarnation) : -1;
   gossip.values = std::move(values);
+  if (params_.trust_wall_clock) gossip.sent_wall_ns = ctx_.wall_now().unix_ns();
   observer_->count_gossip();
   ctx_.net().send(target, std::move(gossip));
 }
@@ -97,7 +120,7 @@ void Server::on_broadcast(NodeId client, const Broadcast& message) {
   // Push a new client value at once rather than at the next round: the
   // client's ack waits on a majority, so this cuts its latency from about
   // gossip_interval to a round trip. Rounds still retry what is lost.
-  if (learn(message.value)) {
+  if (!learn_all({message.value}).empty()) {
     for (auto& [node, peer] : peers_) send_gossip(node, peer, {message.value});
   }
   // A retry of a value already held may already have its majority.
@@ -110,7 +133,7 @@ void Server::on_gossip(NodeId from, const Gossip& message) {
   if (it == peers_.end()) return;
   Peer& peer = it->second;
   const bool current = observe_incarnation(peer, message.sender_incarnation);
-  for (int64_t value : message.values) learn(value);
+  if (!looks_like_duplicate(from, message)) learn_all(message.values);
   if (message.target_incarnation == static_cast<int64_t>(ctx_.incarnation())) peer.knows_our_incarnation = true;
   // A dead incarnation's gossip still carries real values, but there is
   // no one left to confirm them to, and it holds nothing now.
@@ -151,6 +174,35 @@ bool Server::learn(int64_t value) {
   if (!store_->values.insert(value).second) return false;
   for (auto& [node, peer] : peers_) peer.unconfirmed.insert(value);
   return true;
+}
+
+std::vector<int64_t> Server::learn_all(const std::vector<int64_t>& values) {
+  std::vector<int64_t> fresh;
+  for (int64_t value : values) {
+    if (store_->values.count(value) == 0) fresh.push_back(value);
+  }
+  if (fresh.empty()) return fresh;
+  if (log_) {
+    log_->append(fresh);
+    // Durable before it counts: the value may be acknowledged as soon as
+    // it is held by a majority, and a power loss must not take it back.
+    if (!params_.ack_before_fsync) log_->sync();
+  }
+  // The fsync blocked: a value may have arrived meanwhile by another path.
+  std::erase_if(fresh, [&](int64_t value) { return !learn(value); });
+  return fresh;
+}
+
+// The planted bug trust_wall_clock: retransmissions are told apart by the
+// sender's wall clock, as if it never went back. A Gossip not newer than
+// the last one applied from that sender is "already applied", and the
+// GossipOk that follows confirms values this node never stored.
+bool Server::looks_like_duplicate(NodeId from, const Gossip& message) {
+  if (!params_.trust_wall_clock || message.sent_wall_ns == 0) return false;
+  int64_t& last = last_gossip_wall_ns_[from];
+  if (message.sent_wall_ns <= last) return true;
+  last = message.sent_wall_ns;
+  return false;
 }
 
 bool Server::observe_incarnation(Peer& peer, uint32_t incarnation) {

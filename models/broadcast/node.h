@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "models/broadcast/checks.h"
+#include "models/broadcast/durable_log.h"
 #include "models/broadcast/messages.h"
 #include "models/broadcast/params.h"
 #include "sim/api/context.h"
@@ -58,6 +59,13 @@ class Server : public std::enable_shared_from_this<Server> {
 
   // Adds a value; returns whether it was new here.
   bool learn(int64_t value);
+  // Adds the values not yet held, first making them durable in durable
+  // mode (blocks for the fsync); returns the ones that were new.
+  std::vector<int64_t> learn_all(const std::vector<int64_t>& values);
+  void recover();
+  void flush_loop();
+  // trust_wall_clock: whether a Gossip is taken for a retransmission.
+  bool looks_like_duplicate(NodeId from, const Gossip& message);
   // Records the peer's incarnation; a newer one means it lost its memory.
   // Returns false if the message came from an older, dead incarnation.
   bool observe_incarnation(Peer& peer, uint32_t incarnation);
@@ -78,6 +86,8 @@ class Server : public std::enable_shared_from_this<Server> {
   std::optional<Attachment> attachment_;
   std::map<NodeId, Peer> peers_;
   std::map<int64_t, PendingAck> pending_acks_;
+  std::optional<DurableLog> log_;
+  std::map<NodeId, int64_t> last_gossip_wall_ns_;  // trust_wall_clock only
 };
 
 }  // namespace detsim::broadcast

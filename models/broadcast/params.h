@@ -13,6 +13,8 @@
 namespace detsim::broadcast {
 
 inline constexpr const char* kBugNoRetry = "no_retry";
+inline constexpr const char* kBugAckBeforeFsync = "ack_before_fsync";
+inline constexpr const char* kBugTrustWallClock = "trust_wall_clock";
 
 struct BroadcastParams {
   int64_t nodes = 5;
@@ -21,7 +23,14 @@ struct BroadcastParams {
   Duration gossip_interval = Duration::milliseconds(100);
   int64_t gossip_batch = 256;  // values per Gossip message, at most
   Duration client_timeout = Duration::milliseconds(500);
-  bool no_retry = false;  // the planted bug
+  // Durable mode: values are logged and fsynced before they count as held
+  // here, and a restarted node recovers them from its disk.
+  bool durable = false;
+  Duration flush_interval = Duration::milliseconds(200);  // ack_before_fsync's background fsync
+  // The planted bugs.
+  bool no_retry = false;
+  bool ack_before_fsync = false;
+  bool trust_wall_clock = false;
 };
 
 inline ParamSpec param_spec(std::string key, ParamType type, std::string default_text, std::string doc,
@@ -49,6 +58,11 @@ inline std::vector<ParamSpec> param_specs() {
                  1'000'000),
       param_spec("client_timeout", ParamType::duration, "500ms",
                  "how long a client waits for broadcast_ok before retrying on another server", 0.001, 3600),
+      param_spec("durable", ParamType::boolean, "false",
+                 "log every value to disk and fsync it before it counts as held; a restart recovers the log",
+                 0, 1),
+      param_spec("flush_interval", ParamType::duration, "200ms",
+                 "with bug=ack_before_fsync: how often the background flusher fsyncs the log", 0.001, 60),
   };
 }
 
@@ -58,6 +72,13 @@ inline std::vector<BugSpec> bug_specs() {
        "gossip each value to each peer once, when first learned, and never again; ignore "
        "restarts; ack clients at once (Maelstrom's naive broadcast): loss and crashes lose "
        "acknowledged values"},
+      {kBugAckBeforeFsync,
+       "durable mode, but a value counts as held (and is acknowledged) once written to the page "
+       "cache; a background flusher fsyncs later: a power loss drops acknowledged values"},
+      {kBugTrustWallClock,
+       "gossip is deduplicated by the sender's wall-clock timestamp: a message not newer than the "
+       "last one from that sender is taken for a retransmission and acknowledged unread; a clock "
+       "jumping back makes peers confirm values they never stored"},
   };
 }
 
@@ -69,7 +90,13 @@ inline BroadcastParams read_params(const Params& params) {
   out.gossip_interval = params.duration("gossip_interval");
   out.gossip_batch = params.integer("gossip_batch");
   out.client_timeout = params.duration("client_timeout");
-  out.no_retry = params.text("bug") == kBugNoRetry;
+  out.flush_interval = params.duration("flush_interval");
+  const std::string& bug = params.text("bug");
+  out.no_retry = bug == kBugNoRetry;
+  out.ack_before_fsync = bug == kBugAckBeforeFsync;
+  out.trust_wall_clock = bug == kBugTrustWallClock;
+  // The fsync bug lives in the durable mode.
+  out.durable = params.boolean("durable") || out.ack_before_fsync;
   // Invariant: the loader enforced the ranges declared above.
   DETSIM_ASSERT(out.nodes >= 1);
   DETSIM_ASSERT(out.rate > 0);

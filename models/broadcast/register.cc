@@ -52,6 +52,7 @@ class BroadcastModel final : public Model {
     metrics.push_back({"values_total", static_cast<double>(values_total_)});
     metrics.push_back({"gossip_messages", static_cast<double>(observer_->gossip_messages())});
     metrics.push_back({"client_retries", static_cast<double>(observer_->client_retries())});
+    if (params_.durable) metrics.push_back({"bad_records", static_cast<double>(observer_->bad_records())});
   }
 
  private:

@@ -1,5 +1,5 @@
 // THE SEAM. Everything model code may touch: its node's identity, simulated
-// time, randomness, fibers, the network and buggify. One Context per node
+// time, its clocks, randomness, fibers, the network, its disk and buggify. One Context per node
 // incarnation; a restart gets a fresh one. Every blocking call suspends the
 // calling fiber and lets virtual time move; when the node crashes, the
 // blocked call throws FiberKilled, which model code must let through.
@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sim/api/connection.h"
+#include "sim/api/disk.h"
 #include "sim/api/message.h"
 #include "sim/api/node_id.h"
 #include "sim/core/assert.h"
@@ -75,7 +76,15 @@ class Context {
   const std::vector<NodeId>& servers() const;
   const std::vector<NodeId>& clients() const;
 
+  // True simulated time: what timers and sleeps use. Protocol logic that a
+  // real node would run on its own clock should read one of the next two.
   Time now() const;
+  // This node's wall clock (CLOCK_REALTIME): offset, drift, jumps
+  // backwards and forwards, NTP steps. Never order events by it.
+  WallTime wall_now() const;
+  // This node's monotonic clock (CLOCK_MONOTONIC): drifts, never jumps,
+  // starts at zero with the run and survives restarts.
+  Time monotonic_now() const;
   void sleep_for(Duration d);
   void sleep_until(Time t);
   // This node incarnation's own stream, forked from the run seed by node
@@ -84,6 +93,9 @@ class Context {
   // Another fiber on this node; it dies with the node.
   void spawn(std::string name, std::function<void()> body);
   Network& net() { return network_; }
+  // This node's disk (sim/api/disk.h). It outlives the incarnation: a
+  // restarted node finds what was durable when it crashed.
+  Disk& disk();
 
   // FoundationDB's BUGGIFY: each call site is switched on for the whole run
   // with probability 1/4 (decided by the seed and the site), and then fires

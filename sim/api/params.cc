@@ -137,6 +137,17 @@ std::optional<ParamValue> parse_choice(const ParamSpec& spec, std::string_view t
   return fail(spec, text, error);
 }
 
+std::optional<ParamValue> parse_text(const ParamSpec& spec, std::string_view text, std::string* error) {
+  if (spec.check_text) {
+    std::string why = spec.check_text(text);
+    if (!why.empty()) {
+      if (error != nullptr) *error = why;
+      return std::nullopt;
+    }
+  }
+  return ParamValue(std::string(text));
+}
+
 }  // namespace
 
 const char* to_string(ParamType type) {
@@ -160,7 +171,7 @@ std::optional<ParamValue> parse_param(const ParamSpec& spec, std::string_view te
     case ParamType::duration: return parse_duration_value(spec, text, error);
     case ParamType::distribution: return parse_distribution(spec, text, error);
     case ParamType::choice: return parse_choice(spec, text, error);
-    case ParamType::text: return ParamValue(std::string(text));
+    case ParamType::text: return parse_text(spec, text, error);
   }
   DETSIM_ASSERT(false);
 }

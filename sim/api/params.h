@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -37,6 +38,9 @@ struct ParamSpec {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   std::vector<std::string> choices;  // for ParamType::choice
+  // For ParamType::text with a grammar of its own (a fault schedule, link
+  // overrides): returns a one-line reason if the text is bad, "" if good.
+  std::function<std::string(std::string_view)> check_text;
 };
 
 using ParamValue = std::variant<int64_t, double, bool, Duration, DurationDist, std::string>;

@@ -81,6 +81,22 @@ void add_crashes(Rng& rng, const NemesisOptions& options, Duration interval, con
   });
 }
 
+// One power loss at a time: the next starts after every server is back.
+void add_power_losses(Rng& rng, const NemesisOptions& options, Duration interval,
+                      const std::vector<NodeId>& servers, Time heal_at, std::vector<FaultAction>& out) {
+  if (servers.empty()) return;
+  each_arrival(rng, interval, heal_at, [&](Time t) {
+    Time last_restart = t;
+    for (NodeId server : servers) out.push_back(action_at(t, FaultKind::crash, server));
+    for (NodeId server : servers) {
+      const Time restart_at = std::min(round_to_ms(t + options.down_time.sample(rng)), heal_at);
+      out.push_back(action_at(restart_at, FaultKind::restart, server));
+      last_restart = std::max(last_restart, restart_at);
+    }
+    return last_restart;
+  });
+}
+
 // Also unchanged: a pause may round to zero length, which is a no-op.
 void add_pauses(Rng& rng, const NemesisOptions& options, Duration interval, const std::vector<NodeId>& servers,
                 Time heal_at, std::vector<FaultAction>& out) {
@@ -189,7 +205,7 @@ struct Generator {
 std::array<bool, kFaultFamilyCount> configured_families(const NemesisOptions& o) {
   auto on = [](Duration interval) { return interval > Duration::zero(); };
   std::array<bool, kFaultFamilyCount> configured{};
-  configured[static_cast<size_t>(FaultFamily::crash)] = on(o.crash_interval);
+  configured[static_cast<size_t>(FaultFamily::crash)] = on(o.crash_interval) || on(o.power_interval);
   configured[static_cast<size_t>(FaultFamily::pause)] = on(o.pause_interval);
   configured[static_cast<size_t>(FaultFamily::partition)] = on(o.partition_interval);
   configured[static_cast<size_t>(FaultFamily::clog)] = on(o.clog_interval);
@@ -263,6 +279,9 @@ NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::
   Rng crash_rng = rng.fork("crash");
   add_crashes(crash_rng, options, generator.interval(FaultFamily::crash, options.crash_interval), servers, heal_at,
               out);
+  Rng power_rng = rng.fork("power");
+  add_power_losses(power_rng, options, generator.interval(FaultFamily::crash, options.power_interval), servers,
+                   heal_at, out);
   Rng pause_rng = rng.fork("pause");
   add_pauses(pause_rng, options, generator.interval(FaultFamily::pause, options.pause_interval), servers, heal_at,
              out);

@@ -21,6 +21,10 @@ struct NemesisOptions {
   Duration crash_interval;
   DurationDist down_time;
   int max_down = -1;  // servers down at once, at most; -1: a minority
+  // power loss: every server crashes at the same instant (a rack or data
+  // centre losing power), and each restarts after its own down_time. It is
+  // in the crash family for swarm testing; max_down does not apply.
+  Duration power_interval;
   // pause: a random server stalls (GC, VM) for pause_length.
   Duration pause_interval;
   DurationDist pause_length;

@@ -19,6 +19,9 @@ const std::string& Context::name() const { return world_.node_name(self_); }
 const std::vector<NodeId>& Context::servers() const { return world_.servers(); }
 const std::vector<NodeId>& Context::clients() const { return world_.clients(); }
 Time Context::now() const { return world_.engine().now(); }
+WallTime Context::wall_now() const { return world_.clock(self_).wall(now()); }
+Time Context::monotonic_now() const { return world_.clock(self_).monotonic(now()); }
+Disk& Context::disk() { return world_.disks().disk(self_); }
 
 void Context::sleep_for(Duration d) { sleep_until(now() + d); }
 

@@ -130,7 +130,15 @@ IoStatus SimDisk::write_at(std::string_view path, std::optional<uint64_t> offset
   }
   const uint64_t intended = offset.value_or(file->cached.size());
   uint64_t target = intended;
-  if (misdirect_armed_ && !data.empty()) target = misdirected_offset(*file, intended, data.size());
+  if (misdirect_armed_ && !data.empty()) {
+    std::optional<uint64_t> landing = misdirected_offset(path, *file, intended, data.size());
+    if (!landing) {
+      misdirect_armed_ = false;
+      farm_.trace(node_, fmt::format("disk: misdirect of {}@{} found no sector within the fault budget", path, intended));
+      mix(kDiskMisdirectKind, combine(stable_hash(path), intended));
+    }
+    target = landing.value_or(intended);
+  }
   const uint64_t before = file->cached.size();
   const uint64_t after = data.empty() ? before : std::max(before, target + data.size());
   if (!may_grow(*file, after)) {
@@ -139,6 +147,10 @@ IoStatus SimDisk::write_at(std::string_view path, std::optional<uint64_t> offset
   }
   if (target != intended) {
     misdirect_armed_ = false;
+    // Both sectors now hold wrong bytes; the budget counts them until a
+    // full rewrite (clear_rewritten).
+    file->corrupted.insert(intended / farm_.options().sector_size);
+    file->corrupted.insert(target / farm_.options().sector_size);
     farm_.trace(node_, fmt::format("disk: misdirected write {}@{} -> @{}", path, intended, target));
     mix(kDiskMisdirectKind, combine(combine(stable_hash(path), intended), target));
   }
@@ -425,18 +437,27 @@ void SimDisk::flip_bytes(const std::string& path, File& file, uint64_t sector) {
 
 // The offset a misdirected write lands at: sector-aligned, in or just past
 // the file, and clear of the intended range, which therefore keeps its old
-// bytes.
-uint64_t SimDisk::misdirected_offset(const File& file, uint64_t offset, uint64_t length) {
+// bytes. Both the landing sector and the intended one are damaged, so both
+// must keep the fault budget; nullopt if no landing place does.
+std::optional<uint64_t> SimDisk::misdirected_offset(std::string_view path, const File& file, uint64_t offset,
+                                                    uint64_t length) {
   const uint64_t sector_size = farm_.options().sector_size;
+  if (!farm_.may_corrupt(node_, path, offset / sector_size)) return std::nullopt;
   // Sectors k with k * sector_size + length <= offset.
   const uint64_t below_count = offset >= length ? (offset - length) / sector_size + 1 : 0;
   // Sectors k with k * sector_size >= offset + length, up to the file's end
   // (at least one, so there is always somewhere to land).
   const uint64_t above_first = sectors_in(offset + length, sector_size);
   const uint64_t above_end = std::max(sectors_in(file.cached.size(), sector_size), above_first + 1);
-  const uint64_t choice = fault_rng_.below(below_count + (above_end - above_first));
-  const uint64_t sector = choice < below_count ? choice : above_first + (choice - below_count);
-  return sector * sector_size;
+  std::vector<uint64_t> candidates;
+  for (uint64_t k = 0; k < below_count; ++k) {
+    if (farm_.may_corrupt(node_, path, k)) candidates.push_back(k);
+  }
+  for (uint64_t k = above_first; k < above_end; ++k) {
+    if (farm_.may_corrupt(node_, path, k)) candidates.push_back(k);
+  }
+  if (candidates.empty()) return std::nullopt;
+  return candidates[fault_rng_.below(candidates.size())] * sector_size;
 }
 
 void SimDisk::set_full_until(Time until) {
@@ -457,6 +478,15 @@ void SimDisk::set_slow(double factor, Time until) {
   slow_until_ = until;
   farm_.trace(node_, fmt::format("disk: slow x{} until {}", factor, format_time(until)));
   mix(kDiskSlowKind, combine(static_cast<uint64_t>(factor * 1000), static_cast<uint64_t>(until.count_ns())));
+}
+
+void SimDisk::heal() {
+  const Time now = farm_.engine().now();
+  if (full_until_ <= now && slow_until_ <= now) return;
+  full_until_ = std::min(full_until_, now);
+  slow_until_ = std::min(slow_until_, now);
+  farm_.trace(node_, "disk: healed");
+  mix(kDiskFullKind, static_cast<uint64_t>(now.count_ns()));
 }
 
 // -------------------------------------------------------------- inspection
@@ -528,6 +558,11 @@ SimDisk& DiskFarm::disk(NodeId node) {
 void DiskFarm::crash(NodeId node) {
   auto it = disks_.find(node.index());
   if (it != disks_.end()) it->second->crash();
+}
+
+void DiskFarm::heal(NodeId node) {
+  auto it = disks_.find(node.index());
+  if (it != disks_.end()) it->second->heal();
 }
 
 const SimDisk* DiskFarm::find(NodeId node) const {

@@ -86,6 +86,9 @@ class SimDisk final : public Disk {
   void misdirect_next_write();
   // Service times and latencies are multiplied by factor until then.
   void set_slow(double factor, Time until);
+  // Ends a full or slow spell early (the world's heal). Silent if neither
+  // is on.
+  void heal();
 
   // ---- inspection (never blocks; for tests, checkers and the budget) ----
   NodeId node() const { return node_; }
@@ -118,7 +121,8 @@ class SimDisk final : public Disk {
   bool may_grow(const File& file, uint64_t new_size) const;
   void set_cached_size_delta(uint64_t before, uint64_t after);
   IoStatus write_at(std::string_view path, std::optional<uint64_t> offset, std::string_view data);
-  uint64_t misdirected_offset(const File& file, uint64_t offset, uint64_t length);
+  std::optional<uint64_t> misdirected_offset(std::string_view path, const File& file, uint64_t offset,
+                                             uint64_t length);
   void sync(File& file);
   void resolve_at_crash(const std::string& path, File& file, CrashTally& tally);
   void tear(const std::string& path, File& file, const PendingOp& op, CrashTally& tally);
@@ -167,6 +171,8 @@ class DiskFarm {
   void set_full_until(NodeId node, Time until) { disk(node).set_full_until(until); }
   void misdirect_next_write(NodeId node) { disk(node).misdirect_next_write(); }
   void set_slow(NodeId node, double factor, Time until) { disk(node).set_slow(factor, until); }
+  // Ends the disk's full or slow spell; nothing for a disk never used.
+  void heal(NodeId node);
 
   // ---- for SimDisk ----
   Engine& engine() { return engine_; }

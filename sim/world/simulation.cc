@@ -1,5 +1,6 @@
 #include "sim/world/simulation.h"
 
+#include <algorithm>
 #include <exception>
 
 #include <fmt/format.h>
@@ -7,49 +8,10 @@
 #include "sim/core/engine.h"
 #include "sim/fault/nemesis.h"
 #include "sim/world/world.h"
+#include "sim/world/world_params.h"
 
 namespace detsim {
 namespace {
-
-ParamSpec spec(std::string key, ParamType type, std::string default_text, std::string doc,
-               double min = -std::numeric_limits<double>::infinity(),
-               double max = std::numeric_limits<double>::infinity()) {
-  ParamSpec s;
-  s.key = std::move(key);
-  s.type = type;
-  s.default_text = std::move(default_text);
-  s.doc = std::move(doc);
-  s.min = min;
-  s.max = max;
-  return s;
-}
-
-constexpr double kDaySeconds = 86400;
-
-std::vector<ParamSpec> make_world_specs() {
-  using T = ParamType;
-  return {
-      spec("duration", T::duration, "30s", "simulated length of the run", 0.001, 100 * kDaySeconds),
-      spec("settle", T::duration, "10s",
-           "quiet period at the end: faults stop and everything heals at duration - settle", 0,
-           100 * kDaySeconds),
-      spec("events_max", T::integer, "0", "stop after this many events (0: no limit)", 0),
-      spec("livelock_events", T::integer, "5000000",
-           "events at one instant of virtual time that count as a livelock", 1000),
-      spec("net.latency", T::distribution, "uniform(1ms, 10ms)", "one-way datagram delay"),
-      spec("net.loss", T::real, "0", "probability that a datagram is lost", 0, 1),
-      spec("net.duplicate", T::real, "0", "probability that a datagram arrives twice", 0, 1),
-      spec("faults.crash_interval", T::duration, "0s",
-           "mean time between server crashes, exponential (0s: no crashes)", 0, kDaySeconds),
-      spec("faults.down_time", T::distribution, "uniform(500ms, 3s)", "how long a crashed server stays down"),
-      spec("faults.max_down", T::integer, "-1", "servers down at once, at most (-1: a minority)", -1, 1000),
-      spec("faults.pause_interval", T::duration, "0s",
-           "mean time between server pauses (GC or VM stalls), exponential (0s: none)", 0, kDaySeconds),
-      spec("faults.pause_length", T::distribution, "uniform(100ms, 1s)", "how long a pause lasts"),
-      spec("buggify", T::boolean, "true", "switch on ctx.buggify() sites (each with probability 1/4)"),
-      spec("buggify_probability", T::real, "0.05", "how often an enabled buggify site fires", 0, 1),
-  };
-}
 
 Params to_defaults(const std::vector<ParamSpec>& specs) {
   Params params;
@@ -63,26 +25,37 @@ Params to_defaults(const std::vector<ParamSpec>& specs) {
   return params;
 }
 
-WorldOptions world_options(const Params& p, Time heal_at, Time end_at) {
-  WorldOptions options;
-  options.heal_at = heal_at;
-  options.end_at = end_at;
-  options.network.latency = p.distribution("net.latency");
-  options.network.loss = p.real("net.loss");
-  options.network.duplicate = p.real("net.duplicate");
-  options.buggify = p.boolean("buggify");
-  options.buggify_fire_probability = p.real("buggify_probability");
-  return options;
-}
+// Counts the nodes a model declares, without running anything.
+class NodeCounter final : public Setup {
+ public:
+  NodeId add_server(std::string, NodeMain) override { return NodeId(count_++); }
+  NodeId add_client(std::string, NodeMain) override { return NodeId(count_++); }
+  Time heal_time() const override { return Time::max(); }
+  Time end_time() const override { return Time::max(); }
+  uint32_t count() const { return count_; }
 
-NemesisOptions nemesis_options(const Params& p) {
-  NemesisOptions options;
-  options.crash_interval = p.duration("faults.crash_interval");
-  options.down_time = p.distribution("faults.down_time");
-  options.max_down = static_cast<int>(p.integer("faults.max_down"));
-  options.pause_interval = p.duration("faults.pause_interval");
-  options.pause_length = p.distribution("faults.pause_length");
-  return options;
+ private:
+  uint32_t count_ = 0;
+};
+
+// The given schedule (the request's, else faults.schedule's) or one the
+// nemesis generates from the seed, with its swarm configuration.
+void choose_faults(const RunRequest& request, const Rng& root, const World& world, Time heal_at,
+                   RunResult& result) {
+  std::optional<FaultSchedule> given = request.faults ? request.faults : given_schedule(request.params);
+  if (given) {
+    std::string error;
+    // Invariant: callers validate a given schedule (check_fault_schedule).
+    if (!given->validate(world.node_count(), &error)) assert_failed(__FILE__, __LINE__, error.c_str());
+    result.faults = std::move(*given);
+    return;
+  }
+  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(request.params), world.servers(), heal_at);
+  result.faults = std::move(plan.schedule);
+  // No fault family configured: nothing was chosen, so nothing to report.
+  const auto& families = plan.swarm.families;
+  const bool any = std::any_of(families.begin(), families.end(), [](const FamilySwarm& f) { return f.configured; });
+  result.swarm = any ? plan.swarm.to_string() : "";
 }
 
 // Runs the model's check; an exception there is the model's crash too.
@@ -96,14 +69,13 @@ CheckResult run_check(Model& model) {
 
 }  // namespace
 
-const std::vector<ParamSpec>& world_param_specs() {
-  static const std::vector<ParamSpec> specs = make_world_specs();
-  return specs;
-}
-
 std::vector<ParamSpec> all_param_specs(const ModelInfo& model) {
   std::vector<ParamSpec> specs = world_param_specs();
-  ParamSpec bug = spec("bug", ParamType::choice, "none", "a planted bug of the model to switch on");
+  ParamSpec bug;
+  bug.key = "bug";
+  bug.type = ParamType::choice;
+  bug.default_text = "none";
+  bug.doc = "a planted bug of the model to switch on";
   bug.choices.push_back("none");
   for (const BugSpec& b : model.bugs) bug.choices.push_back(b.name);
   specs.push_back(bug);
@@ -112,6 +84,16 @@ std::vector<ParamSpec> all_param_specs(const ModelInfo& model) {
 }
 
 Params default_params(const ModelInfo& model) { return to_defaults(all_param_specs(model)); }
+
+std::string check_fault_schedule(const ModelInfo& model, const Params& params) {
+  std::optional<FaultSchedule> schedule = given_schedule(params);
+  if (!schedule) return "";
+  NodeCounter counter;
+  model.make(params)->setup(counter);
+  std::string error;
+  if (schedule->validate(counter.count(), &error)) return "";
+  return "fault schedule: " + error;
+}
 
 RunResult simulate(const RunRequest& request) {
   DETSIM_ASSERT(request.model != nullptr);
@@ -134,13 +116,17 @@ RunResult simulate(const RunRequest& request) {
   std::unique_ptr<Model> model = request.model->make(params);
   model->setup(world);
   world.set_trace(request.trace);
+  world.apply_link_overrides(link_overrides(params));
 
   RunResult result;
   result.seed = request.seed;
-  result.faults = request.faults ? *request.faults
-                                 : generate_nemesis(root.fork("nemesis"), nemesis_options(params),
-                                                    world.servers(), heal_at).schedule;
+  choose_faults(request, root, world, heal_at, result);
   world.apply(result.faults);
+  if (request.trace != nullptr) {
+    request.trace->record({Time::zero(), TraceKind::fault, NodeId(), NodeId(), 0, Time(),
+                           fmt::format("{}{} fault actions", result.swarm.empty() ? "" : result.swarm + "; ",
+                                       result.faults.size())});
+  }
   world.start();
 
   CheckResult check;

@@ -11,22 +11,24 @@
 #include "sim/api/params.h"
 #include "sim/fault/fault_schedule.h"
 #include "sim/trace/trace_event.h"
+#include "sim/world/world_params.h"
 
 namespace detsim {
 
-// The keys every scenario has, whatever its model: duration, settle, bug,
-// the network and the faults. Models add their own.
-const std::vector<ParamSpec>& world_param_specs();
-// world_param_specs() plus the model's, plus "bug" with the model's names.
+// world_param_specs() (world_params.h) plus the model's, plus "bug" with the model's names.
 std::vector<ParamSpec> all_param_specs(const ModelInfo& model);
 // Every key of all_param_specs(model) at its default.
 Params default_params(const ModelInfo& model);
+// "" if faults.schedule is empty or fits the model's nodes; else a one-line
+// reason ("fault schedule: action 2 names n9, but the model has 8 nodes").
+std::string check_fault_schedule(const ModelInfo& model, const Params& params);
 
 struct RunRequest {
   const ModelInfo* model = nullptr;
   Params params;   // validated against all_param_specs(*model)
   uint64_t seed = 0;
-  // Replaces the schedule generated from the seed (tests, shrinking).
+  // Replaces the schedule generated from the seed and faults.schedule
+  // (tests, shrinking). Must fit the model's nodes.
   std::optional<FaultSchedule> faults;
   TraceSink* trace = nullptr;
 };
@@ -42,6 +44,7 @@ struct RunResult {
   std::string stop_reason;
   MetricList metrics;
   FaultSchedule faults;  // what the nemesis did (or was told to do)
+  std::string swarm;     // SwarmConfig::to_string(); "" for a given schedule
 };
 
 RunResult simulate(const RunRequest& request);

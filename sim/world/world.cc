@@ -5,6 +5,12 @@
 #include <fmt/format.h>
 
 namespace detsim {
+namespace {
+
+// Fingerprint kinds of the clocks (the network's are 101.., the disk's 201..).
+enum : uint64_t { kClockJumpKind = 301, kClockDriftKind, kClockDisciplineKind };
+
+}  // namespace
 
 struct World::Incarnation {
   Incarnation(World& world, NodeId node, uint32_t number, GroupId group, Rng rng)
@@ -27,7 +33,10 @@ World::World(Engine& engine, Rng rng, WorldOptions options)
     : engine_(engine),
       rng_(rng),
       options_(std::move(options)),
-      network_(std::make_unique<SimulatedNetwork>(*this, engine, rng, options_.network)) {}
+      network_(std::make_unique<SimulatedNetwork>(*this, engine, rng, options_.network)),
+      disks_(std::make_unique<DiskFarm>(engine, rng.fork("disk"), options_.disk)) {
+  disks_->set_trace([this](NodeId node, std::string text) { trace_fault(node, std::move(text)); });
+}
 
 World::~World() = default;
 
@@ -41,6 +50,8 @@ NodeId World::add_node(std::string name, NodeMain main, bool is_server) {
   node->main = std::move(main);
   node->is_server = is_server;
   nodes_.push_back(std::move(node));
+  Rng clock_rng = rng_.fork("clock", id.index());
+  clocks_.push_back(NodeClock::make(clock_rng, options_.clock));
   (is_server ? servers_ : clients_).push_back(id);
   return id;
 }
@@ -54,21 +65,80 @@ void World::set_trace(TraceSink* sink) {
 }
 
 void World::start() {
+  std::vector<uint32_t> replicas;
+  for (NodeId server : servers_) replicas.push_back(server.index());
+  disks_->set_replicas(std::move(replicas));
   for (uint32_t i = 0; i < nodes_.size(); ++i) boot(NodeId(i));
+  if (options_.clock.ntp) {
+    engine_.schedule_callback(engine_.now() + options_.clock.ntp_interval, [this] { discipline_clocks(); });
+  }
   if (options_.heal_at != Time::max()) engine_.schedule_callback(options_.heal_at, [this] { heal(); });
 }
 
 void World::apply(const FaultSchedule& schedule) {
   for (const FaultAction& action : schedule.actions) {
-    engine_.schedule_callback(action.at, [this, action] {
-      switch (action.kind) {
-        case FaultKind::crash: crash(action.node); break;
-        case FaultKind::restart: restart(action.node); break;
-        case FaultKind::pause: pause(action.node, action.length); break;
-        default: break;  // the other kinds are not wired to the world yet
-      }
-    });
+    engine_.schedule_callback(action.at, [this, action] { apply_action(action); });
   }
+}
+
+void World::apply_action(const FaultAction& action) {
+  switch (action.kind) {
+    case FaultKind::crash: crash(action.node); break;
+    case FaultKind::restart: restart(action.node); break;
+    case FaultKind::pause: pause(action.node, action.length); break;
+    case FaultKind::partition: partition(action.groups, action.one_way); break;
+    case FaultKind::heal: heal_network(); break;
+    case FaultKind::clog: clog(action.node, action.peer, action.amount, action.length); break;
+    case FaultKind::clock_jump: clock_jump(action.node, action.amount); break;
+    case FaultKind::clock_drift: clock_drift(action.node, action.value); break;
+    case FaultKind::corrupt:
+    case FaultKind::misdirect:
+    case FaultKind::disk_full:
+    case FaultKind::disk_slow: apply_disk_action(action); break;
+  }
+}
+
+void World::apply_disk_action(const FaultAction& action) {
+  const Time until = engine_.now() + action.length;
+  switch (action.kind) {
+    case FaultKind::corrupt: disks_->corrupt(action.node, static_cast<uint64_t>(action.value)); break;
+    case FaultKind::misdirect: disks_->misdirect_next_write(action.node); break;
+    case FaultKind::disk_full: disks_->set_full_until(action.node, until); break;
+    case FaultKind::disk_slow: disks_->set_slow(action.node, static_cast<double>(action.value), until); break;
+    default: DETSIM_ASSERT(false && "not a disk fault");
+  }
+}
+
+NodeClock& World::clock(NodeId node) {
+  // Invariant: clocks are made with their nodes.
+  DETSIM_ASSERT(node.index() < clocks_.size());
+  return clocks_[node.index()];
+}
+
+void World::clock_jump(NodeId node, Duration delta) {
+  clock(node).jump(engine_.now(), delta);
+  engine_.mix_fingerprint(kClockJumpKind, node.index(), static_cast<uint64_t>(delta.count_ns()));
+  if (tracing()) trace_fault(node, fmt::format("clock: jump {}", format_duration(delta)));
+}
+
+void World::clock_drift(NodeId node, int64_t ppm) {
+  clock(node).set_drift_ppb(engine_.now(), ppm * 1000);
+  engine_.mix_fingerprint(kClockDriftKind, node.index(), static_cast<uint64_t>(ppm));
+  if (tracing()) trace_fault(node, fmt::format("clock: drift {}ppm", ppm));
+}
+
+void World::discipline_clocks() {
+  for (uint32_t i = 0; i < clocks_.size(); ++i) {
+    std::string what = clocks_[i].discipline(engine_.now(), options_.clock);
+    if (what.empty()) continue;
+    engine_.mix_fingerprint(kClockDisciplineKind, i, stable_hash(what));
+    if (tracing()) trace_fault(NodeId(i), "clock: " + what);
+  }
+  engine_.schedule_callback(engine_.now() + options_.clock.ntp_interval, [this] { discipline_clocks(); });
+}
+
+void World::trace_fault(NodeId node, std::string text) {
+  if (tracing()) trace({engine_.now(), TraceKind::fault, node, NodeId(), 0, Time(), std::move(text)});
 }
 
 const std::string& World::node_name(NodeId node) const { return nodes_[node.index()]->name; }
@@ -115,6 +185,7 @@ void World::crash(NodeId id) {
   if (tracing()) trace({engine_.now(), TraceKind::crash, id, NodeId(), 0, Time(), ""});
   engine_.kill_group(node.current->context.group());
   network_->on_crash(id);
+  disks_->crash(id);
   retired_.push_back(std::move(node.current));
 }
 
@@ -141,6 +212,7 @@ void World::heal() {
   network_->stop_datagram_faults();
   if (tracing()) trace({engine_.now(), TraceKind::fault, NodeId(), NodeId(), 0, Time(), "heal"});
   heal_network();
+  for (NodeId server : servers_) disks_->heal(server);
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     Node& node = *nodes_[i];
     if (!node.up) {

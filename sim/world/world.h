@@ -1,6 +1,7 @@
 // The simulated world: nodes (servers and clients) with their incarnations
 // and the node lifecycle (crash, restart, pause). It owns the simulated
-// network (sim/world/network.h). It is the Setup a model declares its nodes
+// network (sim/world/network.h), every node's disk (disk.h) and clock
+// (clock.h). It is the Setup a model declares its nodes
 // to, and the target the nemesis applies a fault schedule to.
 #pragma once
 
@@ -16,6 +17,8 @@
 #include "sim/core/engine.h"
 #include "sim/fault/fault_schedule.h"
 #include "sim/trace/trace_event.h"
+#include "sim/world/clock.h"
+#include "sim/world/disk.h"
 #include "sim/world/links.h"
 #include "sim/world/network.h"
 
@@ -25,6 +28,8 @@ struct WorldOptions {
   Time heal_at = Time::max();
   Time end_at = Time::max();
   NetworkOptions network;
+  DiskOptions disk;
+  ClockOptions clock;
   bool buggify = true;
   double buggify_fire_probability = 0.05;
 };
@@ -73,6 +78,12 @@ class World final : public Setup {
   void heal_network();
   SimulatedNetwork& network() { return *network_; }
 
+  // ---- disks and clocks (also what fault actions do) ----
+  DiskFarm& disks() { return *disks_; }
+  NodeClock& clock(NodeId node);
+  void clock_jump(NodeId node, Duration delta);
+  void clock_drift(NodeId node, int64_t ppm);
+
   // ---- for Context and Network ----
   Engine& engine() { return engine_; }
   const std::vector<NodeId>& servers() const { return servers_; }
@@ -96,6 +107,11 @@ class World final : public Setup {
 
   NodeId add_node(std::string name, NodeMain main, bool is_server);
   void boot(NodeId node);
+  void apply_action(const FaultAction& action);
+  void apply_disk_action(const FaultAction& action);
+  // One NTP poll of every clock, then the next one an interval later.
+  void discipline_clocks();
+  void trace_fault(NodeId node, std::string text);
 
   Engine& engine_;
   Rng rng_;
@@ -107,6 +123,8 @@ class World final : public Setup {
   // unwinding and hold references into them.
   std::vector<std::unique_ptr<Incarnation>> retired_;
   std::unique_ptr<SimulatedNetwork> network_;
+  std::unique_ptr<DiskFarm> disks_;
+  std::vector<NodeClock> clocks_;  // by node index; they outlive incarnations
   std::vector<std::pair<uint64_t, bool>> buggify_sites_;  // sorted by site
   TraceSink* trace_ = nullptr;
 };
