@@ -50,6 +50,8 @@ struct PlantedBug {
   const char* bug;
 };
 
+void PrintTo(const PlantedBug& planted, std::ostream* out) { *out << planted.scenario << " bug=" << planted.bug; }
+
 class BroadcastPlantedBug : public ::testing::TestWithParam<PlantedBug> {};
 
 TEST_P(BroadcastPlantedBug, IsCaughtWithinOneHundredSeeds) {
@@ -72,6 +74,8 @@ struct FamilyScenario {
   const char* scenario;
   std::set<FaultKind> kinds;  // each must appear in some seed's schedule
 };
+
+void PrintTo(const FamilyScenario& family, std::ostream* out) { *out << family.scenario; }
 
 class FaultScenario : public ::testing::TestWithParam<FamilyScenario> {};
 

@@ -166,8 +166,13 @@ FaultSchedule build_schedule(std::vector<CrashPlan> plans, int nodes, int heal_m
   FaultSchedule schedule;
   for (const auto& [node, crash_ms, restart_ms] : accepted) {
     const NodeId id(static_cast<uint32_t>(node));  // servers are declared first: n0 is NodeId 0
-    schedule.actions.push_back({Time::zero() + Duration::milliseconds(crash_ms), FaultKind::crash, id, {}});
-    schedule.actions.push_back({Time::zero() + Duration::milliseconds(restart_ms), FaultKind::restart, id, {}});
+    for (auto [at_ms, kind] : {std::pair{crash_ms, FaultKind::crash}, std::pair{restart_ms, FaultKind::restart}}) {
+      FaultAction action;
+      action.at = Time::zero() + Duration::milliseconds(at_ms);
+      action.kind = kind;
+      action.node = id;
+      schedule.actions.push_back(action);
+    }
   }
   std::stable_sort(schedule.actions.begin(), schedule.actions.end(),
                    [](const FaultAction& a, const FaultAction& b) { return a.at < b.at; });

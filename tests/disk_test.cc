@@ -292,6 +292,28 @@ TEST(Disk, MisdirectedWriteLeavesTheIntendedRangeOldAndLandsElsewhere) {
   EXPECT_TRUE(h.traced("disk: misdirected write data@8192 -> @"));
 }
 
+TEST(Disk, MisdirectedWritesKeepTheFaultBudget) {
+  DiskHarness h;
+  h.farm.set_replicas({0, 1});
+  h.run([&](SimDisk&) {
+    SimDisk& first = h.farm.disk(NodeId(0));
+    SimDisk& second = h.farm.disk(NodeId(1));
+    write_synced(first, "data", sectors_of('a', 2));
+    write_synced(second, "data", sectors_of('a', 2));
+    // The other replica holds sector 1 intact: this one may lose it.
+    h.farm.misdirect_next_write(NodeId(0));
+    ASSERT_EQ(first.write("data", kSector, sectors_of('b', 1)), IoStatus::ok);
+    EXPECT_EQ(first.cached_content("data")->substr(kSector, kSector), sectors_of('a', 1));
+    EXPECT_FALSE(first.sector_intact("data", 1));
+    // Now the second replica's sector 1 is the last good copy: its write
+    // lands where it was meant to.
+    h.farm.misdirect_next_write(NodeId(1));
+    ASSERT_EQ(second.write("data", kSector, sectors_of('c', 1)), IoStatus::ok);
+    EXPECT_EQ(second.cached_content("data")->substr(kSector, kSector), sectors_of('c', 1));
+  });
+  EXPECT_TRUE(h.traced("n1 disk: misdirect of data@4096 found no sector within the fault budget"));
+}
+
 TEST(Disk, BandwidthQueueMakesTenMegabytesTakeTenSeconds) {
   DiskOptions options = quiet_options();
   options.bandwidth = 1e6;

@@ -2,6 +2,8 @@
 // validates every value against these specs before the model sees it.
 #pragma once
 
+#include <limits>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -34,7 +36,8 @@ struct BroadcastParams {
 };
 
 inline ParamSpec param_spec(std::string key, ParamType type, std::string default_text, std::string doc,
-                            double min, double max) {
+                            double min = -std::numeric_limits<double>::infinity(),
+                            double max = std::numeric_limits<double>::infinity()) {
   ParamSpec spec;
   spec.key = std::move(key);
   spec.type = type;
@@ -59,8 +62,7 @@ inline std::vector<ParamSpec> param_specs() {
       param_spec("client_timeout", ParamType::duration, "500ms",
                  "how long a client waits for broadcast_ok before retrying on another server", 0.001, 3600),
       param_spec("durable", ParamType::boolean, "false",
-                 "log every value to disk and fsync it before it counts as held; a restart recovers the log",
-                 0, 1),
+                 "log every value to disk and fsync it before it counts as held; a restart recovers the log"),
       param_spec("flush_interval", ParamType::duration, "200ms",
                  "with bug=ack_before_fsync: how often the background flusher fsyncs the log", 0.001, 60),
   };
