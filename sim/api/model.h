@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/api/context.h"
+#include "sim/api/history.h"
 #include "sim/api/params.h"
 
 namespace detsim {
@@ -64,6 +65,11 @@ class Model {
   // Metrics for the run's output line; runs right after check(), also
   // before the unwind, and also after a model crash.
   virtual void report(MetricList& metrics) const {}
+  // A model whose clients record a History (sim/api/history.h) returns it
+  // here, with the datatype it must be linearizable against: "register"
+  // or "kv". simulate() checks it with sim/check after check() passes.
+  virtual const History* history() const { return nullptr; }
+  virtual std::string history_model() const { return "kv"; }
 };
 
 struct BugSpec {
