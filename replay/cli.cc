@@ -15,7 +15,7 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<std::string_view, 3> kCommands = {"list", "run", "replay"};
+constexpr std::array<std::string_view, 4> kCommands = {"list", "run", "replay", "shrink"};
 
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -70,12 +70,25 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
   return replay;
 }
 
+CLI::App* add_shrink(CLI::App& app, ShrinkOptions* options) {
+  CLI::App* shrink = app.add_subcommand("shrink", "Shrink a failing seed's fault schedule to a minimal one");
+  shrink->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
+  shrink->add_option("--seed", options->seed, "The failing seed")->required()->type_name("N");
+  add_set_option(shrink, &options->sets);
+  add_faults_option(shrink, &options->faults);
+  shrink->add_option("--save-faults", options->save_faults_path, "Write the shrunk schedule for --faults")
+      ->type_name("FILE");
+  shrink->add_option("--max-runs", options->max_runs, "Give up after this many runs (default 500)")
+      ->type_name("R");
+  return shrink;
+}
+
 // CLI11 says "A subcommand is required" for a misspelt command; name it.
 std::optional<std::string> unknown_command(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-') return std::nullopt;
   std::string_view first = argv[1];
   if (std::find(kCommands.begin(), kCommands.end(), first) != kCommands.end()) return std::nullopt;
-  return "unknown command '" + std::string(first) + "' (commands: list, run, replay)";
+  return "unknown command '" + std::string(first) + "' (commands: list, run, replay, shrink)";
 }
 
 }  // namespace
@@ -92,8 +105,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
   CLI::App* run = add_run(app, &run_options);
   ReplayOptions replay_options;
   CLI::App* replay = add_replay(app, &replay_options);
+  ShrinkOptions shrink_options;
+  CLI::App* shrink = add_shrink(app, &shrink_options);
 
-  if (argc < 2) return bad_input(err, "no command given (commands: list, run, replay; --help for more)");
+  if (argc < 2) return bad_input(err, "no command given (commands: list, run, replay, shrink; --help for more)");
   if (std::optional<std::string> message = unknown_command(argc, argv)) return bad_input(err, *message);
   try {
     app.parse(argc, argv);
@@ -106,12 +121,13 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
     if (list->parsed()) return list_command(registry, out);
     if (run->parsed()) return run_command(run_options, registry, out, err);
     if (replay->parsed()) return replay_command(replay_options, registry, out);
+    if (shrink->parsed()) return shrink_command(shrink_options, registry, out, err);
   } catch (const UsageError& error) {
     return bad_input(err, error.what());
   } catch (const ScenarioError& error) {
     return bad_input(err, error.what());
   }
-  return bad_input(err, "no command given (commands: list, run, replay)");
+  return bad_input(err, "no command given (commands: list, run, replay, shrink)");
 }
 
 }  // namespace detsim

@@ -46,10 +46,21 @@ struct ReplayOptions {
   std::optional<std::string> window;  // "1s..2.5s"
 };
 
+struct ShrinkOptions {
+  std::string scenario;
+  std::string seed;
+  std::vector<std::string> sets;
+  std::optional<std::string> faults;  // start from this schedule instead of the seed's
+  std::optional<std::string> save_faults_path;
+  int max_runs = 500;
+};
+
 int list_command(const ModelRegistry& registry, std::ostream& out);
 int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out,
                 std::ostream& err);
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
+int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out,
+                   std::ostream& err);
 
 // ---- argument syntax shared by the commands (cli_args.cc) ----
 

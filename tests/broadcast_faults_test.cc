@@ -12,9 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/real_cli.h"
+
 #include "models/broadcast/durable_log.h"
 #include "models/registry.h"
-#include "replay/cli.h"
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
 #include "tests/network_harness.h"
@@ -128,23 +129,7 @@ TEST(BroadcastFaultTrace, EveryFamilyLeavesLinesInTheTrace) {
 }
 
 // The real command line, in process, with the real models.
-struct Cli {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
-Cli cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "detsim");
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  std::ostringstream out, err;
-  Cli result;
-  result.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  result.out = out.str();
-  result.err = err.str();
-  return result;
-}
+using testing::real_cli;
 
 std::string fingerprint_of(const std::string& out) {
   const size_t at = out.find("fingerprint=");
@@ -154,10 +139,10 @@ std::string fingerprint_of(const std::string& out) {
 TEST(SaveFaults, ReplayingTheSavedScheduleGivesTheSameFingerprint) {
   const fs::path file = fs::temp_directory_path() / "detsim_save_faults_test.txt";
   for (const char* name : {"broadcast_disk", "broadcast_partitions", "broadcast_clock"}) {
-    Cli original = cli({"replay", name, "--seed", "1", "--save-faults", file.string()});
+    testing::CliRun original = real_cli({"replay", name, "--seed", "1", "--save-faults", file.string()});
     ASSERT_EQ(original.code, 0) << original.err;
     ASSERT_NE(original.out.find("faults: " + file.string()), std::string::npos) << original.out;
-    Cli replayed = cli({"replay", name, "--seed", "1", "--faults", file.string()});
+    testing::CliRun replayed = real_cli({"replay", name, "--seed", "1", "--faults", file.string()});
     ASSERT_EQ(replayed.code, 0) << replayed.err;
     EXPECT_FALSE(fingerprint_of(original.out).empty());
     EXPECT_EQ(fingerprint_of(replayed.out), fingerprint_of(original.out)) << name;
@@ -167,20 +152,20 @@ TEST(SaveFaults, ReplayingTheSavedScheduleGivesTheSameFingerprint) {
 
 TEST(SaveFaults, AFailingRunsReportNamesSwarmFaultsAndAReplayableSchedule) {
   const fs::path file = fs::temp_directory_path() / "detsim_save_faults_failure.txt";
-  Cli failing = cli({"run", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync"});
+  testing::CliRun failing = real_cli({"run", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync"});
   ASSERT_EQ(failing.code, 1) << failing.out;
   EXPECT_NE(failing.out.find("  swarm: "), std::string::npos) << failing.out;
   EXPECT_NE(failing.out.find("  faults: "), std::string::npos) << failing.out;
-  Cli saved = cli({"replay", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync", "--save-faults",
-                   file.string()});
+  testing::CliRun saved = real_cli(
+      {"replay", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync", "--save-faults", file.string()});
   ASSERT_EQ(saved.code, 1);
   // The saved file, edited by hand, is still a schedule --faults reads.
   std::ifstream in(file);
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_NE(text.str().find("crash n"), std::string::npos) << text.str();
-  Cli replayed = cli({"run", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync", "--faults",
-                      file.string()});
+  testing::CliRun replayed =
+      real_cli({"run", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync", "--faults", file.string()});
   EXPECT_EQ(replayed.code, 1);
   EXPECT_EQ(fingerprint_of(replayed.out), fingerprint_of(failing.out));
   EXPECT_NE(replayed.out.find("--faults " + file.string()), std::string::npos) << "reproduce names the file";
@@ -188,8 +173,8 @@ TEST(SaveFaults, AFailingRunsReportNamesSwarmFaultsAndAReplayableSchedule) {
 }
 
 TEST(SaveFaults, FaultsNoneRunsWithoutFaults) {
-  Cli result = cli({"run", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync", "--faults", "none",
-                    "--json"});
+  testing::CliRun result =
+      real_cli({"run", "broadcast_disk", "--seed", "1", "--set", "bug=ack_before_fsync", "--faults", "none", "--json"});
   EXPECT_EQ(result.code, 0) << result.out;
   EXPECT_NE(result.out.find("\"faults\":\"\""), std::string::npos) << result.out;
 }

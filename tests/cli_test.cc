@@ -204,7 +204,7 @@ TEST_F(CliTest, UnknownFlag) { expect_bad_input({"run", "tiny", "--bogus"}); }
 
 TEST_F(CliTest, UnknownSubcommand) {
   EXPECT_EQ(expect_bad_input({"frobnicate"}),
-            "detsim: unknown command 'frobnicate' (commands: list, run, replay)\n");
+            "detsim: unknown command 'frobnicate' (commands: list, run, replay, shrink)\n");
   expect_bad_input({});
   expect_bad_input({"--bogus"});
 }
@@ -232,8 +232,9 @@ TEST_F(CliTest, BadFaultScheduleIsBadInput) {
   EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("kind.txt", "1s crash n0\n2s explode n0\n")}),
                        "line 2: fault '2s explode n0'"));
   // tiny has one node, n0.
-  EXPECT_TRUE(contains(expect_bad_input({"replay", "tiny", "--seed", "1", "--faults", file("node.txt", "1s crash n3\n")}),
-                       "there is no node n3"));
+  EXPECT_TRUE(
+      contains(expect_bad_input({"replay", "tiny", "--seed", "1", "--faults", file("node.txt", "1s crash n3\n")}),
+               "there is no node n3"));
   EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("empty.txt", "\n")}), "the file is empty"));
   expect_bad_input({"run", "tiny", "--set", "faults.schedule=1s crash"});
   expect_bad_input({"run", "tiny", "--set", "net.links=n0>n1 latency=soon"});

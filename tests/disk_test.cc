@@ -257,7 +257,8 @@ uint64_t sectors_lost_everywhere(bool fault_budget) {
     for (uint64_t pick = 0; pick < 300; ++pick) h.farm.corrupt(NodeId(pick % 3), pick * 7919);
     for (uint64_t sector = 0; sector < 4; ++sector) {
       bool intact = false;
-      for (uint32_t node = 0; node < 3; ++node) intact = intact || h.farm.disk(NodeId(node)).sector_intact("wal", sector);
+      for (uint32_t node = 0; node < 3; ++node)
+        intact = intact || h.farm.disk(NodeId(node)).sector_intact("wal", sector);
       lost += intact ? 0 : 1;
     }
     // Outside the replica set the budget does not apply.

@@ -134,7 +134,8 @@ IoStatus SimDisk::write_at(std::string_view path, std::optional<uint64_t> offset
     std::optional<uint64_t> landing = misdirected_offset(path, *file, intended, data.size());
     if (!landing) {
       misdirect_armed_ = false;
-      farm_.trace(node_, fmt::format("disk: misdirect of {}@{} found no sector within the fault budget", path, intended));
+      farm_.trace(node_,
+                  fmt::format("disk: misdirect of {}@{} found no sector within the fault budget", path, intended));
       mix(kDiskMisdirectKind, combine(stable_hash(path), intended));
     }
     target = landing.value_or(intended);
@@ -371,7 +372,8 @@ void SimDisk::tear(const std::string& path, File& file, const PendingOp& op, Cra
   ++tally.torn;
   tally.digest = combine(tally.digest, kTorn);
   if (!tally.torn_detail.empty()) tally.torn_detail += "; ";
-  tally.torn_detail += fmt::format("{} sectors {}{} new", path, fmt::join(traced, ","), kept > traced.size() ? ",..." : "");
+  tally.torn_detail +=
+      fmt::format("{} sectors {}{} new", path, fmt::join(traced, ","), kept > traced.size() ? ",..." : "");
 }
 
 // ------------------------------------------------------------------ faults

@@ -170,7 +170,8 @@ void World::boot(NodeId id) {
                                                rng_.fork("node", (uint64_t{id.index()} << 32) | number));
   node.up = true;
   engine_.mix_fingerprint(kBootKind, id.index(), number);
-  if (tracing()) trace({engine_.now(), TraceKind::boot, id, NodeId(), 0, Time(), fmt::format("incarnation={}", number)});
+  if (tracing())
+    trace({engine_.now(), TraceKind::boot, id, NodeId(), 0, Time(), fmt::format("incarnation={}", number)});
   Context* context = &node.current->context;
   NodeMain* main = &node.main;
   engine_.spawn(group, node.name + "/main", [context, main] { (*main)(*context); });

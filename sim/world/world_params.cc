@@ -107,7 +107,8 @@ void add_node_fault_specs(std::vector<ParamSpec>& out) {
   using T = ParamType;
   out.push_back(interval("faults.crash_interval", "server crashes"));
   out.push_back(interval("faults.power_interval", "power losses (every server crashes at once)"));
-  out.push_back(spec("faults.down_time", T::distribution, "uniform(500ms, 3s)", "how long a crashed server stays down"));
+  out.push_back(
+      spec("faults.down_time", T::distribution, "uniform(500ms, 3s)", "how long a crashed server stays down"));
   out.push_back(spec("faults.max_down", T::integer, "-1", "servers down at once, at most (-1: a minority)", -1, 1000));
   out.push_back(interval("faults.pause_interval", "server pauses (GC or VM stalls)"));
   out.push_back(spec("faults.pause_length", T::distribution, "uniform(100ms, 1s)", "how long a pause lasts"));
