@@ -285,23 +285,23 @@ CheckReport check_operations(const std::vector<Operation>& operations, Datatype 
   const bool timed = std::all_of(operations.begin(), operations.end(), [](const Operation& o) { return o.has_time; });
   const auto keys = split_by_key(operations);
   report.keys = keys.size();
-  std::string unknown_key;
+  std::optional<std::string> unknown_key;  // the register's key is ""
   for (const auto& [key, members] : keys) {
     ValueTable values(datatype);
     KeySearch search(build_key_history(operations, members, datatype, timed, values), values, options.memoize);
     const SearchEnd end = search.run(options.step_budget, options.should_stop, &report.steps);
-    if (end == SearchEnd::stopped && unknown_key.empty()) unknown_key = key;
+    if (end == SearchEnd::stopped && !unknown_key) unknown_key = key;
     if (end != SearchEnd::not_linearizable) continue;
     report.verdict = Linearizability::not_linearizable;
     report.key = key;
     describe_failure(search, operations, values, report);
     return report;
   }
-  if (!unknown_key.empty()) {
+  if (unknown_key) {
     report.verdict = Linearizability::unknown;
-    report.key = unknown_key;
+    report.key = *unknown_key;
     const bool budget = report.steps >= options.step_budget;
-    report.summary = fmt::format("key {}: search stopped after {} steps ({})", format_value(OpValue::of(unknown_key)),
+    report.summary = fmt::format("key {}: search stopped after {} steps ({})", format_value(OpValue::of(*unknown_key)),
                                  report.steps, budget ? "step budget exhausted" : "time limit");
     report.counterexample.push_back(report.summary);
   }
