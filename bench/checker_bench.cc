@@ -84,9 +84,12 @@ int main(int argc, char** argv) {
   int repeat = 3;
   uint64_t naive_steps = 200'000'000;
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--repeat=", 9) == 0) repeat = std::atoi(argv[i] + 9);
-    else if (std::strncmp(argv[i], "--naive-steps=", 14) == 0) naive_steps = std::strtoull(argv[i] + 14, nullptr, 10);
-    else return std::fprintf(stderr, "usage: checker_bench [--repeat=R] [--naive-steps=S]\n"), 64;
+    if (std::strncmp(argv[i], "--repeat=", 9) == 0)
+      repeat = std::atoi(argv[i] + 9);
+    else if (std::strncmp(argv[i], "--naive-steps=", 14) == 0)
+      naive_steps = std::strtoull(argv[i] + 14, nullptr, 10);
+    else
+      return std::fprintf(stderr, "usage: checker_bench [--repeat=R] [--naive-steps=S]\n"), 64;
   }
   std::printf("| history | ops | keys | verdict | steps | memo ms | no-memo steps | no-memo ms | ratio |\n");
   std::printf("|---|---:|---:|---|---:|---:|---:|---:|---:|\n");

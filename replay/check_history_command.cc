@@ -2,10 +2,10 @@
 // [--time-limit SECONDS] [--json]`: checks a history file (JSON lines or
 // Jepsen EDN) for linearizability. Exit 0 linearizable, 1 not, 2 unknown
 // (budget or time limit), 64 bad input. docs/checker.md.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "replay/commands.h"

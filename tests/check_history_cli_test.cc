@@ -2,10 +2,10 @@
 // line: verdict lines and exit codes (0, 1, 2, 64), and a run's history
 // file checked afterwards gives the run's own verdict.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
@@ -97,7 +97,8 @@ TEST_F(CheckHistoryCli, LinearizableIsExitZeroAndOneLine) {
                            "{:process 0, :type :ok, :f :write, :value 1}\n");
   testing::CliRun result = real_cli({"check-history", "--model", "register", file});
   EXPECT_EQ(result.code, 0) << result.err;
-  EXPECT_TRUE(std::regex_match(result.out, std::regex("verdict=linearizable ops=2 keys=1 steps=[0-9]+ wall_s=[0-9.]+\n")))
+  EXPECT_TRUE(
+      std::regex_match(result.out, std::regex("verdict=linearizable ops=2 keys=1 steps=[0-9]+ wall_s=[0-9.]+\n")))
       << result.out;
 }
 
@@ -112,9 +113,10 @@ TEST_F(CheckHistoryCli, NotLinearizableIsExitOneWithTheCounterexample) {
 }
 
 TEST_F(CheckHistoryCli, JsonIsOneObject) {
-  testing::CliRun result =
-      real_cli({"check-history", "--model", "kv", "--json", write("bad.jsonl", std::string(kStaleRead) +
-                "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"time_ns\":50}\n")});
+  testing::CliRun result = real_cli(
+      {"check-history", "--model", "kv", "--json",
+       write("bad.jsonl", std::string(kStaleRead) +
+                              "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"time_ns\":50}\n")});
   EXPECT_EQ(result.code, 1) << result.out << result.err;  // the never-completed read counts as an operation
   nlohmann::json line = nlohmann::json::parse(result.out);
   EXPECT_EQ(line["verdict"], "not_linearizable");
@@ -124,9 +126,12 @@ TEST_F(CheckHistoryCli, JsonIsOneObject) {
 
 TEST_F(CheckHistoryCli, TinyBudgetIsUnknownExitTwo) {
   std::string history = "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1}\n";
-  for (int p = 1; p <= 6; ++p) history += "{\"process\":" + std::to_string(p) + ",\"type\":\"invoke\",\"f\":\"read\"}\n";
-  for (int p = 1; p <= 6; ++p) history += "{\"process\":" + std::to_string(p) + ",\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n";
-  testing::CliRun result = real_cli({"check-history", "--model", "register", "--budget", "2", write("h.jsonl", history)});
+  for (int p = 1; p <= 6; ++p)
+    history += "{\"process\":" + std::to_string(p) + ",\"type\":\"invoke\",\"f\":\"read\"}\n";
+  for (int p = 1; p <= 6; ++p)
+    history += "{\"process\":" + std::to_string(p) + ",\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n";
+  testing::CliRun result =
+      real_cli({"check-history", "--model", "register", "--budget", "2", write("h.jsonl", history)});
   EXPECT_EQ(result.code, 2) << result.out << result.err;
   EXPECT_EQ(result.out.rfind("verdict=unknown key=\"\" ops=7 keys=1 steps=2 ", 0), 0u) << result.out;
   EXPECT_EQ(real_cli({"check-history", "--model", "register", write("h2.jsonl", history)}).code, 0);
@@ -140,7 +145,8 @@ TEST_F(CheckHistoryCli, BadInputIsExit64NamingTheLine) {
   std::string orphan = write("orphan.jsonl", "\n{\"process\":3,\"type\":\"info\",\"f\":\"read\"}\n");
   expect_bad_input({"check-history", "--model", "kv", orphan}, orphan + ":2: info of process 3 with no outstanding");
   std::string append = write("append.edn", "{:process 0, :type :invoke, :f :append, :value \"x\"}\n");
-  expect_bad_input({"check-history", "--model", "register", append}, append + ":1: f 'append' (expected read, write or cas");
+  expect_bad_input({"check-history", "--model", "register", append},
+                   append + ":1: f 'append' (expected read, write or cas");
   std::string junk = write("junk.edn", "{:process 0, :type :invoke, :f :read}\n{:process 0, :type :ok, :f :read} x\n");
   expect_bad_input({"check-history", "--model", "kv", junk}, junk + ":2: expected the end of the line");
   expect_bad_input({"check-history", "--model", "kv", "--time-limit", "-1", good}, "--time-limit -1");
@@ -150,12 +156,13 @@ TEST_F(CheckHistoryCli, ReplayHistoryChecksToTheRunsVerdict) {
   const ModelRegistry registry = register_registry();
   for (const char* bug : {"none", "stale_read"}) {
     const std::string file = (dir_ / (std::string(bug) + ".jsonl")).string();
-    testing::CliRun run = real_cli({"replay", scenario(), "--seed", "3", "--set", std::string("bug=") + bug,
-                                              "--history", file}, registry);
+    testing::CliRun run = real_cli(
+        {"replay", scenario(), "--seed", "3", "--set", std::string("bug=") + bug, "--history", file}, registry);
     const int expected = std::string(bug) == "none" ? 0 : 1;
     EXPECT_EQ(run.code, expected) << run.out << run.err;
     EXPECT_NE(run.out.find("history: " + file + " (40 events; check: detsim check-history --model register"),
-              std::string::npos) << run.out;
+              std::string::npos)
+        << run.out;
     if (expected == 1) {
       EXPECT_NE(run.out.find("linearizability: key \"\":"), std::string::npos) << run.out;
     }
@@ -169,11 +176,11 @@ TEST_F(CheckHistoryCli, RunReportsHistoryMetricsAndBudgetZeroSkipsTheCheck) {
   testing::CliRun run = real_cli({"run", scenario(), "--seed", "1", "--set", "bug=stale_read"}, registry);
   EXPECT_EQ(run.code, 1) << run.out;
   EXPECT_NE(run.out.find("history_ops=20 linearizability_unknown=0"), std::string::npos) << run.out;
-  testing::CliRun unchecked = real_cli({"run", scenario(), "--seed", "1", "--set", "bug=stale_read",
-                                                  "--set", "history_check_budget=0"}, registry);
+  testing::CliRun unchecked = real_cli(
+      {"run", scenario(), "--seed", "1", "--set", "bug=stale_read", "--set", "history_check_budget=0"}, registry);
   EXPECT_EQ(unchecked.code, 0) << unchecked.out;
-  testing::CliRun tiny = real_cli({"run", scenario(), "--seed", "1", "--set", "bug=stale_read",
-                                             "--set", "history_check_budget=1"}, registry);
+  testing::CliRun tiny = real_cli(
+      {"run", scenario(), "--seed", "1", "--set", "bug=stale_read", "--set", "history_check_budget=1"}, registry);
   EXPECT_EQ(tiny.code, 0) << tiny.out;
   EXPECT_NE(tiny.out.find("linearizability_unknown=1"), std::string::npos) << tiny.out;
 }

@@ -45,10 +45,10 @@ inline OpValue pair_value(int64_t old_value, int64_t new_value) {
 struct GenOptions {
   uint64_t seed = 1;
   int processes = 5;
-  int keys = 1;            // kv: keys "k0".."k{keys-1}"; register: ignored (one register)
+  int keys = 1;  // kv: keys "k0".."k{keys-1}"; register: ignored (one register)
   int operations = 100;
   bool kv = false;
-  int values = 5;          // register writes draw from 1..values
+  int values = 5;               // register writes draw from 1..values
   double info_probability = 0;  // an operation ends info (applied or not, at random)
 };
 
@@ -80,8 +80,10 @@ inline History generate_history(const GenOptions& options) {
     const int64_t v = 1 + static_cast<int64_t>(rng.below(options.values));
     if (roll == 0) op.f = options.kv ? "get" : "read";
     if (roll == 1) op.f = options.kv ? "put" : "write", op.argument = OpValue::of(v);
-    if (roll == 2) op.f = "cas", op.argument = OpValue::list({OpValue::of(1 + int64_t(rng.below(options.values))), OpValue::of(v)});
-    if (roll == 3) op.f = "append", op.argument = OpValue::of(std::string("a").append(std::to_string(started)).append(","));
+    if (roll == 2)
+      op.f = "cas", op.argument = OpValue::list({OpValue::of(1 + int64_t(rng.below(options.values))), OpValue::of(v)});
+    if (roll == 3)
+      op.f = "append", op.argument = OpValue::of(std::string("a").append(std::to_string(started)).append(","));
     op.invoke_index = history.invoke(process_of[p], op.f, op.key, op.argument, now());
     if (rng.uniform01() < options.info_probability) op.crashed = true;
     ++started;
@@ -102,7 +104,8 @@ inline History generate_history(const GenOptions& options) {
       op.outcome = matches ? OpType::ok : OpType::fail;
     }
   };
-  while (started < options.operations || std::any_of(pending.begin(), pending.end(), [](auto& o) { return o.active; })) {
+  while (started < options.operations ||
+         std::any_of(pending.begin(), pending.end(), [](auto& o) { return o.active; })) {
     const int p = static_cast<int>(rng.below(options.processes));
     Pending& op = pending[p];
     if (!op.active) {

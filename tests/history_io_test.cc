@@ -27,8 +27,8 @@ std::string parse_error(const std::string& text) {
 }
 
 TEST(HistoryIo, JsonLinesRoundTripThroughTheWriter) {
-  History history = testing::generate_history({.seed = 5, .keys = 3, .operations = 200, .kv = true,
-                                               .info_probability = 0.2});
+  History history =
+      testing::generate_history({.seed = 5, .keys = 3, .operations = 200, .kv = true, .info_probability = 0.2});
   std::ostringstream out;
   write_history_jsonl(history, out);
   LoadedHistory loaded = parse_ok(out.str());
@@ -84,20 +84,32 @@ TEST(HistoryIo, EdnLinesAsJepsenWritesThem) {
 
 TEST(HistoryIo, EveryMalformedLineNamesFileAndLine) {
   const std::string good = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n";
-  EXPECT_EQ(parse_error(good + "{\"process\":1,\"type\":\"ok\",\"f\":\"read\"}\n").rfind("h.txt:2: ok of process 1 with no outstanding invoke", 0), 0u);
-  EXPECT_EQ(parse_error(good + "{\"process\":0,\"type\":\"done\",\"f\":\"read\"}\n").rfind("h.txt:2: expected \"type\"", 0), 0u);
+  EXPECT_EQ(parse_error(good + "{\"process\":1,\"type\":\"ok\",\"f\":\"read\"}\n")
+                .rfind("h.txt:2: ok of process 1 with no outstanding invoke", 0),
+            0u);
+  EXPECT_EQ(
+      parse_error(good + "{\"process\":0,\"type\":\"done\",\"f\":\"read\"}\n").rfind("h.txt:2: expected \"type\"", 0),
+      0u);
   EXPECT_EQ(parse_error("{\"type\":\"invoke\",\"f\":\"read\"}\n").rfind("h.txt:1: expected \"process\"", 0), 0u);
   EXPECT_EQ(parse_error("{\"process\":0,\"type\":\"invoke\"}\n").rfind("h.txt:1: expected \"f\"", 0), 0u);
-  EXPECT_EQ(parse_error("{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1.5}\n").rfind("h.txt:1: expected \"value\"", 0), 0u);
+  EXPECT_EQ(parse_error("{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1.5}\n")
+                .rfind("h.txt:1: expected \"value\"", 0),
+            0u);
   EXPECT_EQ(parse_error(good + "\n{\"process\":0} junk\n").rfind("h.txt:3: expected one JSON object", 0), 0u);
   EXPECT_EQ(parse_error(good + good).rfind("h.txt:2: process 0 invokes again", 0), 0u);
-  EXPECT_EQ(parse_error("{:process 0, :type :invoke, :f :read} junk\n").rfind("h.txt:1: expected the end of the line", 0), 0u);
-  EXPECT_EQ(parse_error("{:process 0, :type :invoke, :f :read\n").rfind("h.txt:1: expected an EDN map: expected '}'", 0), 0u);
+  EXPECT_EQ(
+      parse_error("{:process 0, :type :invoke, :f :read} junk\n").rfind("h.txt:1: expected the end of the line", 0),
+      0u);
+  EXPECT_EQ(
+      parse_error("{:process 0, :type :invoke, :f :read\n").rfind("h.txt:1: expected an EDN map: expected '}'", 0), 0u);
   EXPECT_EQ(parse_error("{:process 0, :type :begin, :f :read}\n").rfind("h.txt:1: expected :type", 0), 0u);
   EXPECT_EQ(parse_error("{:type :invoke, :f :read}\n").rfind("h.txt:1: expected :process", 0), 0u);
   EXPECT_EQ(parse_error("{:process 0, :type :invoke}\n").rfind("h.txt:1: expected :f", 0), 0u);
-  EXPECT_EQ(parse_error("{:process 0, :type :invoke, :f :write, :value 1.5}\n").rfind("h.txt:1: expected :value", 0), 0u);
-  EXPECT_EQ(parse_error("{:process 0, :type :invoke, :f :write, :value \"a\\q\"}\n").rfind("h.txt:1: expected an EDN map: expected a string escape", 0), 0u);
+  EXPECT_EQ(parse_error("{:process 0, :type :invoke, :f :write, :value 1.5}\n").rfind("h.txt:1: expected :value", 0),
+            0u);
+  EXPECT_EQ(parse_error("{:process 0, :type :invoke, :f :write, :value \"a\\q\"}\n")
+                .rfind("h.txt:1: expected an EDN map: expected a string escape", 0),
+            0u);
   EXPECT_EQ(parse_error("{:process 1, :type :ok, :f :read}\n").rfind("h.txt:1: ok of process 1", 0), 0u);
 }
 

@@ -28,8 +28,8 @@ bool step(std::map<std::string, OpValue>& state, const Operation& op, Datatype d
   if (op.f == "read" || op.f == "get") return value == normal(op.result, datatype);
   if (op.f == "write" || op.f == "put") return value = normal(op.argument, datatype), true;
   if (op.f == "append") {
-    const std::string text = op.argument.kind == OpValue::Kind::integer ? std::to_string(op.argument.integer)
-                                                                         : op.argument.text;
+    const std::string text =
+        op.argument.kind == OpValue::Kind::integer ? std::to_string(op.argument.integer) : op.argument.text;
     value = OpValue::of((value.kind == OpValue::Kind::text ? value.text : std::to_string(value.integer)) + text);
     return true;
   }
@@ -48,8 +48,10 @@ bool brute_force_linearizable(const std::vector<Operation>& all, Datatype dataty
   for (const Operation& op : all) {
     if (op.outcome == OpType::fail) continue;
     const bool read = op.f == "read" || op.f == "get";
-    if (op.outcome == OpType::ok) required.push_back(op);
-    else if (!read) optional.push_back(op);
+    if (op.outcome == OpType::ok)
+      required.push_back(op);
+    else if (!read)
+      optional.push_back(op);
   }
   for (uint32_t subset = 0; subset < (1u << optional.size()); ++subset) {
     std::vector<Operation> chosen = required;
@@ -86,8 +88,14 @@ History random_small_history(Datatype datatype, int count, uint64_t seed) {
     const auto small = [&] { return OpValue::of(1 + static_cast<int64_t>(rng.below(2))); };
     if (invoked[i] == SIZE_MAX) {
       const uint64_t roll = rng.below(kv ? 4 : 3);
-      std::string f = roll == 0 ? (kv ? "get" : "read") : roll == 1 ? (kv ? "put" : "write") : roll == 2 ? "cas" : "append";
-      OpValue argument = roll == 1 ? small() : roll == 2 ? OpValue::list({small(), small()}) : roll == 3 ? OpValue::of(rng.below(2) ? "x" : "y") : OpValue::nil();
+      std::string f = roll == 0   ? (kv ? "get" : "read")
+                      : roll == 1 ? (kv ? "put" : "write")
+                      : roll == 2 ? "cas"
+                                  : "append";
+      OpValue argument = roll == 1   ? small()
+                         : roll == 2 ? OpValue::list({small(), small()})
+                         : roll == 3 ? OpValue::of(rng.below(2) ? "x" : "y")
+                                     : OpValue::nil();
       const std::string key = kv && rng.below(3) == 0 ? "b" : "a";
       invoked[i] = history.invoke(i, f, key, argument, Time::from_ns(at));
       continue;

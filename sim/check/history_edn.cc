@@ -4,14 +4,14 @@
 // lists, sets, tagged values, numbers, strings, keywords, symbols), so
 // that keys it ignores (:error {...}, :time, :index) never trip it; only
 // the fields it uses are interpreted.
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "sim/check/history_io.h"
 
@@ -179,9 +179,9 @@ std::optional<Edn> EdnReader::read_atom() {
   if (token.empty()) return fail(fmt::format("expected a value, not '{}'", text_[start]));
   if (token == "nil") return Edn::make(Edn::Kind::nil);
   if (token == "true" || token == "false") return Edn::make(Edn::Kind::boolean, token == "true" ? 1 : 0);
-  const bool numeric = std::isdigit(static_cast<unsigned char>(token[0])) ||
-                       (token.size() > 1 && (token[0] == '-' || token[0] == '+') &&
-                        std::isdigit(static_cast<unsigned char>(token[1])));
+  const bool numeric =
+      std::isdigit(static_cast<unsigned char>(token[0])) ||
+      (token.size() > 1 && (token[0] == '-' || token[0] == '+') && std::isdigit(static_cast<unsigned char>(token[1])));
   if (!numeric) return Edn::make(Edn::Kind::symbol, 0, token);
   std::string digits = token.back() == 'N' ? token.substr(0, token.size() - 1) : token;
   if (digits.find_first_not_of("+-0123456789") != std::string::npos) return Edn::make(Edn::Kind::floating, 0, token);
@@ -252,7 +252,8 @@ std::optional<ParsedLine> parse_edn_line(std::string_view line, std::string* rea
   EdnReader reader(line);
   std::optional<Edn> map = reader.read_value();
   if (!map) return *reason = "expected an EDN map: " + reader.problem(), std::nullopt;
-  if (map->kind != Edn::Kind::map) return *reason = "expected an EDN map {:process ..., :type ..., :f ...}", std::nullopt;
+  if (map->kind != Edn::Kind::map)
+    return *reason = "expected an EDN map {:process ..., :type ..., :f ...}", std::nullopt;
   if (!reader.only_space_left()) return *reason = "expected the end of the line after the map", std::nullopt;
   ParsedLine parsed;
   const Edn* process = lookup(*map, "process");
@@ -266,7 +267,8 @@ std::optional<ParsedLine> parse_edn_line(std::string_view line, std::string* rea
   if (!read_edn_fields(*map, parsed, reason)) return std::nullopt;
   const Edn* value = lookup(*map, "value");
   std::optional<OpValue> converted = value == nullptr ? OpValue::nil() : op_value(*value);
-  if (!converted) return *reason = "expected :value nil, an integer, a string, or a vector or list of those", std::nullopt;
+  if (!converted)
+    return *reason = "expected :value nil, an integer, a string, or a vector or list of those", std::nullopt;
   parsed.event.value = std::move(*converted);
   const Edn* time = lookup(*map, "time");
   if (time != nullptr && time->kind == Edn::Kind::integer && time->integer >= 0) {

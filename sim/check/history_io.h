@@ -25,8 +25,8 @@ namespace detsim::check {
 
 struct LoadedHistory {
   History history;
-  std::vector<size_t> lines;           // per event: its 1-based line in the file
-  std::vector<Operation> operations;   // paired (pair_operations)
+  std::vector<size_t> lines;          // per event: its 1-based line in the file
+  std::vector<Operation> operations;  // paired (pair_operations)
 };
 
 // name is what error messages call the input (the file's path).

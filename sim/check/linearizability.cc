@@ -1,9 +1,9 @@
 #include "sim/check/linearizability.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "sim/check/memo_table.h"
 #include "sim/check/sequential_model.h"
@@ -29,9 +29,9 @@ struct Node {
 // One key's operations, numbered in call order, and the list over them.
 struct KeyHistory {
   std::vector<CompactOp> ops;
-  std::vector<Node> nodes;            // nodes[0]: head
-  std::vector<int32_t> call_node;     // per op
-  std::vector<int32_t> return_node;   // per op; kNone for info operations
+  std::vector<Node> nodes;           // nodes[0]: head
+  std::vector<int32_t> call_node;    // per op
+  std::vector<int32_t> return_node;  // per op; kNone for info operations
 };
 
 // The real-time position of an event: by time when every event has one,
@@ -70,11 +70,11 @@ KeyHistory build_key_history(const std::vector<Operation>& operations, const std
     const Operation& operation = operations[kept[op]];
     key.ops.push_back(compile(operation, kept[op], datatype, values));
     entries.push_back({call_position(operation, timed), Node{kNone, kNone, op, true}});
-    if (operation.outcome == OpType::ok) entries.push_back({return_position(operation, timed), Node{kNone, kNone, op, false}});
+    if (operation.outcome == OpType::ok)
+      entries.push_back({return_position(operation, timed), Node{kNone, kNone, op, false}});
   }
   // Stable: a call and a return at one position cannot happen (distinct events).
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   key.call_node.assign(kept.size(), kNone);
   key.return_node.assign(kept.size(), kNone);
   key.nodes.resize(entries.size() + 1);
@@ -111,8 +111,11 @@ enum class SearchEnd : uint8_t { linearizable, not_linearizable, stopped };
 class KeySearch {
  public:
   KeySearch(KeyHistory history, ValueTable& values, bool memoize)
-      : history_(std::move(history)), values_(values), memoize_(memoize),
-        bits_((history_.ops.size() + 63) / 64, 0), state_(values.initial()) {}
+      : history_(std::move(history)),
+        values_(values),
+        memoize_(memoize),
+        bits_((history_.ops.size() + 63) / 64, 0),
+        state_(values.initial()) {}
 
   SearchEnd run(uint64_t budget, const std::function<bool()>& should_stop, uint64_t* steps);
 
@@ -243,8 +246,8 @@ void describe_failure(const KeySearch& search, const std::vector<Operation>& ope
     shorts.push_back(format_operation_short(operations[source]));
   }
   const std::string state = format_value(values.value(search.prefix_state_));
-  report.counterexample.push_back(fmt::format("state: {} (after {} linearized operations)", state,
-                                              search.prefix_length_));
+  report.counterexample.push_back(
+      fmt::format("state: {} (after {} linearized operations)", state, search.prefix_length_));
   const Operation& blocked = operations[search.blocked_source_];
   report.counterexample.push_back("cannot linearize: " + format_operation(blocked));
   std::string after = shorts.empty() ? "from the initial state" : "after " + fmt::format("{}", fmt::join(shorts, ", "));
@@ -278,8 +281,7 @@ std::optional<HistoryError> validate_operations(const std::vector<Operation>& op
   return std::nullopt;
 }
 
-CheckReport check_operations(const std::vector<Operation>& operations, Datatype datatype,
-                             const CheckOptions& options) {
+CheckReport check_operations(const std::vector<Operation>& operations, Datatype datatype, const CheckOptions& options) {
   CheckReport report;
   report.operations = operations.size();
   const bool timed = std::all_of(operations.begin(), operations.end(), [](const Operation& o) { return o.has_time; });

@@ -65,8 +65,7 @@ struct CheckReport {
 std::optional<HistoryError> validate_operations(const std::vector<Operation>& operations, Datatype datatype);
 
 // operations must be valid (validate_operations).
-CheckReport check_operations(const std::vector<Operation>& operations, Datatype datatype,
-                             const CheckOptions& options);
+CheckReport check_operations(const std::vector<Operation>& operations, Datatype datatype, const CheckOptions& options);
 
 // Pairs, validates and checks. On malformed input sets *error and returns
 // an empty report.

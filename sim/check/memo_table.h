@@ -48,7 +48,8 @@ class MemoTable {
     const std::vector<uint64_t>* arena;
     bool operator()(const Key& a, const Key& b) const {
       if (a.hash != b.hash || a.state != b.state || a.first_word != b.first_word || a.length != b.length) return false;
-      return a.length == 0 || std::memcmp(arena->data() + a.offset, arena->data() + b.offset, a.length * sizeof(uint64_t)) == 0;
+      return a.length == 0 ||
+             std::memcmp(arena->data() + a.offset, arena->data() + b.offset, a.length * sizeof(uint64_t)) == 0;
     }
   };
   // The set's hash and the state, mixed (the splitmix64 finalizer).

@@ -1,8 +1,8 @@
 #include "sim/check/operations.h"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "sim/core/duration_dist.h"
 

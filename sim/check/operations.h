@@ -27,10 +27,10 @@ struct Operation {
   int64_t process = 0;
   std::string f;
   std::string key;
-  OpValue argument;           // the invoke's value
-  OpValue result;             // the completion's value (a read's result)
-  OpType outcome = OpType::info;  // ok, fail or info (also: never completed)
-  size_t invoke_event = 0;        // index into History::events()
+  OpValue argument;                  // the invoke's value
+  OpValue result;                    // the completion's value (a read's result)
+  OpType outcome = OpType::info;     // ok, fail or info (also: never completed)
+  size_t invoke_event = 0;           // index into History::events()
   size_t complete_event = SIZE_MAX;  // SIZE_MAX: never completed
   Time invoke_at;
   Time complete_at = Time::max();
