@@ -15,7 +15,8 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<std::string_view, 4> kCommands = {"list", "run", "replay", "shrink"};
+constexpr std::array<std::string_view, 5> kCommands = {"list", "run", "replay", "shrink", "check-history"};
+constexpr const char* kCommandList = "list, run, replay, shrink, check-history";
 
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -66,6 +67,9 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
       ->type_name("F.jsonl");
   replay->add_option("--dot", options->dot_path, "Write a Graphviz space-time diagram")->type_name("F.dot");
   replay->add_option("--perfetto", options->perfetto_path, "Write a Perfetto timeline")->type_name("F.json");
+  replay->add_option("--history", options->history_path,
+                     "Write the run's client history as JSON lines (for check-history)")
+      ->type_name("F.jsonl");
   replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
   return replay;
 }
@@ -83,12 +87,24 @@ CLI::App* add_shrink(CLI::App& app, ShrinkOptions* options) {
   return shrink;
 }
 
+CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
+  CLI::App* check = app.add_subcommand("check-history", "Check a history file (JSON lines or EDN) for linearizability");
+  check->add_option("--model", options->model, "The datatype: register or kv")->required()->type_name("register|kv");
+  check->add_option("FILE", options->file, "The history: JSON lines or Jepsen EDN map lines")->required();
+  check->add_option("--budget", options->budget, "Give up (unknown, exit 2) after this many search steps")
+      ->type_name("STEPS");
+  check->add_option("--time-limit", options->time_limit_s, "Give up (unknown, exit 2) after this wall-clock time")
+      ->type_name("SECONDS");
+  check->add_flag("--json", options->json, "Print one JSON object instead of key=value");
+  return check;
+}
+
 // CLI11 says "A subcommand is required" for a misspelt command; name it.
 std::optional<std::string> unknown_command(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-') return std::nullopt;
   std::string_view first = argv[1];
   if (std::find(kCommands.begin(), kCommands.end(), first) != kCommands.end()) return std::nullopt;
-  return "unknown command '" + std::string(first) + "' (commands: list, run, replay, shrink)";
+  return "unknown command '" + std::string(first) + "' (commands: " + kCommandList + ")";
 }
 
 }  // namespace
@@ -107,8 +123,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
   CLI::App* replay = add_replay(app, &replay_options);
   ShrinkOptions shrink_options;
   CLI::App* shrink = add_shrink(app, &shrink_options);
+  CheckHistoryOptions check_history_options;
+  CLI::App* check_history = add_check_history(app, &check_history_options);
 
-  if (argc < 2) return bad_input(err, "no command given (commands: list, run, replay, shrink; --help for more)");
+  if (argc < 2) return bad_input(err, std::string("no command given (commands: ") + kCommandList + "; --help for more)");
   if (std::optional<std::string> message = unknown_command(argc, argv)) return bad_input(err, *message);
   try {
     app.parse(argc, argv);
@@ -122,12 +140,13 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
     if (run->parsed()) return run_command(run_options, registry, out, err);
     if (replay->parsed()) return replay_command(replay_options, registry, out);
     if (shrink->parsed()) return shrink_command(shrink_options, registry, out, err);
+    if (check_history->parsed()) return check_history_command(check_history_options, out);
   } catch (const UsageError& error) {
     return bad_input(err, error.what());
   } catch (const ScenarioError& error) {
     return bad_input(err, error.what());
   }
-  return bad_input(err, "no command given (commands: list, run, replay, shrink)");
+  return bad_input(err, std::string("no command given (commands: ") + kCommandList + ")");
 }
 
 }  // namespace detsim

@@ -44,6 +44,7 @@ struct ReplayOptions {
   std::optional<std::string> dot_path;
   std::optional<std::string> perfetto_path;
   std::optional<std::string> window;  // "1s..2.5s"
+  std::optional<std::string> history_path;  // the client history, JSON lines
 };
 
 struct ShrinkOptions {
@@ -55,12 +56,23 @@ struct ShrinkOptions {
   int max_runs = 500;
 };
 
+struct CheckHistoryOptions {
+  std::string model;  // "register" | "kv"
+  std::string file;
+  std::optional<uint64_t> budget;        // search steps
+  std::optional<double> time_limit_s;    // wall clock
+  bool json = false;
+};
+
 int list_command(const ModelRegistry& registry, std::ostream& out);
 int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out,
                 std::ostream& err);
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
 int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out,
                    std::ostream& err);
+
+// Exit 0 linearizable, 1 not, 2 unknown; throws UsageError on bad input.
+int check_history_command(const CheckHistoryOptions& options, std::ostream& out);
 
 // ---- argument syntax shared by the commands (cli_args.cc) ----
 

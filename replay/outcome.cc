@@ -47,12 +47,13 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace) {
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, ClientHistory* history) {
   RunRequest request;
   request.model = scenario.model;
   request.params = scenario.params;
   request.seed = seed;
   request.trace = trace;
+  request.history_out = history;
   auto start = std::chrono::steady_clock::now();
   SeedOutcome outcome;
   try {

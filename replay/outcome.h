@@ -12,6 +12,7 @@
 #include "replay/scenario.h"
 #include "sim/api/model.h"
 #include "sim/trace/trace_event.h"
+#include "sim/world/simulation.h"
 
 namespace detsim {
 
@@ -32,7 +33,8 @@ struct SeedOutcome {
 
 // Runs one seed in this process, timing it with the steady clock. An
 // exception escaping simulate() becomes a model_crashed outcome.
-SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr);
+// history receives the model's client history, if it records one.
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr, ClientHistory* history = nullptr);
 
 // A worker process that died mid-seed: model_crashed, "process_crashed".
 SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s);

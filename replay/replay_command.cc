@@ -11,6 +11,7 @@
 #include "replay/fanout_sink.h"
 #include "replay/outcome.h"
 #include "replay/scenario.h"
+#include "sim/check/history_io.h"
 #include "sim/core/assert.h"
 #include "sim/fault/fault_schedule.h"
 
@@ -136,6 +137,21 @@ void save_faults(const Scenario& scenario, const SeedOutcome& outcome, AtomicFil
   out << "faults: " << path << " (" << schedule->size() << " actions)" << '\n';
 }
 
+// The run's client history as JSON lines, which `check-history` reads
+// back to the run's own verdict. A model that records no history gets an
+// empty file, and the note says so: scripts can rely on the file existing.
+void save_history(const Scenario& scenario, const ClientHistory& client, AtomicFile* file, std::ostream& out) {
+  check::write_history_jsonl(client.history, file->stream());
+  file->commit();
+  const std::string path = file->path().string();
+  if (!client.recorded) {
+    out << "history: " << path << " (empty: model " << scenario.model->name << " records no client history)\n";
+    return;
+  }
+  out << "history: " << path << " (" << client.history.events().size()
+      << " events; check: detsim check-history --model " << client.datatype << " " << shell_quote(path) << ")\n";
+}
+
 }  // namespace
 
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out) {
@@ -154,12 +170,16 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   TraceOutputs outputs(options, window);
   std::optional<AtomicFile> faults_file;
   if (options.save_faults_path) faults_file.emplace(*options.save_faults_path);
-  SeedOutcome outcome = run_seed(scenario, seed, outputs.sink());
+  std::optional<AtomicFile> history_file;
+  if (options.history_path) history_file.emplace(*options.history_path);
+  ClientHistory history;
+  SeedOutcome outcome = run_seed(scenario, seed, outputs.sink(), &history);
   print_text(scenario, outcome, out);
   // A passing run's report has no swarm line; a replay always says.
   if (outcome.verdict == Verdict::pass && !outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   outputs.finish(out);
   if (faults_file) save_faults(scenario, outcome, &*faults_file, out);
+  if (history_file) save_history(scenario, history, &*history_file, out);
   return static_cast<int>(outcome.verdict);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/registry.h"
 #include "replay/cli.h"
 
 namespace detsim::testing {
@@ -16,16 +17,19 @@ struct CliRun {
   std::string err;
 };
 
-inline CliRun real_cli(std::vector<std::string> args) {
+// The same with another set of models (a test's own).
+inline CliRun real_cli(std::vector<std::string> args, const ModelRegistry& registry) {
   args.insert(args.begin(), "detsim");
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   std::ostringstream out, err;
   CliRun result;
-  result.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  result.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err, registry);
   result.out = out.str();
   result.err = err.str();
   return result;
 }
+
+inline CliRun real_cli(std::vector<std::string> args) { return real_cli(std::move(args), model_registry()); }
 
 }  // namespace detsim::testing

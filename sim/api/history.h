@@ -94,6 +94,9 @@ class History {
     HistoryEvent done{invoked.process, type, invoked.f, invoked.key, std::move(value), at, true};
     events_.push_back(std::move(done));
   }
+  // An event as it stands, for histories read from a file: no pairing
+  // check here (sim/check/operations.h pairs and reports).
+  void append(HistoryEvent event) { events_.push_back(std::move(event)); }
   // A process number no one has used yet (after an info, Jepsen's client
   // continues as a new process).
   int64_t next_process() { return next_process_++; }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/linearizability.h"
 #include "sim/core/engine.h"
 #include "sim/fault/nemesis.h"
 #include "sim/world/world.h"
@@ -65,6 +66,34 @@ CheckResult run_check(Model& model) {
   } catch (const std::exception& error) {
     return {Verdict::model_crashed, "model_crashed", fmt::format("check() threw: {}", error.what())};
   }
+}
+
+// The client history against its datatype, after the model's own check
+// passed (DESIGN.md "Histories"). The budget is in search steps, never wall
+// time, so the verdict is the seed's like everything else; the check runs
+// after the engine stopped and adds no events, so fingerprints are as
+// before.
+CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& metrics) {
+  const History* history = model.history();
+  if (history == nullptr) return CheckResult::ok();
+  const auto& events = history->events();
+  const auto invokes = std::count_if(events.begin(), events.end(), [](const HistoryEvent& e) { return e.type == OpType::invoke; });
+  metrics.push_back({"history_ops", static_cast<double>(invokes)});
+  std::optional<check::Datatype> datatype = check::parse_datatype(model.history_model());
+  // Invariant: a model names a datatype the checker has (sim/api/model.h).
+  DETSIM_ASSERT(datatype.has_value());
+  if (budget_steps == 0) return CheckResult::ok();
+  check::CheckOptions options;
+  options.step_budget = static_cast<uint64_t>(budget_steps);
+  std::optional<check::HistoryError> error;
+  check::CheckReport report = check::check_history(*history, *datatype, options, &error);
+  if (error) {
+    return {Verdict::model_crashed, "history_malformed",
+            fmt::format("client history event #{}: {}", error->event, error->message)};
+  }
+  metrics.push_back({"linearizability_unknown", report.verdict == check::Linearizability::unknown ? 1.0 : 0.0});
+  if (report.verdict != check::Linearizability::not_linearizable) return CheckResult::ok();
+  return CheckResult::safety("linearizability", report.summary);
 }
 
 }  // namespace
@@ -135,6 +164,10 @@ RunResult simulate(const RunRequest& request) {
   const StopReason stop = engine.run([&] {
     if (engine.stop_reason() != StopReason::model_crashed) check = run_check(*model);
     model->report(result.metrics);
+    if (check.verdict == Verdict::pass && engine.stop_reason() != StopReason::model_crashed)
+      check = check_history(*model, params.integer("history_check_budget"), result.metrics);
+    if (request.history_out != nullptr && model->history() != nullptr)
+      *request.history_out = {true, model->history_model(), *model->history()};
   });
   if (stop == StopReason::model_crashed) {
     check = {Verdict::model_crashed, "model_crashed", engine.stop_detail()};

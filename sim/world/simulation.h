@@ -23,6 +23,13 @@ Params default_params(const ModelInfo& model);
 // reason ("fault schedule: action 2 names n9, but the model has 8 nodes").
 std::string check_fault_schedule(const ModelInfo& model, const Params& params);
 
+// A copy of a model's client history, for `replay --history`.
+struct ClientHistory {
+  bool recorded = false;  // false: the model records none (Model::history() is null)
+  std::string datatype;   // Model::history_model()
+  History history;
+};
+
 struct RunRequest {
   const ModelInfo* model = nullptr;
   Params params;   // validated against all_param_specs(*model)
@@ -31,6 +38,9 @@ struct RunRequest {
   // (tests, shrinking). Must fit the model's nodes.
   std::optional<FaultSchedule> faults;
   TraceSink* trace = nullptr;
+  // Receives a copy of the model's client history (Model::history()); left
+  // empty for a model that records none. For `replay --history`.
+  ClientHistory* history_out = nullptr;
 };
 
 struct RunResult {

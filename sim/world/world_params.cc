@@ -58,6 +58,8 @@ void add_run_specs(std::vector<ParamSpec>& out) {
   out.push_back(spec("events_max", T::integer, "0", "stop after this many events (0: no limit)", 0));
   out.push_back(spec("livelock_events", T::integer, "5000000",
                      "events at one instant of virtual time that count as a livelock", 1000));
+  out.push_back(spec("history_check_budget", T::integer, "20000000",
+                     "search steps for the linearizability check of a model's client history (0: no check)", 0));
   out.push_back(spec("buggify", T::boolean, "true", "switch on ctx.buggify() sites (each with probability 1/4)"));
   out.push_back(spec("buggify_probability", T::real, "0.05", "how often an enabled buggify site fires", 0, 1));
 }

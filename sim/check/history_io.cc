@@ -1,0 +1,192 @@
+#include "sim/check/history_io.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sim/core/assert.h"
+
+namespace detsim::check {
+namespace {
+
+using Json = nlohmann::json;
+
+std::optional<OpType> parse_type(std::string_view text) {
+  if (text == "invoke") return OpType::invoke;
+  if (text == "ok") return OpType::ok;
+  if (text == "fail") return OpType::fail;
+  if (text == "info") return OpType::info;
+  return std::nullopt;
+}
+
+std::optional<int64_t> json_integer(const Json& json) {
+  if (json.is_number_integer() && !json.is_number_unsigned()) return json.get<int64_t>();
+  if (json.is_number_unsigned() && json.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
+    return static_cast<int64_t>(json.get<uint64_t>());
+  return std::nullopt;
+}
+
+std::optional<OpValue> json_value(const Json& json) {
+  if (json.is_null()) return OpValue::nil();
+  if (json.is_string()) return OpValue::of(json.get<std::string>());
+  if (std::optional<int64_t> integer = json_integer(json)) return OpValue::of(*integer);
+  if (!json.is_array()) return std::nullopt;
+  std::vector<OpValue> items;
+  for (const Json& item : json) {
+    std::optional<OpValue> value = json_value(item);
+    if (!value) return std::nullopt;
+    items.push_back(std::move(*value));
+  }
+  return OpValue::list(std::move(items));
+}
+
+Json value_json(const OpValue& value) {
+  switch (value.kind) {
+    case OpValue::Kind::nil: return nullptr;
+    case OpValue::Kind::integer: return value.integer;
+    case OpValue::Kind::text: return value.text;
+    case OpValue::Kind::list: {
+      Json items = Json::array();
+      for (const OpValue& item : value.items) items.push_back(value_json(item));
+      return items;
+    }
+  }
+  return nullptr;
+}
+
+bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+// The JSON fields of one event, or the reason it is not one.
+bool read_json_fields(const Json& json, ParsedLine& parsed, std::string* reason) {
+  auto process = json.find("process");
+  std::optional<int64_t> number = process == json.end() ? std::nullopt : json_integer(*process);
+  if (!number) return *reason = "expected \"process\" with an integer", false;
+  auto type = json.find("type");
+  std::optional<OpType> op_type =
+      type != json.end() && type->is_string() ? parse_type(type->get<std::string>()) : std::nullopt;
+  if (!op_type) return *reason = "expected \"type\": one of \"invoke\", \"ok\", \"fail\", \"info\"", false;
+  auto f = json.find("f");
+  if (f == json.end() || !f->is_string()) return *reason = "expected \"f\" with a string", false;
+  parsed.event.process = *number;
+  parsed.event.type = *op_type;
+  parsed.event.f = f->get<std::string>();
+  return true;
+}
+
+bool read_json_optionals(const Json& json, ParsedLine& parsed, std::string* reason) {
+  auto key = json.find("key");
+  if (key != json.end() && !key->is_null()) {
+    std::optional<int64_t> number = json_integer(*key);
+    if (!key->is_string() && !number) return *reason = "expected \"key\" with a string or an integer", false;
+    parsed.event.key = key->is_string() ? key->get<std::string>() : std::to_string(*number);
+  }
+  auto value = json.find("value");
+  if (value != json.end()) {
+    std::optional<OpValue> op_value = json_value(*value);
+    if (!op_value) return *reason = "expected \"value\": null, an integer, a string or a list of those", false;
+    parsed.event.value = std::move(*op_value);
+  }
+  auto time = json.find("time_ns");
+  if (time != json.end()) {
+    std::optional<int64_t> ns = json_integer(*time);
+    if (!ns || *ns < 0) return *reason = "expected \"time_ns\" with a non-negative integer", false;
+    parsed.event.time = Time::from_ns(*ns);
+    parsed.has_time = true;
+  }
+  return true;
+}
+
+// Times are used only if every line had one (else line order rules).
+History settle_times(std::vector<HistoryEvent> events, bool all_timed) {
+  History history;
+  for (HistoryEvent& event : events) {
+    event.has_time = all_timed;
+    if (!all_timed) event.time = Time::zero();
+    history.append(std::move(event));
+  }
+  return history;
+}
+
+}  // namespace
+
+std::optional<ParsedLine> parse_json_line(std::string_view line, std::string* reason) {
+  Json json = Json::parse(line.begin(), line.end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    *reason = "expected one JSON object per line, like {\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}";
+    return std::nullopt;
+  }
+  ParsedLine parsed;
+  if (!read_json_fields(json, parsed, reason) || !read_json_optionals(json, parsed, reason)) return std::nullopt;
+  return parsed;
+}
+
+std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error) {
+  DETSIM_ASSERT(error != nullptr);
+  LoadedHistory loaded;
+  std::vector<HistoryEvent> events;
+  std::optional<bool> is_edn;
+  bool all_timed = true;
+  size_t line_number = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (is_blank(line)) continue;
+    const size_t first = line.find_first_not_of(" \t");
+    if (!is_edn) is_edn = line.substr(first, 2) == "{:";
+    std::string reason;
+    std::optional<ParsedLine> parsed = *is_edn ? parse_edn_line(line, &reason) : parse_json_line(line, &reason);
+    if (!parsed) {
+      *error = fmt::format("{}:{}: {}", name, line_number, reason);
+      return std::nullopt;
+    }
+    if (parsed->skip) continue;
+    all_timed = all_timed && parsed->has_time;
+    events.push_back(std::move(parsed->event));
+    loaded.lines.push_back(line_number);
+  }
+  loaded.history = settle_times(std::move(events), all_timed);
+  std::optional<HistoryError> pairing;
+  loaded.operations = pair_operations(loaded.history, &pairing);
+  if (pairing) {
+    *error = fmt::format("{}:{}: {}", name, loaded.lines[pairing->event], pairing->message);
+    return std::nullopt;
+  }
+  return loaded;
+}
+
+std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    *error = "cannot read " + path;
+    return std::nullopt;
+  }
+  return parse_history(text.str(), path, error);
+}
+
+void write_history_jsonl(const History& history, std::ostream& out) {
+  for (const HistoryEvent& event : history.events()) {
+    nlohmann::ordered_json line;
+    line["process"] = event.process;
+    line["type"] = to_string(event.type);
+    line["f"] = event.f;
+    if (!event.key.empty()) line["key"] = event.key;
+    line["value"] = value_json(event.value);
+    if (event.has_time) line["time_ns"] = event.time.count_ns();
+    out << line.dump() << '\n';
+  }
+}
+
+}  // namespace detsim::check

@@ -1,0 +1,51 @@
+// Histories on disk: JSON lines (what detsim writes) and Jepsen's EDN map
+// lines (what Jepsen's history.edn holds), detected per file from the first
+// non-blank line: `{"` is JSON, `{:` is EDN. docs/checker.md shows both.
+//
+//   {"process":0,"type":"invoke","f":"write","key":"x","value":3,"time_ns":1200}
+//   {:process 0, :type :invoke, :f :write, :value 3, :time 1200}
+//
+// `key` and `time_ns` (EDN: :key, :time) are optional; times are used only
+// when every line has one, else the line order is the real-time order.
+// Unknown keys are ignored. EDN lines of the nemesis (a keyword :process)
+// are skipped. A malformed line is one error "FILE:LINE: what was
+// expected", and nothing else is returned (STYLE.md rule 6).
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/api/history.h"
+#include "sim/check/operations.h"
+
+namespace detsim::check {
+
+struct LoadedHistory {
+  History history;
+  std::vector<size_t> lines;          // per event: its 1-based line in the file
+  std::vector<Operation> operations;  // paired (pair_operations)
+};
+
+// name is what error messages call the input (the file's path).
+std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error);
+// Reads path; an unreadable file is an error too ("cannot read FILE: ...").
+std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error);
+
+// One JSON line per event, in the form parse_history reads back.
+void write_history_jsonl(const History& history, std::ostream& out);
+
+// ---- one line of each format (history_io.cc, history_edn.cc) ----
+
+// What one line says. ok = false with a reason (the "what was expected").
+struct ParsedLine {
+  bool skip = false;  // a nemesis line
+  HistoryEvent event;
+  bool has_time = false;
+};
+std::optional<ParsedLine> parse_json_line(std::string_view line, std::string* reason);
+std::optional<ParsedLine> parse_edn_line(std::string_view line, std::string* reason);
+
+}  // namespace detsim::check

@@ -1,0 +1,75 @@
+// Linearizability checking of client histories (Herlihy & Wing, TOPLAS
+// 1990), by the Wing & Gong search (J. Wing and C. Gong, "Testing and
+// verifying concurrent objects", JPDC 1993) with Lowe's memoization of
+// (linearized set, state) pairs (G. Lowe, "Testing for linearizability",
+// Concurrency and Computation 2017), the design Porcupine also uses
+// (A. Athalye, github.com/anishathalye/porcupine).
+//
+// The history is split per key first: linearizability is local (Herlihy &
+// Wing, Theorem 1; "P-compositionality" in Horn & Kroening, "Faster
+// linearizability checking via P-compositionality", FORTE 2015), so each
+// key's sub-history is checked alone.
+//
+// Semantics: fail operations took no effect and are dropped. info
+// operations (and invokes that never completed) may take effect at any
+// point after their invoke, or never; an info read carries no information
+// and is dropped. The search succeeds once every ok operation is placed.
+//
+// Deterministic: the same history and options give the same verdict,
+// steps and counterexample on every platform; the step budget is the only
+// limit inside a simulation. docs/checker.md has the details.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/api/history.h"
+#include "sim/check/operations.h"
+
+namespace detsim::check {
+
+// About a few seconds of search on one core (docs/performance.md).
+constexpr uint64_t kDefaultStepBudget = 20'000'000;
+
+struct CheckOptions {
+  uint64_t step_budget = kDefaultStepBudget;  // over all keys together
+  // Off only to measure what memoization buys (bench/checker_bench.cc).
+  bool memoize = true;
+  // Polled every few thousand steps; true ends the search as unknown. For a
+  // wall-clock limit outside simulation only: simulate() passes none.
+  std::function<bool()> should_stop;
+};
+
+enum class Linearizability : uint8_t { linearizable, not_linearizable, unknown };
+const char* to_string(Linearizability verdict);
+
+struct CheckReport {
+  Linearizability verdict = Linearizability::linearizable;
+  size_t operations = 0;  // every paired operation, fail and info included
+  size_t keys = 0;
+  uint64_t steps = 0;
+  std::string key;  // the key that is not linearizable (or that ran out of budget)
+  // not_linearizable: the last operations of the longest linearizable
+  // prefix found, the state after them, and the ok operation that could
+  // not be placed next, one line each. unknown: why.
+  std::vector<std::string> counterexample;
+  std::string summary;  // the same on one line, for a run's detail
+};
+
+// Checks that every operation fits the datatype: a known f, a cas value of
+// [old new], an append of a string or integer, no completion before its
+// invoke. nullopt if so.
+std::optional<HistoryError> validate_operations(const std::vector<Operation>& operations, Datatype datatype);
+
+// operations must be valid (validate_operations).
+CheckReport check_operations(const std::vector<Operation>& operations, Datatype datatype, const CheckOptions& options);
+
+// Pairs, validates and checks. On malformed input sets *error and returns
+// an empty report.
+CheckReport check_history(const History& history, Datatype datatype, const CheckOptions& options,
+                          std::optional<HistoryError>* error);
+
+}  // namespace detsim::check

@@ -1,0 +1,210 @@
+// The linearizability checker (sim/check/linearizability.h) on
+// hand-written known-good and known-bad histories, on generated histories
+// that are linearizable by construction, and against a brute-force checker
+// that tries every order of every small history.
+#include "sim/check/linearizability.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "tests/history_gen.h"
+
+namespace detsim::check {
+namespace {
+
+using testing::HistoryBuilder;
+using testing::pair_value;
+using V = OpValue;
+
+CheckReport check(const History& history, Datatype datatype = Datatype::register_, CheckOptions options = {}) {
+  std::optional<HistoryError> error;
+  CheckReport report = check_history(history, datatype, options, &error);
+  EXPECT_FALSE(error.has_value()) << (error ? error->message : "");
+  return report;
+}
+
+bool linearizable(const History& history, Datatype datatype = Datatype::register_) {
+  return check(history, datatype).verdict == Linearizability::linearizable;
+}
+
+TEST(Linearizability, StaleReadAfterCompletedWriteIsNot) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(1)).ok(0);
+  h.invoke(0, "write", V::of(2)).ok(0);
+  h.invoke(1, "read").ok(1, V::of(1));
+  CheckReport report = check(h.history());
+  EXPECT_EQ(report.verdict, Linearizability::not_linearizable);
+  ASSERT_FALSE(report.counterexample.empty());
+  EXPECT_NE(report.counterexample.back().find("cannot linearize: process=1 ok read value=1"), std::string::npos)
+      << report.counterexample.back();
+  EXPECT_NE(report.summary.find("state 2"), std::string::npos) << report.summary;
+}
+
+TEST(Linearizability, ConcurrentWriteAndReadMayGoEitherWay) {
+  for (int64_t seen : {0, 1}) {
+    HistoryBuilder h;
+    h.invoke(0, "write", V::of(0)).ok(0);
+    h.invoke(0, "write", V::of(1)).invoke(1, "read").ok(1, V::of(seen)).ok(0);
+    EXPECT_TRUE(linearizable(h.history())) << "read " << seen;
+  }
+  HistoryBuilder other;  // but not a value no one wrote
+  other.invoke(0, "write", V::of(1)).invoke(1, "read").ok(1, V::of(7)).ok(0);
+  EXPECT_FALSE(linearizable(other.history()));
+}
+
+TEST(Linearizability, InfoWriteSeenByALaterReadTookEffect) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(5)).info(0);
+  h.invoke(1, "read").ok(1, V::of(5));
+  h.invoke(1, "read").ok(1, V::of(5));
+  EXPECT_TRUE(linearizable(h.history()));
+}
+
+TEST(Linearizability, InfoWriteNoReadShowsMayNeverHaveHappened) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(5)).info(0);
+  h.invoke(1, "read").ok(1, V::nil());
+  h.invoke(2, "write", V::of(6));  // never completes: info too
+  h.invoke(1, "read").ok(1, V::nil());
+  EXPECT_TRUE(linearizable(h.history()));
+}
+
+TEST(Linearizability, InfoWriteTakesEffectOnceOnly) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(5)).info(0);
+  h.invoke(1, "write", V::of(6)).ok(1);
+  h.invoke(1, "read").ok(1, V::of(5));
+  h.invoke(1, "read").ok(1, V::of(6));  // 5 then 6 again: only one 6 was written before the 5
+  EXPECT_FALSE(linearizable(h.history()));
+}
+
+TEST(Linearizability, ReadOfAValueNeverWrittenIsNot) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(1)).ok(0);
+  h.invoke(1, "read").ok(1, V::of(3));
+  EXPECT_FALSE(linearizable(h.history()));
+  HistoryBuilder fresh;  // a register starts nil
+  fresh.invoke(1, "read").ok(1, V::nil());
+  EXPECT_TRUE(linearizable(fresh.history()));
+}
+
+TEST(Linearizability, CasSucceedsOnlyOnItsOldValueAndAFailedCasDidNothing) {
+  HistoryBuilder good;
+  good.invoke(0, "write", V::of(1)).ok(0);
+  good.invoke(0, "cas", pair_value(1, 2)).ok(0);
+  good.invoke(1, "cas", pair_value(1, 3)).fail(1);
+  good.invoke(1, "read").ok(1, V::of(2));
+  EXPECT_TRUE(linearizable(good.history()));
+
+  HistoryBuilder wrong_old;  // a cas from 7 cannot succeed on 1
+  wrong_old.invoke(0, "write", V::of(1)).ok(0);
+  wrong_old.invoke(0, "cas", pair_value(7, 2)).ok(0);
+  EXPECT_FALSE(linearizable(wrong_old.history()));
+
+  HistoryBuilder failed_but_seen;  // the failed cas's value shows up
+  failed_but_seen.invoke(0, "write", V::of(1)).ok(0);
+  failed_but_seen.invoke(0, "cas", pair_value(1, 2)).fail(0);
+  failed_but_seen.invoke(1, "read").ok(1, V::of(2));
+  EXPECT_FALSE(linearizable(failed_but_seen.history()));
+}
+
+TEST(Linearizability, KvAppendOrderViolationIsNot) {
+  HistoryBuilder h;
+  h.invoke(0, "append", V::of("x"), "k").ok(0);
+  h.invoke(1, "append", V::of("y"), "k").ok(1);
+  h.invoke(2, "get", {}, "k").ok(2, V::of("yx"));
+  EXPECT_FALSE(linearizable(h.history(), Datatype::kv));
+  HistoryBuilder concurrent;  // overlapping appends may land in either order
+  concurrent.invoke(0, "append", V::of("x"), "k").invoke(1, "append", V::of("y"), "k").ok(0).ok(1);
+  concurrent.invoke(2, "get", {}, "k").ok(2, V::of("yx"));
+  EXPECT_TRUE(linearizable(concurrent.history(), Datatype::kv));
+}
+
+TEST(Linearizability, KvKeyNeverWrittenReadsEmpty) {
+  HistoryBuilder h;
+  h.invoke(0, "get", {}, "a").ok(0, V::nil());
+  h.invoke(0, "get", {}, "a").ok(0, V::of(""));
+  h.invoke(0, "put", V::of(3), "a").ok(0);
+  h.invoke(0, "get", {}, "a").ok(0, V::of(3));
+  EXPECT_TRUE(linearizable(h.history(), Datatype::kv));
+  HistoryBuilder register_nil;  // a register's nil is not ""
+  register_nil.invoke(0, "read").ok(0, V::of(""));
+  EXPECT_FALSE(linearizable(register_nil.history()));
+}
+
+TEST(Linearizability, SplitsPerKeyAndNamesTheBadKey) {
+  HistoryBuilder h;
+  for (const char* key : {"a", "b", "c"}) {
+    h.invoke(0, "put", V::of(1), key).ok(0);
+    h.invoke(1, "get", {}, key).ok(1, V::of(1));
+  }
+  h.invoke(0, "put", V::of(2), "b").ok(0);
+  h.invoke(1, "get", {}, "b").ok(1, V::of(1));  // stale on b only
+  CheckReport report = check(h.history(), Datatype::kv);
+  EXPECT_EQ(report.verdict, Linearizability::not_linearizable);
+  EXPECT_EQ(report.key, "b");
+  EXPECT_EQ(report.keys, 3u);
+  EXPECT_NE(report.summary.find("key \"b\""), std::string::npos) << report.summary;
+  // Alone, a's and c's reads of 1 are fine; a register across keys would not be.
+  EXPECT_EQ(report.operations, 8u);
+}
+
+TEST(Linearizability, WithoutTimesEventOrderIsRealTime) {
+  History history;
+  const size_t w = history.invoke(0, "write", "", V::of(1), Time::zero());
+  history.complete(w, OpType::ok, V::of(1), Time::zero());
+  const size_t r = history.invoke(1, "read", "", V::nil(), Time::zero());
+  history.complete(r, OpType::ok, V::nil(), Time::zero());
+  History untimed;
+  for (HistoryEvent event : history.events()) {
+    event.has_time = false;
+    untimed.append(event);
+  }
+  EXPECT_FALSE(linearizable(untimed));
+}
+
+TEST(Linearizability, TinyBudgetIsUnknown) {
+  History history = testing::generate_history({.seed = 3, .processes = 6, .operations = 200});
+  CheckOptions tiny;
+  tiny.step_budget = 5;
+  CheckReport report = check(history, Datatype::register_, tiny);
+  EXPECT_EQ(report.verdict, Linearizability::unknown);
+  EXPECT_EQ(report.steps, 5u);
+  EXPECT_EQ(check(history).verdict, Linearizability::linearizable);
+}
+
+TEST(Linearizability, StopCallbackEndsTheSearchAsUnknown) {
+  History history = testing::generate_history({.seed = 4, .processes = 6, .operations = 20000});
+  CheckOptions stop;
+  stop.should_stop = [] { return true; };
+  EXPECT_EQ(check(history, Datatype::register_, stop).verdict, Linearizability::unknown);
+}
+
+TEST(Linearizability, RejectsOperationsTheDatatypeLacks) {
+  HistoryBuilder h;
+  h.invoke(0, "append", V::of("x")).ok(0);
+  std::optional<HistoryError> error;
+  check_history(h.history(), Datatype::register_, {}, &error);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->message.find("expected read, write or cas"), std::string::npos);
+  HistoryBuilder cas;
+  cas.invoke(0, "cas", V::of(1)).ok(0);
+  check_history(cas.history(), Datatype::kv, {}, &error);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->message.find("expected [old new]"), std::string::npos);
+}
+
+TEST(Linearizability, SameHistorySameStepsAndCounterexample) {
+  History history = testing::generate_history({.seed = 9, .processes = 8, .keys = 3, .operations = 3000, .kv = true});
+  CheckReport first = check(history, Datatype::kv);
+  CheckReport second = check(history, Datatype::kv);
+  EXPECT_EQ(first.verdict, Linearizability::linearizable);
+  EXPECT_EQ(first.steps, second.steps);
+  EXPECT_EQ(first.keys, 3u);
+}
+
+}  // namespace
+}  // namespace detsim::check
