@@ -26,10 +26,12 @@ void Server::main(Context& ctx, const RaftParams& params, std::shared_ptr<Observ
 
 void Server::run() {
   recover();
-  // Thesis §4.2.3: a server that just booted treats itself as having heard
+  // With leases, a server that just booted treats itself as having heard
   // from a leader now, so it grants no vote within the minimum election
-  // timeout; a leader's lease relies on it.
+  // timeout: it may have acknowledged a heartbeat a lease counts on just
+  // before it crashed. Without leases Raft needs no such wait.
   last_heard_ = ctx_.monotonic_now();
+  if (params_.reads != ReadMode::lease) last_heard_ = last_heard_ - params_.election_timeout_max;
   reset_election_deadline();
   while (true) {
     std::optional<Envelope> envelope = ctx_.net().receive(until_deadline());
@@ -75,6 +77,9 @@ void Server::recover() {
     persist_meta();
   }
   observer_->counters().torn_tails += recovered.torn_tail ? 1 : 0;
+  // The planted bug vote_not_persisted loses terms too; the log still
+  // shows the highest term it held (the lost vote is the bug).
+  if (params_.vote_not_persisted) term_ = std::max(term_, term_at(last_index()));
   // Invariant: a log never holds an entry from a term the server has not seen.
   DETSIM_ASSERT(term_at(last_index()) <= term_);
   observer_->on_boot(self_, log_);
@@ -103,7 +108,8 @@ void Server::handle(const Envelope& envelope) {
 }
 
 Duration Server::until_deadline() const {
-  const Time deadline = role_ == Role::leader ? heartbeat_deadline_ : election_deadline_;
+  Time deadline = role_ == Role::leader ? heartbeat_deadline_ : election_deadline_;
+  if (role_ == Role::candidate) deadline = std::min(deadline, vote_retry_deadline_);
   const Time now = ctx_.monotonic_now();
   return deadline > now ? deadline - now : Duration::zero();
 }
@@ -128,6 +134,10 @@ void Server::on_timer() {
     broadcast_round();
     return;
   }
+  if (role_ == Role::candidate && now >= vote_retry_deadline_ && now < election_deadline_) {
+    request_votes();
+    return;
+  }
   if (now < election_deadline_) return;
   // A recovering server must not campaign: its log may lack entries it
   // once acknowledged.
@@ -150,9 +160,18 @@ void Server::start_election() {
   ++observer_->counters().elections;
   reset_election_deadline();
   ctx_.log("campaign term={}", term_);
-  const RequestVote request{term_, last_index(), term_at(last_index())};
-  for (const auto& [index, peer] : peers_) ctx_.net().send(ctx_.servers()[index], request);
+  request_votes();
   if (votes_.size() >= majority()) become_leader();
+}
+
+// Figure 2: RPCs are retried if they get no answer. A candidate asks the
+// peers that have not granted, every heartbeat interval (lost datagrams).
+void Server::request_votes() {
+  const RequestVote request{term_, last_index(), term_at(last_index())};
+  for (const auto& [index, peer] : peers_) {
+    if (std::find(votes_.begin(), votes_.end(), index) == votes_.end()) ctx_.net().send(ctx_.servers()[index], request);
+  }
+  vote_retry_deadline_ = ctx_.monotonic_now() + params_.heartbeat_interval;
 }
 
 bool Server::heard_from_leader_recently() const {
@@ -207,7 +226,9 @@ void Server::become_leader() {
   for (auto& [index, peer] : peers_) peer = Peer{last_index() + 1, 0, 0, false};
   has_lease_ = false;
   round_sent_.clear();
-  term_start_index_ = last_index() + 1;
+  // With the planted bug commit_previous_term there is no no-op: reads
+  // wait only for what the log held at election to commit.
+  term_start_index_ = params_.commit_previous_term ? last_index() : last_index() + 1;
   rebuild_log_seqs();
   observer_->on_leader(self_, term_);
   ctx_.log("leader term={} last={}", term_, last_index());

@@ -70,6 +70,7 @@ class Server {
   Duration until_deadline() const;
   void reset_election_deadline();
   void start_election();
+  void request_votes();
   void on_request_vote(NodeId from, const RequestVote& message);
   void on_vote_reply(NodeId from, const VoteReply& message);
   void become_leader();
@@ -129,6 +130,7 @@ class Server {
   StateMachine machine_;
   Time election_deadline_;  // monotonic
   Time heartbeat_deadline_;  // monotonic, leader
+  Time vote_retry_deadline_;  // monotonic, candidate
   Time last_heard_;          // monotonic: the last AppendEntries of a current leader
   std::vector<size_t> votes_;
   // Leader state.

@@ -188,6 +188,16 @@ void Server::on_append_reply(NodeId from, const AppendReply& message) {
     peer.next_index = std::max(peer.next_index, peer.match_index + 1);
     peer.probing = false;
     advance_commit();
+  } else if (message.conflict_index == 0) {
+    // Rejected for its term (we have since reached the rejecter's term): nothing learned.
+  } else if (message.conflict_term == 0 && message.conflict_index <= peer.match_index) {
+    // The follower's log is shorter than what it acknowledged: it cut a
+    // corrupted log on recovery (or this is a stale reply; resending is
+    // harmless). Its vote floor keeps what it lost safe; resend from there.
+    peer.match_index = message.conflict_index - 1;
+    peer.next_index = message.conflict_index;
+    peer.probing = false;
+    send_append(from, peer);
   } else if (message.prev_index >= peer.match_index + (peer.probing ? 0 : 1) &&
              (!peer.probing || message.prev_index + 1 == peer.next_index)) {
     // Only the answer to the current probe moves the search (duplicates
