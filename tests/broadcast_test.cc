@@ -15,6 +15,7 @@
 #include "models/registry.h"
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
+#include "tests/run_helpers.h"
 
 namespace detsim {
 namespace {
@@ -50,13 +51,7 @@ RunResult run(const Params& params, uint64_t seed, std::optional<FaultSchedule> 
   return simulate(request);
 }
 
-double metric(const RunResult& result, const std::string& name) {
-  for (const Metric& m : result.metrics) {
-    if (m.name == name) return m.value;
-  }
-  ADD_FAILURE() << "no metric " << name;
-  return -1;
-}
+using testing::metric;
 
 std::string describe(const RunResult& result) {
   return fmt::format("seed={} verdict={} property={} detail={} faults={}", result.seed, to_string(result.verdict),
