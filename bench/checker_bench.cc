@@ -65,11 +65,23 @@ std::vector<Case> cases() {
     o.values = 3;
     return o;
   };
+  auto twenty = [](testing::GenOptions o) {
+    o.processes = 20;
+    return o;
+  };
+  auto unique = [](testing::GenOptions o) {
+    o.values = 1'000'000'000;
+    return o;
+  };
   return {
       {"register 1k, 1 key", make(1000, 1, false, 0)},
       {"register 10k, 1 key", make(10000, 1, false, 0)},
       {"register 10k, 1 key, 2% info", make(10000, 1, false, 0.02)},
       {"register 10k, 1 key, 30 processes, 10% info", wide(make(10000, 1, false, 0.1))},
+      // Unique values, as detsim's clients write them: unobserved info
+      // writes are pruned before the search (sim/check/unobserved.h).
+      {"register 10k, 1 key, 10 processes, 10% info, unique values", unique(make(10000, 1, false, 0.1))},
+      {"register 10k, 1 key, 20 processes, 10% info, unique values", twenty(unique(make(10000, 1, false, 0.1)))},
       {"kv 1k, 4 keys", make(1000, 4, true, 0)},
       {"kv 10k, 4 keys", make(10000, 4, true, 0)},
       {"kv 100k, 8 keys", make(100000, 8, true, 0)},

@@ -7,6 +7,7 @@
 
 #include "sim/check/memo_table.h"
 #include "sim/check/sequential_model.h"
+#include "sim/check/unobserved.h"
 #include "sim/core/assert.h"
 #include "sim/core/rng.h"
 
@@ -59,8 +60,9 @@ bool takes_part(const Operation& operation, Datatype datatype) {
 KeyHistory build_key_history(const std::vector<Operation>& operations, const std::vector<uint32_t>& members,
                              Datatype datatype, bool timed, ValueTable& values) {
   std::vector<uint32_t> kept;
-  for (uint32_t index : members)
-    if (takes_part(operations[index], datatype)) kept.push_back(index);
+  const std::vector<bool> unobserved = unobserved_info_writes(operations, members, datatype);
+  for (size_t i = 0; i < members.size(); ++i)
+    if (takes_part(operations[members[i]], datatype) && !unobserved[i]) kept.push_back(members[i]);
   std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) {
     return call_position(operations[a], timed) < call_position(operations[b], timed);
   });

@@ -10,7 +10,10 @@ OpValue normalise(const OpValue& value, Datatype datatype) {
   return value;
 }
 
-// The text an append concatenates: strings as they are, integers in decimal.
+bool is_read(const std::string& f) { return f == "read" || f == "get"; }
+
+}  // namespace
+
 std::string text_of(const OpValue& value) {
   switch (value.kind) {
     case OpValue::Kind::nil: return "";
@@ -20,10 +23,6 @@ std::string text_of(const OpValue& value) {
   }
   return "";
 }
-
-bool is_read(const std::string& f) { return f == "read" || f == "get"; }
-
-}  // namespace
 
 ValueTable::ValueTable(Datatype datatype) : datatype_(datatype) { initial_ = intern(OpValue::nil()); }
 

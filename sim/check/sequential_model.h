@@ -45,6 +45,10 @@ class ValueTable {
   uint32_t initial_ = 0;
 };
 
+// The text an append concatenates: strings as they are, integers in
+// decimal, nil as "", lists in their JSON form.
+std::string text_of(const OpValue& value);
+
 // nullopt if f is not an operation of the datatype.
 std::optional<StepKind> step_kind(Datatype datatype, const std::string& f);
 // Why operation does not fit the datatype, or "" if it does.
