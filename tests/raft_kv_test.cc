@@ -156,6 +156,29 @@ TEST(RaftLease, ServesLeaseReadsInsideTheDriftBoundAndFallsBackOutsideIt) {
   EXPECT_EQ(metric(fallback, "lease_fallback"), 1);
 }
 
+// The review's scenario: X led term 7 up to round 1000, crashed, restarted
+// and won term 8; follower F (term 8) rejects X's delayed term-7 request
+// and replies {term 8, round 1000}. X' must not count it.
+TEST(RaftRounds, OnlyRepliesToTheLeadersOwnRequestsAckARound) {
+  raft_kv::AppendReply stale;
+  stale.term = 8;
+  stale.request_term = 7;
+  stale.round = 1000;
+  const uint64_t term8_round = (uint64_t{8} << 32) + 3;
+  EXPECT_FALSE(raft_kv::acks_own_round(stale, 8, term8_round));
+  raft_kv::AppendReply own = stale;
+  own.request_term = 8;
+  own.round = term8_round;
+  EXPECT_TRUE(raft_kv::acks_own_round(own, 8, term8_round));
+  // A round we have not sent yet (a bogus or future number) is no ack.
+  own.round = term8_round + 1;
+  EXPECT_FALSE(raft_kv::acks_own_round(own, 8, term8_round));
+  // A reply of another term is no ack of ours either.
+  own.round = term8_round;
+  own.term = 9;
+  EXPECT_FALSE(raft_kv::acks_own_round(own, 8, term8_round));
+}
+
 TEST(RaftStorage, MetaSlotsRoundTripAndRejectDamage) {
   raft_kv::Meta meta{7, 3, true, 120, 6, 9};
   const std::string slot = raft_kv::Storage::encode_slot(meta);

@@ -103,8 +103,22 @@ struct AppendReply {
   uint64_t conflict_term = 0;   // failure: the term of the follower's conflicting entry, 0 if none
   uint64_t prev_index = 0;      // failure: the prevLogIndex that did not match
   uint64_t round = 0;
-  size_t size_bytes() const { return 56; }
+  // The term of the AppendEntries this answers. A reply counts toward a
+  // leader's rounds only if it answers that leader's own request: a
+  // follower that rejects a previous incarnation's request replies with
+  // its (maybe equal) current term and that incarnation's round.
+  uint64_t request_term = 0;
+  size_t size_bytes() const { return 64; }
 };
+
+// Whether a reply acknowledges one of this leader's heartbeat rounds
+// (thesis §6.4: only acks of our own requests confirm our leadership):
+// it answers a request of our term, accepted or rejected for its log, and
+// names a round we have sent.
+inline bool acks_own_round(const AppendReply& reply, uint64_t term, uint64_t round_sent_max) {
+  if (reply.term != term || reply.request_term != term) return false;
+  return reply.round <= round_sent_max;
+}
 
 struct ClientRequest {
   Command command;  // get is never logged
@@ -138,8 +152,8 @@ DETSIM_RAFT_FORMATTER(RequestVote, "request_vote term={} last={}@{}", m.term, m.
 DETSIM_RAFT_FORMATTER(VoteReply, "vote_reply term={} granted={}", m.term, m.granted)
 DETSIM_RAFT_FORMATTER(AppendEntries, "append_entries term={} prev={}@{} commit={} round={} entries={}", m.term,
                       m.prev_index, m.prev_term, m.leader_commit, m.round, m.entries.size())
-DETSIM_RAFT_FORMATTER(AppendReply, "append_reply term={} success={} match={} conflict={}@{} round={}", m.term,
-                      m.success, m.match_index, m.conflict_index, m.conflict_term, m.round)
+DETSIM_RAFT_FORMATTER(AppendReply, "append_reply term={} request_term={} success={} match={} conflict={}@{} round={}",
+                      m.term, m.request_term, m.success, m.match_index, m.conflict_index, m.conflict_term, m.round)
 DETSIM_RAFT_FORMATTER(ClientRequest, "request {} c{} seq={} key={} value={} expected={}",
                       detsim::raft_kv::to_string(m.command.kind), m.command.client, m.command.seq, m.command.key,
                       m.command.value, m.command.expected)

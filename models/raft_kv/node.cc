@@ -226,6 +226,9 @@ void Server::become_leader() {
   for (auto& [index, peer] : peers_) peer = Peer{last_index() + 1, 0, 0, false};
   has_lease_ = false;
   round_sent_.clear();
+  // Rounds are unique across terms (and so across incarnations): a round
+  // number of another term never matches one of ours.
+  round_ = term_ << 32;
   // With the planted bug commit_previous_term there is no no-op: reads
   // wait only for what the log held at election to commit.
   term_start_index_ = params_.commit_previous_term ? last_index() : last_index() + 1;

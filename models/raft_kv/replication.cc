@@ -85,6 +85,7 @@ void Server::broadcast_round() {
 void Server::on_append_entries(NodeId from, const AppendEntries& message) {
   AppendReply reply;
   reply.round = message.round;
+  reply.request_term = message.term;
   reply.prev_index = message.prev_index;
   if (message.term < term_) {
     reply.term = term_;
@@ -178,7 +179,10 @@ void Server::on_append_reply(NodeId from, const AppendReply& message) {
     step_down(message.term);
     return;
   }
-  if (role_ != Role::leader || message.term != term_) return;
+  // Only answers to this leader's own requests count: a reply to a previous
+  // incarnation's AppendEntries (same server, lower term, delayed) may carry
+  // our term and a round number of its own.
+  if (role_ != Role::leader || !acks_own_round(message, term_, round_)) return;
   auto it = peers_.find(index_of(from));
   if (it == peers_.end()) return;
   Peer& peer = it->second;
