@@ -51,8 +51,9 @@ void Server::run() {
 // the server takes the highest term in its log and recovers like a
 // corrupted one, neither voting nor campaigning until caught up.
 void Server::recover() {
-  bool meta_damaged = false;
-  std::optional<Meta> meta = storage_.load_meta(&meta_damaged);
+  const LoadedMeta loaded = storage_.load_meta();
+  const std::optional<Meta>& meta = loaded.meta;
+  const bool meta_damaged = loaded.damaged;
   RecoveredLog recovered = storage_.recover_log();
   log_ = std::move(recovered.entries);
   if (meta) {
@@ -75,6 +76,12 @@ void Server::recover() {
     observer_->counters().corruptions += recovered.corrupted ? 1 : 0;
     observer_->counters().meta_lost += meta_lost ? 1 : 0;
     persist_meta();
+  } else if (loaded.needs_repair) {
+    // Both slots get the same copy before anything is sent: with only one
+    // good slot of the newest version, a later rot of it would bring back
+    // an older term or vote (storage.h LoadedMeta).
+    persist_meta();
+    ++observer_->counters().meta_repairs;
   }
   observer_->counters().torn_tails += recovered.torn_tail ? 1 : 0;
   // The planted bug vote_not_persisted loses terms too; the log still

@@ -153,21 +153,35 @@ void Storage::retry(const char* what, IoStatus status) {
   ctx_.sleep_for(kFullDiskRetry);
 }
 
-std::optional<Meta> Storage::load_meta(bool* damaged) {
+LoadedMeta Storage::choose_meta(const std::string& slot0, const std::string& slot1) {
+  LoadedMeta out;
+  std::optional<uint64_t> versions[2];
+  int index = 0;
+  for (const std::string* bytes : {&slot0, &slot1}) {
+    std::optional<Meta> slot = decode_slot(*bytes);
+    const bool blank = std::all_of(bytes->begin(), bytes->end(), [](char c) { return c == 0; });
+    if (!slot && !blank) out.damaged = true;
+    if (slot) versions[index] = slot->version;
+    if (slot && (!out.meta || slot->version > out.meta->version)) out.meta = slot;
+    ++index;
+  }
+  // A fresh disk (both blank) needs nothing; anything else short of two
+  // good equal copies does.
+  out.needs_repair = out.meta.has_value() && versions[0] != versions[1];
+  return out;
+}
+
+LoadedMeta Storage::load_meta() {
   Disk& disk = ctx_.disk();
   until_ok("open meta", [&] { return disk.open(kMetaPath, true); });
-  *damaged = false;
-  std::optional<Meta> best;
-  for (uint64_t offset : {uint64_t{0}, kSlotOffset}) {
-    std::string bytes;
-    until_ok("read meta", [&] { return disk.read(kMetaPath, offset, kSlotBytes, &bytes); });
-    std::optional<Meta> slot = decode_slot(bytes);
-    const bool blank = std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
-    if (!slot && !blank) *damaged = true;
-    if (slot && (!best || slot->version > best->version)) best = slot;
+  std::string slots[2];
+  for (int slot = 0; slot < 2; ++slot) {
+    const uint64_t offset = slot == 0 ? 0 : kSlotOffset;
+    until_ok("read meta", [&] { return disk.read(kMetaPath, offset, kSlotBytes, &slots[slot]); });
   }
-  meta_version_ = best ? best->version : 0;
-  return best;
+  LoadedMeta out = choose_meta(slots[0], slots[1]);
+  meta_version_ = out.meta ? out.meta->version : 0;
+  return out;
 }
 
 void Storage::save_meta(Meta meta, bool sync) {

@@ -46,6 +46,17 @@ struct Meta {
   uint64_t version = 0;         // increases with every save
 };
 
+// What the two meta slots hold, read at boot.
+struct LoadedMeta {
+  std::optional<Meta> meta;   // the newest good slot; nullopt if none
+  bool damaged = false;       // some slot was written but is bad
+  // The slots do not hold the same good copy (one is bad or blank while
+  // the other is not, or their versions differ): rewrite both before
+  // anything depends on the meta, or a later rot of the newer slot would
+  // bring back the older one (a vote undone).
+  bool needs_repair = false;
+};
+
 struct RecoveredLog {
   std::vector<Entry> entries;  // entry i is log index i + 1
   bool corrupted = false;      // a bad record before the end: latent corruption
@@ -63,9 +74,7 @@ class Storage {
 
   explicit Storage(Context& ctx) : ctx_(ctx) {}
 
-  // nullopt if the file holds no good slot (a fresh disk, or both lost);
-  // *damaged is set when some slot was written but is bad.
-  std::optional<Meta> load_meta(bool* damaged);
+  LoadedMeta load_meta();
   // Durable on return unless sync is false (the planted bug).
   void save_meta(Meta meta, bool sync = true);
 
@@ -80,6 +89,8 @@ class Storage {
   // For tests: encodings.
   static std::string encode_slot(const Meta& meta);
   static std::optional<Meta> decode_slot(const std::string& bytes);
+  // The choice load_meta() makes from the bytes of slot 0 and slot 1.
+  static LoadedMeta choose_meta(const std::string& slot0, const std::string& slot1);
   static std::string encode_record(uint64_t index, uint64_t batch, const Entry& entry);
 
  private:
