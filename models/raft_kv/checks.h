@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,6 +54,8 @@ class Observer {
   void on_boot(size_t server, const std::vector<Entry>& entries);
   void on_leader(size_t server, uint64_t term);
   void on_step_down(size_t server);
+  void on_fail_stop(size_t server) { fail_stopped_.resize(logs_.size()); fail_stopped_[server] = true; }
+  size_t servers_fail_stopped() const { return static_cast<size_t>(std::count(fail_stopped_.begin(), fail_stopped_.end(), true)); }
   void on_append(size_t server, uint64_t index, const Entry& entry);
   void on_truncate(size_t server, uint64_t from_index);
   // term: the committing server's current term.
@@ -88,6 +91,7 @@ class Observer {
   std::vector<uint64_t> leader_term_;                   // 0 when not leading
   std::map<uint64_t, size_t> leaders_;                  // term -> its leader
   std::optional<CheckResult> violation_;
+  std::vector<bool> fail_stopped_;                     // servers that lost both meta slots
   Counters counters_;
   History history_;
   uint64_t probes_ = 0;

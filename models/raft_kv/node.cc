@@ -47,13 +47,13 @@ void Server::run() {
 }
 
 // Figure 2: currentTerm, votedFor and log[] survive crashes. A meta file
-// with no good slot left (both copies damaged) means the vote is unknown:
-// the server takes the highest term in its log and recovers like a
-// corrupted one, neither voting nor campaigning until caught up.
+// with no good slot left (both copies damaged) means the term and vote are
+// unknown: no local evidence bounds the term it voted in (its log's last
+// term may be lower), so no vote or ack it gives could be proven safe. The
+// server fail-stops for the rest of the run (see fail_stop()).
 void Server::recover() {
   const LoadedMeta loaded = storage_.load_meta();
   const std::optional<Meta>& meta = loaded.meta;
-  const bool meta_damaged = loaded.damaged;
   RecoveredLog recovered = storage_.recover_log();
   log_ = std::move(recovered.entries);
   if (meta) {
@@ -63,18 +63,19 @@ void Server::recover() {
     recover_target_ = meta->recover_target;
     floor_term_ = meta->floor_term;
   }
-  const bool meta_lost = !meta && meta_damaged;
-  if (recovered.corrupted || meta_lost) {
+  if (!meta && loaded.damaged) {
+    fail_stop(recovered);
+    return;
+  }
+  if (recovered.corrupted) {
     recovering_ = true;
     // The vote floor: the last entry the log held before the damage.
     if (std::pair(recovered.term_seen_max, recovered.index_seen_max) > std::pair(floor_term_, recover_target_)) {
       floor_term_ = recovered.term_seen_max;
       recover_target_ = recovered.index_seen_max;
     }
-    if (meta_lost) floor_term_ = UINT64_MAX;
     term_ = std::max(term_, term_at(last_index()));
-    observer_->counters().corruptions += recovered.corrupted ? 1 : 0;
-    observer_->counters().meta_lost += meta_lost ? 1 : 0;
+    ++observer_->counters().corruptions;
     persist_meta();
   } else if (loaded.needs_repair) {
     // Both slots get the same copy before anything is sent: with only one
@@ -94,6 +95,22 @@ void Server::recover() {
            recovering_, recover_target_);
 }
 
+// Both meta slots lost: the server neither votes, nor acknowledges, nor
+// campaigns, nor writes anything for the rest of the run; it answers
+// clients NotLeader. It never rewrites the meta file, so the damage itself
+// keeps it stopped across restarts. This is the model's limit: a real
+// system would bring the server back as a new member through a membership
+// change (thesis §4), which this model does not implement.
+void Server::fail_stop(const RecoveredLog& recovered) {
+  fail_stopped_ = true;
+  term_ = std::max(term_, term_at(last_index()));
+  ++observer_->counters().meta_lost;
+  observer_->on_fail_stop(self_);
+  observer_->counters().torn_tails += recovered.torn_tail ? 1 : 0;
+  observer_->on_boot(self_, log_);
+  ctx_.log("meta lost: fail-stopped (entries={})", log_.size());
+}
+
 void Server::persist_meta(bool sync) {
   storage_.save_meta(Meta{term_, voted_for_, recovering_, recover_target_, floor_term_, 0}, sync);
 }
@@ -101,6 +118,10 @@ void Server::persist_meta(bool sync) {
 void Server::handle(const Envelope& envelope) {
   const Message& message = envelope.message;
   const NodeId from = envelope.from;
+  if (fail_stopped_) {
+    if (const auto* request = message.get_if<ClientRequest>()) reply_not_leader(from, request->command.seq);
+    return;
+  }
   if (const auto* append = message.get_if<AppendEntries>()) {
     on_append_entries(from, *append);
   } else if (const auto* reply = message.get_if<AppendReply>()) {
@@ -147,8 +168,8 @@ void Server::on_timer() {
   }
   if (now < election_deadline_) return;
   // A recovering server must not campaign: its log may lack entries it
-  // once acknowledged.
-  if (recovering_) {
+  // once acknowledged. A fail-stopped one never does.
+  if (recovering_ || fail_stopped_) {
     reset_election_deadline();
     return;
   }

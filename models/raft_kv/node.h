@@ -65,6 +65,7 @@ class Server {
   // node.cc: lifecycle, timers, elections, persistence.
   void run();
   void recover();
+  void fail_stop(const RecoveredLog& recovered);
   void handle(const Envelope& envelope);
   void on_timer();
   Duration until_deadline() const;
@@ -119,6 +120,7 @@ class Server {
   uint64_t term_ = 0;
   int64_t voted_for_ = -1;
   bool recovering_ = false;
+  bool fail_stopped_ = false;  // both meta slots lost (node.cc fail_stop)
   uint64_t recover_target_ = 0;  // the vote floor's index
   uint64_t floor_term_ = 0;       // and term (storage.h Meta)
   std::vector<Entry> log_;

@@ -75,6 +75,7 @@ class RaftModel final : public Model {
     put("reads_index", static_cast<double>(c.reads_index));
     put("lease_fallback", params_.lease_fallback ? 1 : 0);
     put("corruptions", static_cast<double>(c.corruptions));
+    put("servers_fail_stopped", static_cast<double>(observer_->servers_fail_stopped()));
     put("meta_repairs", static_cast<double>(c.meta_repairs));
     put("torn_tails", static_cast<double>(c.torn_tails));
     put("recoveries_done", static_cast<double>(c.recoveries_done));

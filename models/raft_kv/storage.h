@@ -39,8 +39,7 @@ struct Meta {
   bool recovering = false;
   // Recovering: the last entry (index, term) the log held before the
   // damage. Until caught up, votes go only to candidates at least this
-  // up-to-date; a floor term of UINT64_MAX (the vote itself was lost)
-  // means no votes at all.
+  // up-to-date. (A lost meta file fail-stops the server: node.cc.)
   uint64_t recover_target = 0;
   uint64_t floor_term = 0;
   uint64_t version = 0;         // increases with every save
