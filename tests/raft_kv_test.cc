@@ -207,6 +207,24 @@ TEST(RaftStorage, UnequalMetaSlotsAreRepairedAtBoot) {
   EXPECT_FALSE(fresh.needs_repair);
 }
 
+// Salvaged entries (intact records past damage) leave the salvage once the
+// log holds them; a conflicting term drops them and all after them; the
+// log's last entry matching a salvaged one lets the rest join.
+TEST(RaftStorage, SalvageReconcilesWithTheLog) {
+  auto entry = [](uint64_t term) { return raft_kv::Entry{term, {}}; };
+  std::vector<raft_kv::Entry> log = {entry(1), entry(1), entry(2)};
+  raft_kv::Salvage salvage = {{3, entry(2)}, {5, entry(3)}, {6, entry(3)}};
+  EXPECT_TRUE(raft_kv::reconcile_salvage(log, salvage)) << "index 3 term 2 vouches for the log up to 3";
+  EXPECT_EQ(salvage.size(), 2u);
+  EXPECT_EQ(salvage.begin()->first, 5u);
+  log.push_back(entry(2));  // a hole filled by a leader: not vouched for
+  EXPECT_FALSE(raft_kv::reconcile_salvage(log, salvage));
+  EXPECT_EQ(salvage.size(), 2u);
+  log.push_back(entry(4));  // index 5 of another term: a conflict
+  EXPECT_FALSE(raft_kv::reconcile_salvage(log, salvage));
+  EXPECT_TRUE(salvage.empty());
+}
+
 TEST(RaftStorage, MetaSlotsRoundTripAndRejectDamage) {
   raft_kv::Meta meta{7, 3, true, 120, 6, 9};
   const std::string slot = raft_kv::Storage::encode_slot(meta);

@@ -43,7 +43,8 @@ struct Counters {
   uint64_t torn_tails = 0;
   uint64_t meta_lost = 0;
   uint64_t meta_repairs = 0;     // boots that rewrote two unequal meta slots
-  uint64_t recoveries_done = 0;  // recovering servers that caught up
+  uint64_t recoveries_done = 0;
+  uint64_t holes_filled = 0;     // log holes filled from a peer (FetchEntries)  // recovering servers that caught up
   uint64_t client_retries = 0;
 };
 

@@ -62,6 +62,12 @@ struct Entry {
   Command command;
 };
 
+inline size_t entries_size_bytes(const std::vector<Entry>& entries) {
+  size_t bytes = 0;
+  for (const Entry& entry : entries) bytes += 8 + entry.command.size_bytes();
+  return bytes;
+}
+
 struct RequestVote {
   uint64_t term = 0;
   uint64_t last_log_index = 0;
@@ -82,11 +88,7 @@ struct AppendEntries {
   uint64_t leader_commit = 0;
   uint64_t round = 0;  // the heartbeat round: read-index and lease confirm leadership by it
   std::vector<Entry> entries;
-  size_t size_bytes() const {
-    size_t bytes = 48;
-    for (const Entry& entry : entries) bytes += 8 + entry.command.size_bytes();
-    return bytes;
-  }
+  size_t size_bytes() const { return 48 + entries_size_bytes(entries); }
   uint64_t digest() const {
     uint64_t h = hash_word(hash_word(hash_word(0xae, term), prev_index), prev_term);
     h = hash_word(hash_word(h, leader_commit), round);
@@ -119,6 +121,24 @@ inline bool acks_own_round(const AppendReply& reply, uint64_t term, uint64_t rou
   if (reply.term != term || reply.request_term != term) return false;
   return reply.round <= round_sent_max;
 }
+
+// Hole filling (a server that salvaged intact entries past damage in its
+// log): "send me your entries first_index..last_index if your entry at
+// last_index has last_term". Log matching (§5.3) makes such a log equal to
+// the asker's own up to last_index.
+struct FetchEntries {
+  uint64_t first_index = 0;
+  uint64_t last_index = 0;
+  uint64_t last_term = 0;
+  size_t size_bytes() const { return 32; }
+};
+
+struct FetchReply {
+  uint64_t first_index = 0;
+  uint64_t prev_term = 0;  // the responder's term at first_index - 1
+  std::vector<Entry> entries;
+  size_t size_bytes() const { return 24 + entries_size_bytes(entries); }
+};
 
 struct ClientRequest {
   Command command;  // get is never logged
@@ -154,6 +174,9 @@ DETSIM_RAFT_FORMATTER(AppendEntries, "append_entries term={} prev={}@{} commit={
                       m.prev_index, m.prev_term, m.leader_commit, m.round, m.entries.size())
 DETSIM_RAFT_FORMATTER(AppendReply, "append_reply term={} request_term={} success={} match={} conflict={}@{} round={}",
                       m.term, m.request_term, m.success, m.match_index, m.conflict_index, m.conflict_term, m.round)
+DETSIM_RAFT_FORMATTER(FetchEntries, "fetch_entries {}..{}@{}", m.first_index, m.last_index, m.last_term)
+DETSIM_RAFT_FORMATTER(FetchReply, "fetch_reply first={} prev_term={} entries={}", m.first_index, m.prev_term,
+                      m.entries.size())
 DETSIM_RAFT_FORMATTER(ClientRequest, "request {} c{} seq={} key={} value={} expected={}",
                       detsim::raft_kv::to_string(m.command.kind), m.command.client, m.command.seq, m.command.key,
                       m.command.value, m.command.expected)

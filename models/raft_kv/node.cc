@@ -56,6 +56,7 @@ void Server::recover() {
   const std::optional<Meta>& meta = loaded.meta;
   RecoveredLog recovered = storage_.recover_log();
   log_ = std::move(recovered.entries);
+  salvaged_ = std::move(recovered.salvaged);
   if (meta) {
     term_ = meta->term;
     voted_for_ = meta->voted_for;
@@ -91,8 +92,12 @@ void Server::recover() {
   // Invariant: a log never holds an entry from a term the server has not seen.
   DETSIM_ASSERT(term_at(last_index()) <= term_);
   observer_->on_boot(self_, log_);
-  ctx_.log("recovered term={} vote={} entries={} recovering={} target={}", term_, voted_for_, log_.size(),
-           recovering_, recover_target_);
+  // The log is the server's own: salvage that continues it joins it.
+  absorb_salvage();
+  if (salvaged_.empty() && !recovered.salvaged.empty()) storage_.save_salvage(salvaged_);
+  maybe_finish_repair();
+  ctx_.log("recovered term={} vote={} entries={} recovering={} target={} salvaged={}", term_, voted_for_,
+           log_.size(), recovering_, recover_target_, salvaged_.size());
 }
 
 // Both meta slots lost: the server neither votes, nor acknowledges, nor
@@ -132,12 +137,17 @@ void Server::handle(const Envelope& envelope) {
     on_vote_reply(from, *vote_reply);
   } else if (const auto* request = message.get_if<ClientRequest>()) {
     on_client_request(from, *request);
+  } else if (const auto* fetch = message.get_if<FetchEntries>()) {
+    on_fetch(from, *fetch);
+  } else if (const auto* fill = message.get_if<FetchReply>()) {
+    on_fetch_reply(*fill);
   }
 }
 
 Duration Server::until_deadline() const {
   Time deadline = role_ == Role::leader ? heartbeat_deadline_ : election_deadline_;
   if (role_ == Role::candidate) deadline = std::min(deadline, vote_retry_deadline_);
+  if (!salvaged_.empty()) deadline = std::min(deadline, fill_deadline_);
   const Time now = ctx_.monotonic_now();
   return deadline > now ? deadline - now : Duration::zero();
 }
@@ -162,6 +172,7 @@ void Server::on_timer() {
     broadcast_round();
     return;
   }
+  if (!salvaged_.empty() && now >= fill_deadline_) request_fill();
   if (role_ == Role::candidate && now >= vote_retry_deadline_ && now < election_deadline_) {
     request_votes();
     return;

@@ -11,11 +11,13 @@
 //
 // Recovery from latent corruption (a simplified version of protocol-aware
 // recovery, Alagappan et al., FAST 2018): a server whose log shows a bad
-// record before its end truncates there and is "recovering" (persisted in
-// its meta file): it neither votes nor campaigns until a leader has shown
-// it a commit index at or past everything its log held, and its log
-// matches that leader's up to there. Limits: see storage.h (corruption in
-// the last write looks torn) and docs/raft_kv.md.
+// record before its end keeps the intact records after it (salvage.cc) and
+// is "recovering" (persisted in its meta file): it votes only as its
+// undamaged log would have (the vote floor: its last intact entry) and does
+// not campaign until its holes are filled from peers or a leader, or a
+// leader has shown it a commit index at or past everything its log held and
+// its log matches that leader's up to there. Limits: see storage.h
+// (corruption in the last write looks torn) and docs/raft_kv.md.
 #pragma once
 
 #include <cstdint>
@@ -96,6 +98,17 @@ class Server {
   void set_commit(uint64_t index);
   void apply_committed();
   void maybe_finish_recovery(uint64_t leader_commit, uint64_t match);
+
+  // salvage.cc: filling the holes of a damaged log.
+  void reconcile_salvage();
+  bool reconcile_salvage_entries();
+  void absorb_salvage();
+  void append_local(uint64_t first, std::vector<Entry> entries);
+  void maybe_finish_repair();
+  void finish_recovery(const char* why);
+  void request_fill();
+  void on_fetch(NodeId from, const FetchEntries& message);
+  void on_fetch_reply(const FetchReply& message);
   void truncate_log(uint64_t from_index);
 
   // requests.cc: clients, sessions and reads.
@@ -124,6 +137,7 @@ class Server {
   uint64_t recover_target_ = 0;  // the vote floor's index
   uint64_t floor_term_ = 0;       // and term (storage.h Meta)
   std::vector<Entry> log_;
+  Salvage salvaged_;  // intact entries past the log's end, with holes before them (storage.h)
   // Volatile state.
   Role role_ = Role::follower;
   int64_t leader_ = -1;
@@ -133,6 +147,7 @@ class Server {
   Time election_deadline_;  // monotonic
   Time heartbeat_deadline_;  // monotonic, leader
   Time vote_retry_deadline_;  // monotonic, candidate
+  Time fill_deadline_;        // monotonic, a server with holes asks peers again
   Time last_heard_;          // monotonic: the last AppendEntries of a current leader
   std::vector<size_t> votes_;
   // Leader state.

@@ -78,6 +78,7 @@ class RaftModel final : public Model {
     put("servers_fail_stopped", static_cast<double>(observer_->servers_fail_stopped()));
     put("meta_repairs", static_cast<double>(c.meta_repairs));
     put("torn_tails", static_cast<double>(c.torn_tails));
+    put("holes_filled", static_cast<double>(c.holes_filled));
     put("recoveries_done", static_cast<double>(c.recoveries_done));
     put("client_retries", static_cast<double>(c.client_retries));
   }

@@ -151,12 +151,9 @@ bool Server::merge_entries(const AppendEntries& message) {
     truncate_log(first);
   }
   fresh.insert(fresh.end(), kept.begin(), kept.end());
-  storage_.append(first, fresh);
-  storage_.sync_log();
-  for (size_t i = 0; i < fresh.size(); ++i) {
-    observer_->on_append(self_, first + i, fresh[i]);
-    log_.push_back(std::move(fresh[i]));
-  }
+  append_local(first, std::move(fresh));
+  // Entries that passed the consistency check vouch for salvaged ones.
+  reconcile_salvage();
   return true;
 }
 
@@ -271,12 +268,7 @@ void Server::apply_committed() {
 // leader's up to that commit index.
 void Server::maybe_finish_recovery(uint64_t leader_commit, uint64_t match) {
   if (!recovering_ || leader_commit < recover_target_ || match < leader_commit) return;
-  recovering_ = false;
-  recover_target_ = 0;
-  floor_term_ = 0;
-  persist_meta();
-  ++observer_->counters().recoveries_done;
-  ctx_.log("recovered from corruption: log matches the leader up to {}", leader_commit);
+  finish_recovery("log matches the leader up to its commit index");
 }
 
 }  // namespace detsim::raft_kv

@@ -245,25 +245,97 @@ RecoveredLog Storage::recover_log() {
   }
   out.index_seen_max = out.entries.size();
   out.term_seen_max = term;
-  if (at < file.size()) {
-    // The damage: is anything intact after it, written by a later write?
-    const uint64_t bad_index = offsets_.size() + 1;
-    for (size_t scan = at + 1; scan + kRecordHeaderBytes <= file.size(); ++scan) {
-      std::optional<ParsedRecord> later = parse_record(file, scan);
-      if (!later || later->index < bad_index) continue;
-      if (later->index > out.index_seen_max) {
-        out.index_seen_max = later->index;
-        out.term_seen_max = later->entry.term;
-      }
-      if (later->batch > bad_index) out.corrupted = true;
+  out.salvaged = load_salvage();
+  if (at < file.size()) salvage_damage(file, at, out);
+  reconcile_salvage(out.entries, out.salvaged);
+  if (!out.salvaged.empty()) out.corrupted = true;
+  for (const auto& [index, entry] : out.salvaged) {
+    if (index > out.index_seen_max) {
+      out.index_seen_max = index;
+      out.term_seen_max = entry.term;
     }
-    out.torn_tail = !out.corrupted;
-    log_end_ = at;
+  }
+  if (at < file.size()) {
+    // The salvage is durable before the log is cut.
+    save_salvage(out.salvaged);
     until_ok("truncate log", [&] { return disk.truncate(kLogPath, at); });
     sync_log();
   }
   log_end_ = at;
   return out;
+}
+
+// The damage at `at`: is anything intact after it, written by a later
+// write? Then the bad bytes had been durable (latent corruption), and the
+// intact later records are salvaged: increasing indices, terms not
+// decreasing. Otherwise it is a torn or lost last write.
+void Storage::salvage_damage(const std::string& file, size_t at, RecoveredLog& out) {
+  const uint64_t bad_index = offsets_.size() + 1;
+  Salvage found;
+  for (size_t scan = at + 1; scan + kRecordHeaderBytes <= file.size(); ++scan) {
+    std::optional<ParsedRecord> later = parse_record(file, scan);
+    if (!later || later->index < bad_index) continue;
+    if (later->batch > bad_index) out.corrupted = true;
+    const bool ordered = found.empty() || (later->index > found.rbegin()->first &&
+                                           later->entry.term >= found.rbegin()->second.term);
+    if (ordered) found[later->index] = later->entry;
+    scan += later->bytes - 1;
+  }
+  out.torn_tail = !out.corrupted;
+  // A torn last write was never acknowledged: its records go with it.
+  if (!out.corrupted) return;
+  for (auto& [index, entry] : found) out.salvaged[index] = std::move(entry);
+}
+
+// What the log holds supersedes the salvage up to its end: an entry there
+// leaves the salvage; one whose term differs from the log's at its index
+// conflicts (Raft §5.3: it and all after it would have been deleted) and
+// goes with every later one. Returns whether the log's last entry is one
+// the salvage held (so the log up to there is the server's own, by log
+// matching, and the salvage right after it can join).
+bool reconcile_salvage(const std::vector<Entry>& log, Salvage& salvage) {
+  bool joined = false;
+  while (!salvage.empty() && salvage.begin()->first <= log.size()) {
+    const auto first = salvage.begin();
+    if (log[first->first - 1].term != first->second.term) {
+      salvage.clear();
+      return false;
+    }
+    joined = first->first == log.size();
+    salvage.erase(first);
+  }
+  return joined;
+}
+
+Salvage Storage::load_salvage() {
+  Disk& disk = ctx_.disk();
+  until_ok("open salvage", [&] { return disk.open(kSalvagePath, true); });
+  const uint64_t size = disk.size(kSalvagePath).value_or(0);
+  std::string file;
+  until_ok("read salvage", [&] { return disk.read(kSalvagePath, 0, size, &file); });
+  Salvage salvage;
+  // Written whole and renamed into place; a rotten record is one more hole.
+  for (size_t at = 0; at + kRecordHeaderBytes <= file.size();) {
+    std::optional<ParsedRecord> record = parse_record(file, at);
+    if (!record) {
+      ++at;
+      continue;
+    }
+    salvage[record->index] = std::move(record->entry);
+    at += record->bytes;
+  }
+  return salvage;
+}
+
+void Storage::save_salvage(const Salvage& salvage) {
+  Disk& disk = ctx_.disk();
+  std::string bytes;
+  for (const auto& [index, entry] : salvage) bytes += encode_record(index, index, entry);
+  until_ok("open salvage", [&] { return disk.open(kSalvageTempPath, true); });
+  until_ok("truncate salvage", [&] { return disk.truncate(kSalvageTempPath, 0); });
+  if (!bytes.empty()) until_ok("write salvage", [&] { return disk.write(kSalvageTempPath, 0, bytes); });
+  until_ok("fsync salvage", [&] { return disk.fsync(kSalvageTempPath); });
+  until_ok("rename salvage", [&] { return disk.rename(kSalvageTempPath, kSalvagePath); });
 }
 
 }  // namespace detsim::raft_kv

@@ -16,13 +16,17 @@
 // at a time, each fsynced before the next, so only the last write can be
 // torn. A bad record followed by an intact record of a LATER batch means a
 // write after it completed, hence the bad bytes had been durable: latent
-// corruption. Everything from the bad record on is dropped and the server
-// is marked recovering (node.h). A bad record with nothing after it, or
-// only records of its own batch, is a torn write and is cut off.
+// corruption. The intact records after the damage are kept (they are data
+// the server durably held, maybe committed entries no one else has): they
+// go to raft/salvage before the log is cut at the bad record, and the
+// server is marked recovering until its holes are filled (node.h). A bad
+// record with nothing after it, or only records of its own batch, is a
+// torn write and is cut off.
 // Limit: corruption that hits the last batch looks like a torn write.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +60,15 @@ struct LoadedMeta {
   bool needs_repair = false;
 };
 
+// Intact entries past the log's end that the server durably held, with
+// holes (damaged records) between them and the log: index -> entry.
+using Salvage = std::map<uint64_t, Entry>;
+
+bool reconcile_salvage(const std::vector<Entry>& log, Salvage& salvage);
+
 struct RecoveredLog {
   std::vector<Entry> entries;  // entry i is log index i + 1
+  Salvage salvaged;            // intact records after the first bad one (and the salvage file's)
   bool corrupted = false;      // a bad record before the end: latent corruption
   bool torn_tail = false;
   uint64_t index_seen_max = 0;  // the highest index of any intact record, even past the damage
@@ -68,6 +79,8 @@ class Storage {
  public:
   static constexpr const char* kMetaPath = "raft/meta";
   static constexpr const char* kLogPath = "raft/log";
+  static constexpr const char* kSalvagePath = "raft/salvage";
+  static constexpr const char* kSalvageTempPath = "raft/salvage.tmp";
   static constexpr uint64_t kSlotOffset = 4096;
   static constexpr size_t kSlotBytes = 56;
 
@@ -84,6 +97,8 @@ class Storage {
   // Drops every entry from index on; durable on return.
   void truncate_from(uint64_t index);
   void sync_log();
+  // Replaces the salvage file (durable on return; atomic by rename).
+  void save_salvage(const Salvage& salvage);
 
   // For tests: encodings.
   static std::string encode_slot(const Meta& meta);
@@ -94,6 +109,8 @@ class Storage {
 
  private:
   void retry(const char* what, IoStatus status);
+  Salvage load_salvage();
+  void salvage_damage(const std::string& file, size_t at, RecoveredLog& out);
   template <class Op>
   void until_ok(const char* what, Op op) {
     for (IoStatus status = op(); status != IoStatus::ok; status = op()) retry(what, status);
