@@ -276,6 +276,9 @@ void Storage::salvage_damage(const std::string& file, size_t at, RecoveredLog& o
     std::optional<ParsedRecord> later = parse_record(file, scan);
     if (!later || later->index < bad_index) continue;
     if (later->batch > bad_index) out.corrupted = true;
+    // The expected record intact at another offset: torn writes never move
+    // bytes, only a misdirected write does (scan starts past `at`).
+    if (later->index == bad_index) out.corrupted = true;
     const bool ordered = found.empty() || (later->index > found.rbegin()->first &&
                                            later->entry.term >= found.rbegin()->second.term);
     if (ordered) found[later->index] = later->entry;
