@@ -11,7 +11,7 @@
 #include <string>
 
 #include "models/raft_kv/messages.h"
-#include "sim/core/assert.h"
+#include "sim/api/context.h"  // DETSIM_ASSERT (model code includes only sim/api/)
 
 namespace detsim::raft_kv {
 
