@@ -72,16 +72,17 @@ const std::vector<std::string> kElectionStorm = {
     "nodes=3", "clients=2", "rate=3", "election_timeout_max=155ms", "faults.swarm=false", "disk.reorder=0",
     "faults.crash_interval=150ms", "faults.down_time=uniform(1ms, 50ms)"};
 
-// Raft Figure 8 needs two leaders in a row to append entries that reach
-// no one else, then a leader of an older entry to commit it by counting
-// replicas, then to crash before its own term's entries spread: three
-// servers, two of which may be down at once, partitions, 10% loss, and
-// two minutes per seed.
+// Raft Figure 8 needs two leaders in a row to append entries (their term's
+// no-ops) that reach no one else, then the first to come back, send its old
+// entry alone (one entry per AppendEntries), commit it by counting replicas,
+// and die before its own no-op follows: a window of one round trip, so
+// links are slow (10-40 ms) and crashes and partitions frequent. Measured:
+// 9 of seeds 1..200 break safety, the first at seed 3 (docs/raft_kv.md).
 const std::vector<std::string> kFigureEight = {
-    "nodes=3", "clients=2", "rate=3", "election_timeout_max=155ms", "faults.swarm=false", "disk.reorder=0",
-    "faults.crash_interval=150ms", "faults.down_time=uniform(1ms, 50ms)", "faults.max_down=2",
-    "faults.partition_interval=300ms", "faults.partition_length=uniform(100ms, 500ms)", "net.loss=0.1",
-    "duration=120s", "settle=5s"};
+    "nodes=3", "clients=2", "rate=3", "faults.swarm=false", "disk.reorder=0", "entries_per_append_max=1",
+    "net.latency=uniform(10ms, 40ms)", "net.loss=0.1", "faults.crash_interval=150ms",
+    "faults.down_time=uniform(1ms, 50ms)", "faults.max_down=2", "faults.partition_interval=300ms",
+    "faults.partition_length=uniform(100ms, 500ms)", "duration=120s", "settle=5s"};
 
 std::vector<std::string> with_bug(std::vector<std::string> overrides, const char* bug) {
   overrides.push_back(std::string("bug=") + bug);
@@ -110,7 +111,7 @@ TEST_P(RaftPlantedBug, IsCaughtWellInsideTwoHundredSeeds) {
 INSTANTIATE_TEST_SUITE_P(
     Bugs, RaftPlantedBug,
     ::testing::Values(PlantedBug{"vote_not_persisted", "raft_kv", kElectionStorm, "election_safety", 50},
-                      PlantedBug{"commit_previous_term", "raft_kv", kFigureEight, "leader_completeness", 200},
+                      PlantedBug{"commit_previous_term", "raft_kv", kFigureEight, "leader_completeness", 100},
                       // Needs the linearizability checker:
                       PlantedBug{"stale_read", "raft_kv", {}, "linearizability", 50},
                       PlantedBug{"no_truncate_on_conflict", "raft_kv_partitions", {}, "log_matching", 50},

@@ -268,16 +268,15 @@ void Server::become_leader() {
   // Rounds are unique across terms (and so across incarnations): a round
   // number of another term never matches one of ours.
   round_ = term_ << 32;
-  // With the planted bug commit_previous_term there is no no-op: reads
-  // wait only for what the log held at election to commit.
-  term_start_index_ = params_.commit_previous_term ? last_index() : last_index() + 1;
+  term_start_index_ = last_index() + 1;
   rebuild_log_seqs();
   observer_->on_leader(self_, term_);
   ctx_.log("leader term={} last={}", term_, last_index());
   // Raft §8 / thesis §6.4: a no-op at the start of the term commits the
   // entries of earlier terms (§5.4.2) and lets reads be served. The planted
-  // bug commit_previous_term leaves it out.
-  if (!params_.commit_previous_term) batch_.push_back(Command{});
+  // bug commit_previous_term keeps it: its only fault is the commit rule,
+  // which commits an older entry replicated ahead of the no-op.
+  batch_.push_back(Command{});
   heartbeat_deadline_ = ctx_.monotonic_now();
   leader_since_ = ctx_.monotonic_now();
 }

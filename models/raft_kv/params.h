@@ -97,8 +97,8 @@ inline std::vector<BugSpec> bug_specs() {
        "term and vote are not fsynced before a vote is granted: after a crash a node votes again in the "
        "same term, so two leaders can be elected in one term"},
       {kBugCommitPreviousTerm,
-       "no no-op at term start, and the leader commits entries of earlier terms by counting replicas "
-       "(Raft Figure 8): a committed entry can be overwritten"},
+       "the leader commits entries of earlier terms by counting replicas (Raft Figure 8, against "
+       "§5.4.2): an old entry replicated ahead of the term's no-op commits, and can then be overwritten"},
       {kBugStaleRead, "the leader answers get from its local state, without read-index or lease"},
       {kBugNoTruncateOnConflict,
        "a follower overwrites conflicting entries in place but keeps the entries after them (Raft §5.3 "
