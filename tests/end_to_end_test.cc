@@ -36,8 +36,9 @@ std::string fingerprint_of_seed(const std::string& text, const std::string& seed
   return std::regex_search(text, match, line) ? match[2].str() : "";
 }
 
+// What scripts/run-default.sh runs.
 TEST(EndToEnd, DefaultScenarioPassesTwentySeeds) {
-  Output run = run_shell(std::string(DETSIM_BINARY) + " run broadcast --seeds 1..20");
+  Output run = run_shell(std::string(DETSIM_BINARY) + " run raft_kv --seeds 1..20");
   EXPECT_EQ(run.exit_code, 0) << run.text;
   EXPECT_NE(run.text.find("summary: seeds=20 pass=20 fail=0"), std::string::npos) << run.text;
 }
