@@ -57,7 +57,8 @@ class MemoTable {
     if (held.hash != key.hash || held.state != key.state || held.first_word != key.first_word ||
         held.length != key.length)
       return false;
-    return key.length == 0 || std::memcmp(arena_.data() + held.offset, words.data(), key.length * sizeof(uint64_t)) == 0;
+    return key.length == 0 ||
+           std::memcmp(arena_.data() + held.offset, words.data(), key.length * sizeof(uint64_t)) == 0;
   }
   void grow() {
     std::vector<Key> old(slots_.size() * 2);

@@ -275,7 +275,8 @@ void SimDisk::sync(File& file) {
   uint64_t run_begin = 0;
   uint64_t run_end = 0;
   auto copy_run = [&] {
-    if (run_begin < run_end) file.durable.replace(run_begin, run_end - run_begin, file.cached, run_begin, run_end - run_begin);
+    if (run_begin < run_end)
+      file.durable.replace(run_begin, run_end - run_begin, file.cached, run_begin, run_end - run_begin);
   };
   for (const PendingOp& op : file.pending) {
     if (!op.is_truncate) clear_rewritten(file, op.offset, op.data.size());
