@@ -204,6 +204,23 @@ TEST(Linearizability, WithoutTimesEventOrderIsRealTime) {
   EXPECT_FALSE(linearizable(untimed));
 }
 
+// A placed read commits the search (sim/check/linearizability.cc): k
+// concurrent reads of one value are not retried in 2^k subsets when the
+// history fails after them, as raft_kv's final reads at 40 clients did.
+TEST(Linearizability, ConcurrentReadsAreNotRetriedInEverySubset) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(1)).ok(0);
+  for (int64_t p = 1; p <= 24; ++p) h.invoke(p, "read");
+  h.invoke(50, "read");
+  for (int64_t p = 1; p <= 24; ++p) h.ok(p, V::of(1));
+  h.ok(50, V::of(7));  // nobody wrote 7
+  CheckOptions bounded;
+  bounded.step_budget = 1'000'000;  // 2^24 subsets would not fit
+  CheckReport report = check(h.history(), Datatype::register_, bounded);
+  EXPECT_EQ(report.verdict, Linearizability::not_linearizable);
+  EXPECT_LT(report.steps, 1000u);
+}
+
 TEST(Linearizability, TinyBudgetIsUnknown) {
   History history = testing::generate_history({.seed = 3, .processes = 6, .operations = 200});
   CheckOptions tiny;

@@ -11,6 +11,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,7 +66,14 @@ class Message {
     }
     uint64_t digest() const override {
       if constexpr (requires { value.digest(); }) return value.digest();
-      else return stable_hash(fmt::format("{}", value));
+      else {
+        // The same bytes as fmt::format("{}", value), so the same digest,
+        // but formatted on the stack: the heap string per datagram was
+        // about 3% of raft_kv's time (AppendReply has no digest()).
+        fmt::memory_buffer text;
+        fmt::format_to(std::back_inserter(text), "{}", value);
+        return stable_hash(std::string_view(text.data(), text.size()));
+      }
     }
     std::string describe() const override { return fmt::format("{}", value); }
   };

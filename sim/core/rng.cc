@@ -88,27 +88,6 @@ class ZipfRejectionInversion {
 
 }  // namespace
 
-// Steele, Lea & Flood (2014), "Fast splittable pseudorandom number
-// generators"; the constants are those of Vigna's splitmix64.c.
-uint64_t splitmix64(uint64_t& state) {
-  state += 0x9e3779b97f4a7c15;
-  uint64_t z = state;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-  return z ^ (z >> 31);
-}
-
-// Fowler-Noll-Vo 1a, 64-bit: offset basis 14695981039346656037, prime
-// 2^40 + 2^8 + 0xb3. Bytes are read unsigned so char's signedness is moot.
-uint64_t stable_hash(std::string_view text) {
-  uint64_t hash = 0xcbf29ce484222325;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3;
-  }
-  return hash;
-}
-
 Rng::Rng(uint64_t seed) : seed_(seed) {
   // Vigna's recommended seeding: four splitmix64 outputs. They come from four
   // distinct splitmix64 states, so at most one is zero and the all-zero

@@ -18,9 +18,30 @@
 
 namespace detsim {
 
-uint64_t splitmix64(uint64_t& state);
-// A 64-bit hash of text that is the same on every platform (FNV-1a 64).
-uint64_t stable_hash(std::string_view text);
+// Inline, because they run per message, per log entry and per checksum:
+// out of line, the call was about 10% of raft_kv's time at 40 clients.
+//
+// Steele, Lea & Flood (2014), "Fast splittable pseudorandom number
+// generators"; the constants are those of Vigna's splitmix64.c.
+inline uint64_t splitmix64(uint64_t& state) {
+  state += 0x9e3779b97f4a7c15;
+  uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return z ^ (z >> 31);
+}
+
+// A 64-bit hash of text that is the same on every platform (FNV-1a 64:
+// offset basis 14695981039346656037, prime 2^40 + 2^8 + 0xb3). Bytes are
+// read unsigned so char's signedness is moot.
+inline uint64_t stable_hash(std::string_view text) {
+  uint64_t hash = 0xcbf29ce484222325;
+  for (char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3;
+  }
+  return hash;
+}
 
 class Rng {
  public:

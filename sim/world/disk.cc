@@ -260,11 +260,45 @@ std::vector<std::string> SimDisk::list(std::string_view prefix) {
 
 // ------------------------------------------------------------ durability
 
+// Copies down only the sectors that unsynced operations touched, not the
+// whole file: a log fsynced after every append would otherwise cost
+// O(file size) per fsync, quadratic over a run (it was 20-40% of raft_kv's
+// time at 40 clients). Exact: a sector no pending operation touches holds
+// the same bytes in cache and platter (the invariant flip_bytes asserts),
+// so the result equals durable = cached.
 void SimDisk::sync(File& file) {
+  const uint64_t sector_size = farm_.options().sector_size;
+  const uint64_t cached_size = file.cached.size();
+  file.durable.resize(cached_size, '\0');
+  // Runs of touched sectors, merged as they come: a log's appends are
+  // adjacent, so this copies each dirty sector about once.
+  uint64_t run_begin = 0;
+  uint64_t run_end = 0;
+  auto copy_run = [&] {
+    if (run_begin < run_end)
+      file.durable.replace(run_begin, run_end - run_begin, file.cached, run_begin, run_end - run_begin);
+  };
   for (const PendingOp& op : file.pending) {
     if (!op.is_truncate) clear_rewritten(file, op.offset, op.data.size());
+    // A truncate touches every sector from its new size on (as in
+    // pending_touches); a write, the sectors it covers.
+    const uint64_t begin = std::min(cached_size, op.offset / sector_size * sector_size);
+    const uint64_t end = op.is_truncate
+                             ? cached_size
+                             : std::min(cached_size, sectors_in(op.offset + op.data.size(), sector_size) * sector_size);
+    if (begin >= end) continue;
+    if (begin <= run_end && run_begin <= end) {
+      run_begin = std::min(run_begin, begin);
+      run_end = std::max(run_end, end);
+    } else {
+      copy_run();
+      run_begin = begin;
+      run_end = end;
+    }
   }
-  file.durable = file.cached;
+  copy_run();
+  // Invariant: after an fsync the platter holds exactly the page cache.
+  DETSIM_ASSERT(file.durable.size() == file.cached.size());
   file.pending.clear();
   file.corrupted.erase(file.corrupted.lower_bound(sectors_in(file.durable.size(), farm_.options().sector_size)),
                        file.corrupted.end());
