@@ -32,9 +32,13 @@ inline const char* to_string(OpKind kind) {
 // Folds bytes or words into a running 64-bit hash (FNV-1a then a
 // splitmix64 finish): message digests, record checksums and the observer's
 // chained log hashes.
-inline uint64_t hash_bytes(uint64_t chain, std::string_view bytes) {
-  uint64_t h = chain ^ 0xcbf29ce484222325ULL;
+// The FNV-1a steps alone, so that a hash over pieces needs no concatenation.
+inline uint64_t fnv1a_fold(uint64_t h, std::string_view bytes) {
   for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+inline uint64_t hash_bytes(uint64_t chain, std::string_view bytes) {
+  uint64_t h = fnv1a_fold(chain ^ 0xcbf29ce484222325ULL, bytes);
   return splitmix64(h);
 }
 inline uint64_t hash_word(uint64_t chain, uint64_t word) {

@@ -312,7 +312,9 @@ std::string format_duration(Duration d) {
     // Negative durations are formatted for diagnostics only; parse_duration
     // rejects them. INT64_MIN has no positive counterpart, so print it in ns.
     if (ns == std::numeric_limits<int64_t>::min()) return std::to_string(ns) + "ns";
-    return "-" + format_duration(Duration::nanoseconds(-ns));
+    // Inserted, not "-" + string: g++ 12 warns falsely on that (-Wrestrict, GCC bug 105329).
+    std::string positive = format_duration(Duration::nanoseconds(-ns));
+    return positive.insert(0, 1, '-');
   }
   std::string best;
   for (const Unit& unit : kUnits) {
