@@ -35,35 +35,22 @@ struct BroadcastParams {
   bool trust_wall_clock = false;
 };
 
-inline ParamSpec param_spec(std::string key, ParamType type, std::string default_text, std::string doc,
-                            double min = -std::numeric_limits<double>::infinity(),
-                            double max = std::numeric_limits<double>::infinity()) {
-  ParamSpec spec;
-  spec.key = std::move(key);
-  spec.type = type;
-  spec.default_text = std::move(default_text);
-  spec.doc = std::move(doc);
-  spec.min = min;  // durations in seconds
-  spec.max = max;
-  return spec;
-}
-
 inline std::vector<ParamSpec> param_specs() {
   return {
-      param_spec("nodes", ParamType::integer, "5", "number of server nodes", 1, 64),
-      param_spec("clients", ParamType::integer, "3",
+      make_param("nodes", ParamType::integer, "5", "number of server nodes", 1, 64),
+      make_param("clients", ParamType::integer, "3",
                  "number of clients, each with one broadcast in flight", 1, 64),
-      param_spec("rate", ParamType::real, "20",
+      make_param("rate", ParamType::real, "20",
                  "broadcasts per second per client (exponential think time), > 0", 1e-9, 1e6),
-      param_spec("gossip_interval", ParamType::duration, "100ms",
+      make_param("gossip_interval", ParamType::duration, "100ms",
                  "how often a server re-sends each peer the values it has not confirmed", 0.001, 60),
-      param_spec("gossip_batch", ParamType::integer, "256", "most values carried by one Gossip message", 1,
+      make_param("gossip_batch", ParamType::integer, "256", "most values carried by one Gossip message", 1,
                  1'000'000),
-      param_spec("client_timeout", ParamType::duration, "500ms",
+      make_param("client_timeout", ParamType::duration, "500ms",
                  "how long a client waits for broadcast_ok before retrying on another server", 0.001, 3600),
-      param_spec("durable", ParamType::boolean, "false",
+      make_param("durable", ParamType::boolean, "false",
                  "log every value to disk and fsync it before it counts as held; a restart recovers the log"),
-      param_spec("flush_interval", ParamType::duration, "200ms",
+      make_param("flush_interval", ParamType::duration, "200ms",
                  "with bug=ack_before_fsync: how often the background flusher fsyncs the log", 0.001, 60),
   };
 }

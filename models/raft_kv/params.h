@@ -47,43 +47,30 @@ struct RaftParams {
   bool ack_before_commit = false;
 };
 
-inline ParamSpec raft_param(std::string key, ParamType type, std::string default_text, std::string doc,
-                            double min = -std::numeric_limits<double>::infinity(),
-                            double max = std::numeric_limits<double>::infinity()) {
-  ParamSpec spec;
-  spec.key = std::move(key);
-  spec.type = type;
-  spec.default_text = std::move(default_text);
-  spec.doc = std::move(doc);
-  spec.min = min;  // durations in seconds
-  spec.max = max;
-  return spec;
-}
-
 inline std::vector<ParamSpec> param_specs() {
   using T = ParamType;
   std::vector<ParamSpec> specs = {
-      raft_param("nodes", T::integer, "5", "number of Raft servers", 1, 15),
-      raft_param("clients", T::integer, "10", "number of clients, each with one operation in flight", 1, 256),
-      raft_param("rate", T::real, "100", "operations per second per client (exponential think time)", 1e-6, 1e6),
-      raft_param("keys", T::integer, "5", "size of the key space (k0, k1, ...)", 1, 1000),
-      raft_param("mix_get", T::real, "4", "relative weight of get", 0, 1e6),
-      raft_param("mix_put", T::real, "2", "relative weight of put", 0, 1e6),
-      raft_param("mix_append", T::real, "2", "relative weight of append", 0, 1e6),
-      raft_param("mix_cas", T::real, "2", "relative weight of cas", 0, 1e6),
-      raft_param("election_timeout_min", T::duration, "150ms", "least randomized election timeout", 0.001, 60),
-      raft_param("election_timeout_max", T::duration, "300ms", "greatest randomized election timeout", 0.001, 60),
-      raft_param("heartbeat_interval", T::duration, "40ms", "leader heartbeat (and retransmission) period", 0.001,
+      make_param("nodes", T::integer, "5", "number of Raft servers", 1, 15),
+      make_param("clients", T::integer, "10", "number of clients, each with one operation in flight", 1, 256),
+      make_param("rate", T::real, "100", "operations per second per client (exponential think time)", 1e-6, 1e6),
+      make_param("keys", T::integer, "5", "size of the key space (k0, k1, ...)", 1, 1000),
+      make_param("mix_get", T::real, "4", "relative weight of get", 0, 1e6),
+      make_param("mix_put", T::real, "2", "relative weight of put", 0, 1e6),
+      make_param("mix_append", T::real, "2", "relative weight of append", 0, 1e6),
+      make_param("mix_cas", T::real, "2", "relative weight of cas", 0, 1e6),
+      make_param("election_timeout_min", T::duration, "150ms", "least randomized election timeout", 0.001, 60),
+      make_param("election_timeout_max", T::duration, "300ms", "greatest randomized election timeout", 0.001, 60),
+      make_param("heartbeat_interval", T::duration, "40ms", "leader heartbeat (and retransmission) period", 0.001,
                  60),
-      raft_param("entries_per_append_max", T::integer, "64", "most log entries in one AppendEntries", 1, 100000),
-      raft_param("attempt_timeout", T::duration, "150ms", "a client's wait for one server before trying another",
+      make_param("entries_per_append_max", T::integer, "64", "most log entries in one AppendEntries", 1, 100000),
+      make_param("attempt_timeout", T::duration, "150ms", "a client's wait for one server before trying another",
                  0.001, 60),
-      raft_param("op_timeout", T::duration, "1s", "a client's wait for an operation before recording it info",
+      make_param("op_timeout", T::duration, "1s", "a client's wait for an operation before recording it info",
                  0.001, 3600),
-      raft_param("lease_drift_bound_ppm", T::real, "2000",
+      make_param("lease_drift_bound_ppm", T::real, "2000",
                  "clock rate error the lease allows for; lease = election_timeout_min * (1-b)/(1+b)", 0, 100000),
   };
-  ParamSpec reads = raft_param("reads", T::choice, "read_index",
+  ParamSpec reads = make_param("reads", T::choice, "read_index",
                                "linearizable reads: read_index (heartbeat round) or lease (leader lease, "
                                "falls back to read_index if clocks may drift past lease_drift_bound_ppm)");
   reads.choices = {"read_index", "lease"};

@@ -43,6 +43,21 @@ struct ParamSpec {
   std::function<std::string(std::string_view)> check_text;
 };
 
+// A spec from its usual fields; choices and check_text are set afterwards
+// where a key needs them.
+inline ParamSpec make_param(std::string key, ParamType type, std::string default_text, std::string doc,
+                            double min = -std::numeric_limits<double>::infinity(),
+                            double max = std::numeric_limits<double>::infinity()) {
+  ParamSpec spec;
+  spec.key = std::move(key);
+  spec.type = type;
+  spec.default_text = std::move(default_text);
+  spec.doc = std::move(doc);
+  spec.min = min;  // durations in seconds
+  spec.max = max;
+  return spec;
+}
+
 using ParamValue = std::variant<int64_t, double, bool, Duration, DurationDist, std::string>;
 
 // Parses text (a --set value, or a TOML scalar rendered as text) for a spec,
