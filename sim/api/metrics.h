@@ -1,0 +1,6 @@
+// What model code may use to measure itself: a weighted log-linear
+// histogram of durations (sim/metrics/histogram.h). Models report the
+// results through Model::report(); `run --json` and sweep CSVs carry them.
+#pragma once
+
+#include "sim/metrics/histogram.h"
