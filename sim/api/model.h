@@ -53,6 +53,10 @@ class Setup {
   // starting new work here, so the system can converge before end_time().
   virtual Time heal_time() const = 0;
   virtual Time end_time() const = 0;
+  // The one-way delay of the link from -> to, for topologies where some
+  // links are far (an edge region 20 ms away). The scenario's net.links
+  // overrides are applied afterwards, so a user can still change it.
+  virtual void set_link_latency(NodeId from, NodeId to, DurationDist latency) {}
 };
 
 class Model {

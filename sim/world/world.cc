@@ -241,6 +241,12 @@ void World::set_link(NodeId from, NodeId to, LinkOptions options) {
   network_->set_link(from, to, options);
 }
 
+void World::set_link_latency(NodeId from, NodeId to, DurationDist latency) {
+  LinkOptions options;
+  options.latency = std::move(latency);
+  set_link(from, to, options);
+}
+
 void World::apply_link_overrides(const std::vector<LinkOverride>& overrides) {
   network_->apply_link_overrides(overrides, static_cast<uint32_t>(nodes_.size()));
 }

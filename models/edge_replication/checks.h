@@ -1,0 +1,34 @@
+// The invariants of edge replication, as pure functions of what the
+// observer saw, so each can be shown a known-bad state in a test.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/edge_replication/interval_set.h"
+#include "models/edge_replication/observer.h"
+#include "models/edge_replication/rows.h"
+#include "sim/api/model.h"
+
+namespace detsim::edge {
+
+// A backfilled copy never overwrote a newer streamed version of its key.
+CheckResult check_no_time_travel(const std::optional<TimeTravel>& time_travel);
+// Saved checkpoints only moved forward (position and every cursor).
+CheckResult check_checkpoints_forward(const std::optional<CheckpointRegression>& regression);
+// Liveness: after the faults healed, the replicator caught up (lag back to
+// zero, backfill complete) before the run ended.
+CheckResult check_caught_up(const std::optional<Time>& caught_up_at, Time heal_at, uint64_t rows_committed,
+                            uint64_t rows_applied);
+// The first difference between the two sides, every key and column, or
+// nullopt if the edge equals the source.
+std::optional<std::string> first_difference(const std::vector<Table>& source, const std::vector<Table>& edge);
+// After quiescence the edge equals the source, and the verifier said so
+// exactly when it was true.
+CheckResult check_edge_equals_source(const std::vector<Table>* source, const std::vector<Table>* edge,
+                                     const std::optional<FinalVerification>& verification);
+// Aggregate mode: every committed row was applied (and nothing else).
+CheckResult check_exactly_once(const IntervalSet& committed, const IntervalSet* applied);
+
+}  // namespace detsim::edge

@@ -1,0 +1,146 @@
+// What is seen from outside the nodes: the ground truth the checks compare
+// (the source's and the edge's live tables), what the nodes report as it
+// becomes durable (commits, applied batches, checkpoints, the verifier's
+// verdict), and the run's metrics. Nodes share it through a shared_ptr,
+// so it outlives fibers that unwind after the model is gone.
+//
+// Only durable facts are reported: the edge reports a write after its
+// fsync, the replicator a checkpoint after its rename. A crash then never
+// leaves the observer believing something the disk does not hold.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/edge_replication/interval_set.h"
+#include "models/edge_replication/params.h"
+#include "models/edge_replication/rows.h"
+#include "sim/api/metrics.h"
+#include "sim/api/model.h"
+
+namespace detsim::edge {
+
+struct DurableWrite {
+  uint32_t table = 0;
+  int64_t key = 0;
+  uint64_t version = 0;
+  bool backfill = false;
+};
+
+struct TimeTravel {
+  uint32_t table = 0;
+  int64_t key = 0;
+  uint64_t copy_version = 0;
+  uint64_t streamed_version = 0;
+  Time at;
+};
+
+struct Checkpoint {
+  uint64_t position = 0;             // every binlog row before it is durable on the edge
+  std::vector<int64_t> cursors;      // per table: the last key backfilled, -1 for none
+  std::vector<bool> backfilled;      // per table: the copy is complete
+};
+
+struct CheckpointRegression {
+  Checkpoint before;
+  Checkpoint after;
+  Time at;
+};
+
+struct FinalVerification {
+  bool match = false;
+  std::string detail;  // the first mismatching range, if any
+  Time at;
+};
+
+class Observer {
+ public:
+  explicit Observer(const EdgeParams& params);
+
+  // ---- ground truth, attached by the incarnation that holds it ----
+  void attach_source(const std::vector<Table>* tables) { source_tables_ = tables; }
+  void detach_source(const std::vector<Table>* tables);
+  void attach_edge(const std::vector<Table>* tables, const IntervalSet* applied);
+  void detach_edge(const std::vector<Table>* tables);
+  const std::vector<Table>* source_tables() const { return source_tables_; }
+  const std::vector<Table>* edge_tables() const { return edge_tables_; }
+  const IntervalSet* edge_applied() const { return edge_applied_; }
+  const IntervalSet& committed() const { return committed_; }
+
+  // ---- the source ----
+  // A group became durable (also when recovery finds one again).
+  void on_commit(uint64_t first_seq, uint64_t rows, Time commit_time, Time now);
+  void on_writer_lock_wait() { ++writer_lock_waits_; }
+  void on_schema_change() { ++schema_changes_; }
+
+  // ---- the edge ----
+  void on_durable_writes(const std::vector<DurableWrite>& writes, Time now);
+  // A batch of streamed rows became durable: lag and throughput. A batch
+  // whose rows were all seen before (a replay) is not counted again.
+  void on_stream_applied(uint32_t partition, uint64_t max_seq, uint64_t rows, Time commit_min, Time commit_max,
+                         Time now);
+
+  // ---- the replicator ----
+  void on_checkpoint(const Checkpoint& checkpoint, Time now);
+  void on_worker_busy(Duration busy) { worker_busy_ += busy; }
+  void on_backfill_done(Time now);
+  void on_final_verification(bool match, std::string detail, Time now);
+  void on_inline_verification(bool match) { ++(match ? inline_ok_ : inline_dirty_); }
+  void on_replicator_restart() { ++replicator_restarts_; }
+  void on_caught_up(Time now) {
+    if (!caught_up_at_) caught_up_at_ = now;
+  }
+  const std::optional<Time>& caught_up_at() const { return caught_up_at_; }
+
+  // ---- for the checks ----
+  const std::optional<TimeTravel>& time_travel() const { return time_travel_; }
+  const std::optional<CheckpointRegression>& checkpoint_regression() const { return checkpoint_regression_; }
+  const std::optional<FinalVerification>& final_verification() const { return final_verification_; }
+  uint64_t rows_committed() const { return rows_committed_; }
+  uint64_t rows_applied() const { return rows_applied_; }
+
+  void report(MetricList& metrics, Time heal_at, Time end_at) const;
+
+ private:
+  void update_backlog(Time now);
+
+  EdgeParams params_;
+  const std::vector<Table>* source_tables_ = nullptr;
+  const std::vector<Table>* edge_tables_ = nullptr;
+  const IntervalSet* edge_applied_ = nullptr;
+
+  IntervalSet committed_;
+  std::vector<std::vector<uint64_t>> streamed_max_;  // [table][key]: highest streamed version durable
+  std::vector<uint64_t> lag_seen_;                   // [partition]: highest seq counted for lag
+  std::optional<TimeTravel> time_travel_;
+  std::optional<Checkpoint> last_checkpoint_;
+  std::optional<CheckpointRegression> checkpoint_regression_;
+  std::optional<FinalVerification> final_verification_;
+
+  Histogram lag_;
+  uint64_t rows_committed_ = 0;
+  uint64_t rows_applied_ = 0;
+  uint64_t rows_committed_by_heal_ = 0;
+  uint64_t rows_applied_by_heal_ = 0;
+  Time heal_at_ = Time::max();
+  // Backlog (committed, not yet applied rows), integrated over time.
+  Time backlog_since_;
+  double backlog_row_seconds_ = 0;
+  uint64_t backlog_max_rows_ = 0;
+  Duration worker_busy_;
+  std::optional<Time> backfill_done_at_;
+  std::optional<Time> caught_up_at_;
+  uint64_t checkpoints_ = 0;
+  uint64_t inline_ok_ = 0;
+  uint64_t inline_dirty_ = 0;
+  uint64_t writer_lock_waits_ = 0;
+  uint64_t schema_changes_ = 0;
+  uint64_t replicator_restarts_ = 0;
+
+ public:
+  void set_heal_time(Time heal_at) { heal_at_ = heal_at; }
+};
+
+}  // namespace detsim::edge

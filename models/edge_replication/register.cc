@@ -1,0 +1,84 @@
+#include "models/edge_replication/register.h"
+
+#include <memory>
+
+#include "models/edge_replication/checks.h"
+#include "models/edge_replication/edge.h"
+#include "models/edge_replication/observer.h"
+#include "models/edge_replication/params.h"
+#include "models/edge_replication/replicator.h"
+#include "models/edge_replication/source.h"
+
+namespace detsim::edge {
+namespace {
+
+class EdgeReplicationModel final : public Model {
+ public:
+  explicit EdgeReplicationModel(const EdgeParams& params)
+      : params_(params), observer_(std::make_shared<Observer>(params)) {}
+
+  // Three servers, all of them targets for the nemesis: the source (n0),
+  // the edge (n1) and the replicator (n2), which sits near the source and
+  // edge_rtt away from the edge.
+  void setup(Setup& setup) override {
+    heal_at_ = setup.heal_time();
+    end_at_ = setup.end_time();
+    observer_->set_heal_time(heal_at_);
+    const SourceConfig source_config{heal_at_};
+    const NodeId source = setup.add_server("source", [params = params_, source_config, o = observer_](Context& ctx) {
+      Source::main(ctx, params, source_config, o);
+    });
+    const NodeId edge = setup.add_server("edge", [params = params_, o = observer_](Context& ctx) {
+      Edge::main(ctx, params, o);
+    });
+    const ReplicatorConfig config{source, edge, heal_at_};
+    const NodeId replicator = setup.add_server("replicator", [params = params_, config, o = observer_](Context& ctx) {
+      Replicator::main(ctx, params, config, o);
+    });
+    const DurationDist one_way = DurationDist::constant(params_.edge_rtt / 2);
+    setup.set_link_latency(replicator, edge, one_way);
+    setup.set_link_latency(edge, replicator, one_way);
+  }
+
+  CheckResult check() override {
+    CheckResult result = check_no_time_travel(observer_->time_travel());
+    if (result.verdict == Verdict::pass) result = check_checkpoints_forward(observer_->checkpoint_regression());
+    if (result.verdict == Verdict::pass) {
+      result = check_caught_up(observer_->caught_up_at(), heal_at_, observer_->rows_committed(), observer_->rows_applied());
+    }
+    if (result.verdict != Verdict::pass) return result;
+    if (!params_.explicit_rows()) return check_exactly_once(observer_->committed(), observer_->edge_applied());
+    return check_edge_equals_source(observer_->source_tables(), observer_->edge_tables(),
+                                    observer_->final_verification());
+  }
+
+  void report(MetricList& metrics) const override {
+    observer_->report(metrics, heal_at_, end_at_);
+    const std::optional<Time>& caught_up = observer_->caught_up_at();
+    metrics.push_back({"catch_up_s", caught_up ? (*caught_up - heal_at_).to_seconds() : -1.0});
+  }
+
+ private:
+  EdgeParams params_;
+  std::shared_ptr<Observer> observer_;
+  Time heal_at_;
+  Time end_at_;
+};
+
+}  // namespace
+
+ModelInfo model_info() {
+  return ModelInfo{
+      .name = "edge_replication",
+      .summary = "a source's row-based binlog streamed to an edge store with a concurrent backfill "
+                 "(DBLog windows or Ghostferry's locked copy), schema changes, parallel apply, "
+                 "checkpoints and verification; lag and throughput metrics",
+      .params = param_specs(),
+      .bugs = bug_specs(),
+      .make = [](const Params& params) -> std::unique_ptr<Model> {
+        return std::make_unique<EdgeReplicationModel>(read_params(params));
+      },
+  };
+}
+
+}  // namespace detsim::edge
