@@ -117,16 +117,15 @@ void Edge::run_applier() {
 
 void Edge::report_durable(const GroupEffects& effects) {
   if (!effects.writes.empty()) observer_->on_durable_writes(effects.writes, ctx_.now());
-  for (const ApplyBatch* batch : effects.applied_batches) {
-    observer_->on_stream_applied(batch->partition, batch->max_seq, batch->stream_rows, batch->commit_min,
-                                 batch->commit_max, ctx_.now());
+  for (const ApplyBatch* batch : effects.stream_batches) {
+    observer_->on_stream_applied(*batch, ctx_.now());
   }
 }
 
 void Edge::apply(const Message& request, GroupEffects& effects) {
   if (const auto* batch = request.get_if<ApplyBatch>()) {
+    effects.stream_batches.push_back(batch);
     if (seen_before(*batch)) return;
-    effects.applied_batches.push_back(batch);
     effects.log.u8(static_cast<uint8_t>(LogOp::batch_mark));
     effects.log.u32(batch->partition);
     effects.log.u64(batch->producer);

@@ -38,7 +38,9 @@ class Edge {
   struct GroupEffects {
     ByteWriter log;
     std::vector<DurableWrite> writes;
-    std::vector<const ApplyBatch*> applied_batches;  // not the duplicates
+    // Batches applied now, and retries of batches already applied (whose
+    // record may have survived a crash unfsynced, so nobody heard of it).
+    std::vector<const ApplyBatch*> stream_batches;
   };
   using BatchMark = std::pair<uint64_t, uint64_t>;  // (producer, number)
 

@@ -8,7 +8,6 @@ Observer::Observer(const EdgeParams& params) : params_(params) {
   if (params_.explicit_rows()) {
     streamed_max_.assign(static_cast<size_t>(params_.tables), std::vector<uint64_t>(static_cast<size_t>(params_.keys), 0));
   }
-  lag_seen_.assign(static_cast<size_t>(params_.workers), 0);
 }
 
 void Observer::detach_source(const std::vector<Table>* tables) {
@@ -55,16 +54,17 @@ void Observer::on_durable_writes(const std::vector<DurableWrite>& writes, Time n
   }
 }
 
-void Observer::on_stream_applied(uint32_t partition, uint64_t max_seq, uint64_t rows, Time commit_min, Time commit_max,
-                                 Time now) {
-  if (rows == 0) return;
-  uint64_t& seen = lag_seen_[partition];
-  if (max_seq < seen) return;  // a replay: counted when first applied
-  seen = max_seq + 1;
-  lag_.record_spread(now - commit_max, now - commit_min, rows);
+void Observer::on_stream_applied(const ApplyBatch& batch, Time now) {
+  uint64_t fresh = 0;
+  for (const RowChange& change : batch.changes) {
+    if (!change.backfill) fresh += stream_applied_.insert(change.seq, change.seq + 1);
+  }
+  for (const SeqSpan& span : batch.spans) fresh += stream_applied_.insert(span.first_seq, span.first_seq + span.rows);
+  if (fresh == 0) return;
+  lag_.record_spread(now - batch.commit_max, now - batch.commit_min, fresh);
   update_backlog(now);
-  rows_applied_ += rows;
-  if (now < heal_at_) rows_applied_by_heal_ += rows;
+  rows_applied_ += fresh;
+  if (now < heal_at_) rows_applied_by_heal_ += fresh;
 }
 
 static bool moved_back(const Checkpoint& before, const Checkpoint& after) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "models/edge_replication/interval_set.h"
+#include "models/edge_replication/messages.h"
 #include "models/edge_replication/params.h"
 #include "models/edge_replication/rows.h"
 #include "sim/api/metrics.h"
@@ -77,10 +78,9 @@ class Observer {
 
   // ---- the edge ----
   void on_durable_writes(const std::vector<DurableWrite>& writes, Time now);
-  // A batch of streamed rows became durable: lag and throughput. A batch
-  // whose rows were all seen before (a replay) is not counted again.
-  void on_stream_applied(uint32_t partition, uint64_t max_seq, uint64_t rows, Time commit_min, Time commit_max,
-                         Time now);
+  // A batch of streamed rows became durable: lag and throughput. Rows
+  // applied before (a replay after a replicator restart) count once.
+  void on_stream_applied(const ApplyBatch& batch, Time now);
 
   // ---- the replicator ----
   void on_checkpoint(const Checkpoint& checkpoint, Time now);
@@ -113,7 +113,7 @@ class Observer {
 
   IntervalSet committed_;
   std::vector<std::vector<uint64_t>> streamed_max_;  // [table][key]: highest streamed version durable
-  std::vector<uint64_t> lag_seen_;                   // [partition]: highest seq counted for lag
+  IntervalSet stream_applied_;                       // binlog rows applied at least once
   std::optional<TimeTravel> time_travel_;
   std::optional<Checkpoint> last_checkpoint_;
   std::optional<CheckpointRegression> checkpoint_regression_;

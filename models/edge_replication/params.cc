@@ -33,7 +33,7 @@ std::vector<ParamSpec> param_specs() {
       make_param("schema_change_interval", T::duration, "4s",
                  "mean time between schema changes (add or drop a column); 0s: none", 0, 3600),
       make_param("row_bytes", T::integer, "100", "bytes per row on the wire", 1, 1'000'000),
-      make_param("select_row_cost", T::duration, "1us", "source time per row a backfill select reads", 0, 1),
+      make_param("select_row_cost", T::duration, "20us", "source time per row a backfill select reads", 0, 1),
       choice("backfill", "dblog", {"dblog", "rowlock"},
              "dblog: Netflix DBLog watermark windows; rowlock: Ghostferry's copy under a share lock"),
       make_param("chunk_rows", T::integer, "100", "rows per backfill chunk", 1, 1'000'000),

@@ -39,7 +39,7 @@ struct EdgeParams {
   Duration commit_interval = Duration::milliseconds(1);  // the group commit's tick
   Duration schema_change_interval = Duration::seconds(4);  // mean; zero: never
   int64_t row_bytes = 100;      // size on the wire, per row
-  Duration select_row_cost = Duration::microseconds(1);
+  Duration select_row_cost = Duration::microseconds(20);
   // Replicator.
   Backfill backfill = Backfill::dblog;
   int64_t chunk_rows = 100;
