@@ -56,6 +56,16 @@ struct ShrinkOptions {
   int max_runs = 500;
 };
 
+struct SweepOptions {
+  std::string scenario;
+  std::vector<std::string> grids;     // "k=v1,v2,...", in order: the first varies slowest
+  std::string seeds;                  // "1..20"
+  std::vector<std::string> sets;      // "k=v", applied before the grid values
+  std::optional<std::string> faults;  // FILE or "none"
+  std::string out_path;               // the CSV
+  int jobs = 1;
+};
+
 struct CheckHistoryOptions {
   std::string model;  // "register" | "kv"
   std::string file;
@@ -70,6 +80,9 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
 int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out,
                    std::ostream& err);
+// Exit 0 once the CSV is written, whatever the verdicts; throws UsageError
+// or ScenarioError on bad input, before anything runs.
+int sweep_command(const SweepOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 
 // Exit 0 linearizable, 1 not, 2 unknown; throws UsageError on bad input.
 int check_history_command(const CheckHistoryOptions& options, std::ostream& out);

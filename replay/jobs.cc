@@ -1,7 +1,8 @@
-// The worker pool behind --jobs. The parent hands out one seed at a time
-// over a socket pair ("SEED\n") and reads one JSON line back per seed, so a crash
-// costs exactly the seed in flight, and slow seeds do not hold up a fixed
-// share of the work. Results are handed on in seed order.
+// The worker pool behind --jobs. The parent hands out one task at a time
+// over a socket pair ("INDEX\n": the worker, forked from the parent, holds
+// the same task list) and reads one JSON line back per task, so a crash
+// costs exactly the run in flight, and slow runs do not hold up a fixed
+// share of the work. Results are handed on in task order.
 #include "replay/jobs.h"
 
 #include <poll.h>
@@ -79,8 +80,8 @@ std::string describe_exit(int status) {
   return "worker process ended";
 }
 
-// The child's whole life: read seeds until the parent shuts its side.
-[[noreturn]] void worker_main(const Scenario& scenario, int socket) {
+// The child's whole life: read task numbers until the parent shuts its side.
+[[noreturn]] void worker_main(const TaskList& tasks, int socket) {
   std::string buffer;
   while (true) {
     std::optional<std::string> line = take_line(&buffer);
@@ -88,7 +89,8 @@ std::string describe_exit(int status) {
       if (!read_some(socket, &buffer)) _exit(0);
       continue;
     }
-    SeedOutcome outcome = run_seed(scenario, std::stoull(*line));
+    SeedTask task = tasks.at(std::stoull(*line));
+    SeedOutcome outcome = run_seed(*task.scenario, task.seed);
     std::string reply = to_wire(outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // _exit, not exit: the child must not flush stdio buffers it inherited
     // from the parent, nor run the parent's atexit handlers (gtest's).
@@ -98,9 +100,9 @@ std::string describe_exit(int status) {
 
 struct Worker {
   pid_t pid = -1;
-  int socket = -1;  // seeds out, JSON lines back
+  int socket = -1;  // task numbers out, JSON lines back
   std::string buffer;
-  std::optional<uint64_t> seed;  // in flight
+  std::optional<uint64_t> task;  // the index in flight
   Clock::time_point started;
   std::string failure;  // why the parent gave up on it, if it did
   bool active() const { return pid > 0; }
@@ -108,20 +110,20 @@ struct Worker {
 
 class WorkerPool {
  public:
-  WorkerPool(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome)
-      : scenario_(scenario), seeds_(seeds), on_outcome_(on_outcome), next_to_deliver_(seeds.first) {
+  WorkerPool(const TaskList& tasks, int jobs, const TaskCallback& on_outcome) : tasks_(tasks), on_outcome_(on_outcome) {
     DETSIM_ASSERT(jobs >= 1);
-    uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(jobs), seeds.count());
+    DETSIM_ASSERT(tasks.count >= 1);
+    uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(jobs), tasks.count);
     workers_.resize(count);
   }
 
   void run() {
     for (Worker& worker : workers_) start(&worker);
-    // A worker exits once told there are no seeds left; polling until all
+    // A worker exits once told there are no tasks left; polling until all
     // have been reaped leaves no zombies behind.
     while (any_active()) poll_once();
-    // Invariant: each seed was delivered exactly once, in order.
-    DETSIM_ASSERT(delivered_ == seeds_.count());
+    // Invariant: each task was delivered exactly once, in order.
+    DETSIM_ASSERT(next_to_deliver_ == tasks_.count);
     DETSIM_ASSERT(waiting_.empty());
   }
 
@@ -134,16 +136,14 @@ class WorkerPool {
   void poll_once();
   void on_readable(Worker* worker);
   void on_end(Worker* worker);
-  void deliver(SeedOutcome outcome);
+  void deliver(uint64_t task, SeedOutcome outcome);
 
-  const Scenario& scenario_;
-  SeedRange seeds_;
-  const OutcomeCallback& on_outcome_;
+  const TaskList& tasks_;
+  const TaskCallback& on_outcome_;
   std::vector<Worker> workers_;
   uint64_t dispatched_ = 0;
-  uint64_t delivered_ = 0;
-  uint64_t next_to_deliver_;
-  std::map<uint64_t, SeedOutcome> waiting_;  // finished out of order
+  uint64_t next_to_deliver_ = 0;
+  std::map<uint64_t, SeedOutcome> waiting_;  // by task index: finished out of order
 };
 
 void WorkerPool::start(Worker* worker) {
@@ -156,7 +156,7 @@ void WorkerPool::start(Worker* worker) {
     // never see end of file when the parent shuts its side.
     for (Worker& other : workers_) close_fd(&other.socket);
     ::close(ends[0]);
-    worker_main(scenario_, ends[1]);
+    worker_main(tasks_, ends[1]);
   }
   ::close(ends[1]);
   *worker = Worker{};
@@ -165,19 +165,19 @@ void WorkerPool::start(Worker* worker) {
   dispatch(worker);
 }
 
-// The next seed, or end of file for the worker when none are left.
+// The next task, or end of file for the worker when none are left.
 void WorkerPool::dispatch(Worker* worker) {
-  DETSIM_ASSERT(!worker->seed.has_value());
-  if (dispatched_ == seeds_.count()) {
+  DETSIM_ASSERT(!worker->task.has_value());
+  if (dispatched_ == tasks_.count) {
     ::shutdown(worker->socket, SHUT_WR);
     return;
   }
-  uint64_t seed = seeds_.first + dispatched_++;
-  worker->seed = seed;
+  uint64_t task = dispatched_++;
+  worker->task = task;
   worker->started = Clock::now();
   // A failed write means the worker is gone; its end of file on the
-  // socket reports the seed.
-  write_all(worker->socket, std::to_string(seed) + "\n");
+  // socket reports the task.
+  write_all(worker->socket, std::to_string(task) + "\n");
 }
 
 void WorkerPool::poll_once() {
@@ -212,48 +212,63 @@ void WorkerPool::on_readable(Worker* worker) {
       ::kill(worker->pid, SIGKILL);
       return;
     }
-    // Invariant: a worker answers only the seed it was given.
-    DETSIM_ASSERT(worker->seed == outcome->seed);
-    worker->seed.reset();
-    deliver(std::move(*outcome));
+    // Invariant: a worker answers only the task it was given.
+    DETSIM_ASSERT(worker->task.has_value());
+    DETSIM_ASSERT(tasks_.at(*worker->task).seed == outcome->seed);
+    uint64_t task = *worker->task;
+    worker->task.reset();
+    deliver(task, std::move(*outcome));
     dispatch(worker);
   }
 }
 
-// The worker closed its end: it finished, or it died mid-seed.
+// The worker closed its end: it finished, or it died mid-run.
 void WorkerPool::on_end(Worker* worker) {
   close_fd(&worker->socket);
   int status = 0;
   while (::waitpid(worker->pid, &status, 0) < 0 && errno == EINTR) {
   }
   worker->pid = -1;
-  if (!worker->seed) return;
-  uint64_t seed = *worker->seed;
+  if (!worker->task) return;
+  uint64_t task = *worker->task;
+  uint64_t seed = tasks_.at(task).seed;
   double wall_s = std::chrono::duration<double>(Clock::now() - worker->started).count();
   std::string why = worker->failure.empty() ? describe_exit(status) : worker->failure;
-  deliver(crashed_outcome(seed, why + " while running seed " + std::to_string(seed), wall_s));
-  if (dispatched_ < seeds_.count()) start(worker);
+  deliver(task, crashed_outcome(seed, why + " while running seed " + std::to_string(seed), wall_s));
+  if (dispatched_ < tasks_.count) start(worker);
 }
 
-void WorkerPool::deliver(SeedOutcome outcome) {
-  waiting_.emplace(outcome.seed, std::move(outcome));
+void WorkerPool::deliver(uint64_t task, SeedOutcome outcome) {
+  waiting_.emplace(task, std::move(outcome));
   while (!waiting_.empty() && waiting_.begin()->first == next_to_deliver_) {
-    on_outcome_(waiting_.begin()->second);
+    on_outcome_(next_to_deliver_, waiting_.begin()->second);
     waiting_.erase(waiting_.begin());
     ++next_to_deliver_;
-    ++delivered_;
   }
 }
 
 }  // namespace
 
-void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome) {
-  DETSIM_ASSERT(seeds.first <= seeds.last);
-  if (jobs <= 1) {
-    for (uint64_t i = 0; i < seeds.count(); ++i) on_outcome(run_seed(scenario, seeds.first + i));
+void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome) {
+  DETSIM_ASSERT(jobs >= 1);
+  if (tasks.count == 0) return;
+  if (jobs == 1 && isolation == Isolation::in_process_for_one_job) {
+    for (uint64_t i = 0; i < tasks.count; ++i) {
+      SeedTask task = tasks.at(i);
+      on_outcome(i, run_seed(*task.scenario, task.seed));
+    }
     return;
   }
-  WorkerPool(scenario, seeds, jobs, on_outcome).run();
+  WorkerPool(tasks, jobs, on_outcome).run();
+}
+
+void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome) {
+  DETSIM_ASSERT(seeds.first <= seeds.last);
+  TaskList tasks{seeds.count(), [&scenario, seeds](uint64_t index) {
+                   return SeedTask{&scenario, seeds.first + index};
+                 }};
+  run_tasks(tasks, std::max(jobs, 1), Isolation::in_process_for_one_job,
+            [&on_outcome](uint64_t, const SeedOutcome& outcome) { on_outcome(outcome); });
 }
 
 }  // namespace detsim

@@ -39,13 +39,13 @@ nlohmann::json metric_json(double value) {
   return value;
 }
 
-std::string fingerprint_text(uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
+
+std::string fingerprint_text(uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
 
 SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, ClientHistory* history) {
   RunRequest request;

@@ -31,6 +31,9 @@ struct SeedOutcome {
   MetricList metrics;
 };
 
+// A run's fingerprint as every output prints it: 16 lowercase hex digits.
+std::string fingerprint_text(uint64_t fingerprint);
+
 // Runs one seed in this process, timing it with the steady clock. An
 // exception escaping simulate() becomes a model_crashed outcome.
 // history receives the model's client history, if it records one.

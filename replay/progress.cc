@@ -27,8 +27,8 @@ bool is_terminal_stderr(const std::ostream& err) { return &err == &std::cerr && 
 
 bool is_terminal_stdout(const std::ostream& out) { return &out == &std::cout && isatty(STDOUT_FILENO) == 1; }
 
-Progress::Progress(std::ostream& err, bool enabled, uint64_t total)
-    : err_(err), enabled_(enabled), total_(total), start_(std::chrono::steady_clock::now()) {}
+Progress::Progress(std::ostream& err, bool enabled, uint64_t total, std::string unit)
+    : err_(err), enabled_(enabled), total_(total), unit_(std::move(unit)), start_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(uint64_t done, uint64_t failed) {
   done_ = done;
@@ -41,7 +41,7 @@ void Progress::update(uint64_t done, uint64_t failed) {
 void Progress::redraw() {
   if (!enabled_) return;
   last_draw_ = std::chrono::steady_clock::now();
-  std::string line = fmt::format("{}/{} seeds, {} failed", done_, total_, failed_);
+  std::string line = fmt::format("{}/{} {}, {} failed", done_, total_, unit_, failed_);
   if (done_ > 0 && done_ < total_) {
     double elapsed_s = std::chrono::duration<double>(last_draw_ - start_).count();
     double remaining_s = elapsed_s / static_cast<double>(done_) * static_cast<double>(total_ - done_);

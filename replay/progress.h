@@ -6,13 +6,15 @@
 #include <chrono>
 #include <cstdint>
 #include <ostream>
+#include <string>
 
 namespace detsim {
 
 class Progress {
  public:
-  // enabled: the caller decided a person is watching `err`.
-  Progress(std::ostream& err, bool enabled, uint64_t total);
+  // enabled: the caller decided a person is watching `err`. unit names
+  // what is counted: "12/100 seeds".
+  Progress(std::ostream& err, bool enabled, uint64_t total, std::string unit = "seeds");
   ~Progress() { clear(); }
 
   void update(uint64_t done, uint64_t failed);
@@ -30,6 +32,7 @@ class Progress {
   bool enabled_;
   bool shown_ = false;
   uint64_t total_;
+  std::string unit_;
   uint64_t done_ = 0;
   uint64_t failed_ = 0;
   std::chrono::steady_clock::time_point start_;

@@ -284,11 +284,11 @@ ScenarioHeader read_scenario_header(const fs::path& path) {
   return {top_level_string(path, table, "model"), top_level_string(path, table, "description")};
 }
 
-void apply_override(const std::vector<ParamSpec>& spec_list, std::string_view assignment, Params* params) {
+void apply_override(const std::vector<ParamSpec>& spec_list, std::string_view assignment, Params* params,
+                    std::string_view option) {
+  std::string prefix = std::string(option) + " " + std::string(assignment) + ": ";
   size_t equals = assignment.find('=');
-  if (equals == std::string_view::npos || equals == 0) {
-    throw ScenarioError("--set " + std::string(assignment) + ": expected KEY=VALUE");
-  }
+  if (equals == std::string_view::npos || equals == 0) throw ScenarioError(prefix + "expected KEY=VALUE");
   std::string_view key = assignment.substr(0, equals);
   const ParamSpec* spec = nullptr;
   for (const ParamSpec& candidate : spec_list) {
@@ -297,7 +297,7 @@ void apply_override(const std::vector<ParamSpec>& spec_list, std::string_view as
   if (spec == nullptr) throw ScenarioError(SpecIndex(spec_list).unknown(key));
   std::string error;
   std::optional<ParamValue> value = parse_param(*spec, assignment.substr(equals + 1), &error);
-  if (!value) throw ScenarioError("--set " + std::string(assignment) + ": " + error);
+  if (!value) throw ScenarioError(prefix + error);
   params->set(spec->key, std::move(*value));
 }
 

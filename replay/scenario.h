@@ -60,7 +60,10 @@ Scenario load_scenario(std::string_view argument, const std::vector<std::string>
                        const ModelRegistry& registry, const std::optional<std::string>& faults = std::nullopt);
 
 // Applies one "k=v" to *params, validated against specs. Throws
-// ScenarioError. Exposed for commands that vary parameters (sweep).
-void apply_override(const std::vector<ParamSpec>& specs, std::string_view assignment, Params* params);
+// ScenarioError, whose message names `option` ("--set k=v: expected ...").
+// Exposed for commands that vary parameters: sweep checks each --grid
+// value here, so it gets the same message as --set with its own flag.
+void apply_override(const std::vector<ParamSpec>& specs, std::string_view assignment, Params* params,
+                    std::string_view option = "--set");
 
 }  // namespace detsim
