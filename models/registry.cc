@@ -1,6 +1,7 @@
 #include "models/registry.h"
 
 #include "models/broadcast/register.h"
+#include "models/queue/register.h"
 #include "models/raft_kv/register.h"
 
 namespace detsim {
@@ -9,6 +10,7 @@ const ModelRegistry& model_registry() {
   static const ModelRegistry registry = [] {
     ModelRegistry r;
     r.add(broadcast::model_info());
+    r.add(queue::model_info());
     r.add(raft_kv::model_info());
     return r;
   }();
