@@ -2,6 +2,7 @@
 
 #include "models/broadcast/register.h"
 #include "models/edge_replication/register.h"
+#include "models/queue/register.h"
 #include "models/raft_kv/register.h"
 
 namespace detsim {
@@ -10,6 +11,7 @@ const ModelRegistry& model_registry() {
   static const ModelRegistry registry = [] {
     ModelRegistry r;
     r.add(broadcast::model_info());
+    r.add(queue::model_info());
     r.add(raft_kv::model_info());
     r.add(edge::model_info());
     return r;
