@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds (Release, asserts
-# on), runs every test with ctest. With CI=true or DETSIM_ASAN=1 it then also
-# builds and runs the ASan+UBSan suite.
+# on), runs every test with ctest, then executes the capacity notebook
+# headless (scripts/notebooks.sh). With CI=true or DETSIM_ASAN=1 it then
+# also builds and runs the ASan+UBSan suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --notebooks
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release -j2 --timeout 600
+./scripts/notebooks.sh build
 if [ "${CI:-}" = "true" ] || [ "${DETSIM_ASAN:-0}" = "1" ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan

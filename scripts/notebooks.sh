@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Executes notebooks/capacity_lag.ipynb headless, as CI does: a short sweep
+# of edge_replication_capacity (20 s runs, a smaller grid) feeds it, and the
+# executed notebook and its PNG land in build/notebooks/. Uses Debian's
+# jupyter-nbconvert, python3-pandas and python3-matplotlib, which run under
+# /usr/bin/python3 (not a pyenv python3 first on PATH).
+# Usage: scripts/notebooks.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+out="$build/notebooks"
+mkdir -p "$out"
+"$build/detsim" sweep edge_replication_capacity \
+  --grid rate=2000000,4000000,5000000,6000000,8000000 --grid workers=48,64,72,96 \
+  --seeds 1..1 --jobs 2 --set duration=20s --set settle=5s --out "$out/capacity_lag.csv"
+rm -f "$out/capacity_lag.png"
+(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/capacity_lag.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
+  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert --to notebook --execute \
+  --output-dir "$PWD/../$out" capacity_lag.ipynb)
+test -s "$out/capacity_lag.png" || { echo "notebooks.sh: the notebook wrote no PNG" >&2; exit 1; }
+/usr/bin/python3 - "$out/capacity_lag.ipynb" <<'PY'
+import json, sys
+notebook = json.load(open(sys.argv[1]))
+text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+errors = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+if errors or "apply workers keep p99" not in text:
+    sys.exit("notebooks.sh: the notebook did not answer its question")
+print("notebooks.sh: " + next(line for line in text.splitlines() if "apply workers keep p99" in line))
+PY
