@@ -5,9 +5,7 @@
 // rejects a known-bad state.
 #include <cstdint>
 #include <ostream>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +19,7 @@
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
 #include "tests/real_cli.h"
+#include "tests/reproduce_check.h"
 #include "tests/run_helpers.h"
 
 namespace detsim {
@@ -130,28 +129,10 @@ INSTANTIATE_TEST_SUITE_P(
         PlantedBug{"unordered_parallel_apply", {}, {"no_time_travel", "edge_equals_source"}, 10}),
     [](const auto& info) { return fmt::format("{}_{}", info.param.bug, info.index); });
 
-std::string fingerprint_of(const std::string& out, const std::string& seed) {
-  std::smatch match;
-  std::regex line("(^|\n)seed=" + seed + " [^\n]* fingerprint=([0-9a-f]{16})");
-  return std::regex_search(out, match, line) ? match[2].str() : "";
-}
-
 TEST(EdgeReproduce, TheReproduceLineReplaysTheSameFingerprint) {
-  testing::CliRun run = testing::real_cli({"run", "edge_replication", "--seeds", "1..3", "--set", "bug=no_row_lock",
-                                           "--set", "backfill=rowlock"});
-  ASSERT_EQ(run.code, 1) << run.out;
-  std::smatch match;
-  ASSERT_TRUE(std::regex_search(run.out, match, std::regex("reproduce: detsim (replay [^\n]*--seed ([0-9]+)[^\n]*)")))
-      << run.out;
-  const std::string seed = match[2].str();
-  const std::string expected = fingerprint_of(run.out, seed);
-  ASSERT_FALSE(expected.empty()) << run.out;
-  std::vector<std::string> args;
-  std::istringstream words(match[1].str());
-  for (std::string word; words >> word;) args.push_back(word);
-  testing::CliRun replay = testing::real_cli(args);
-  EXPECT_EQ(replay.code, 1) << replay.out;
-  EXPECT_EQ(fingerprint_of(replay.out, seed), expected) << replay.out;
+  const std::string replay = testing::expect_reproduce_replays(
+      {"run", "edge_replication", "--seeds", "1..3", "--set", "bug=no_row_lock", "--set", "backfill=rowlock"}, 1);
+  EXPECT_NE(replay.find("property: "), std::string::npos) << replay;
 }
 
 TEST(EdgeJson, RunJsonCarriesTheLagAndThroughputMetrics) {

@@ -8,8 +8,6 @@
 // linearizability checker (sim/check) that simulate() runs on the history.
 #include <cstdint>
 #include <ostream>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
 #include "tests/real_cli.h"
+#include "tests/reproduce_check.h"
 #include "tests/run_helpers.h"
 
 namespace detsim {
@@ -121,28 +120,10 @@ INSTANTIATE_TEST_SUITE_P(
                       PlantedBug{"ack_before_commit", "raft_kv_partitions", {}, "linearizability", 50}),
     [](const auto& info) { return std::string(info.param.bug); });
 
-std::string fingerprint_of(const std::string& out, const std::string& seed) {
-  std::smatch match;
-  std::regex line("(^|\n)seed=" + seed + " [^\n]* fingerprint=([0-9a-f]{16})");
-  return std::regex_search(out, match, line) ? match[2].str() : "";
-}
-
 TEST(RaftReproduce, TheReproduceLineReplaysTheSameFingerprint) {
-  testing::CliRun run = testing::real_cli({"run", "raft_kv_partitions", "--seeds", "1..3", "--set", "bug=ack_before_commit"});
-  ASSERT_EQ(run.code, 1) << run.out;
-  std::smatch match;
-  ASSERT_TRUE(std::regex_search(run.out, match, std::regex("reproduce: detsim (replay [^\n]*--seed ([0-9]+)[^\n]*)")))
-      << run.out;
-  const std::string seed = match[2].str();
-  const std::string expected = fingerprint_of(run.out, seed);
-  ASSERT_FALSE(expected.empty()) << run.out;
-  std::vector<std::string> args;
-  std::istringstream words(match[1].str());
-  for (std::string word; words >> word;) args.push_back(word);
-  testing::CliRun replay = testing::real_cli(args);
-  EXPECT_EQ(replay.code, 1) << replay.out;
-  EXPECT_EQ(fingerprint_of(replay.out, seed), expected) << replay.out;
-  EXPECT_NE(replay.out.find("linearizability"), std::string::npos) << replay.out;
+  const std::string replay = testing::expect_reproduce_replays(
+      {"run", "raft_kv_partitions", "--seeds", "1..3", "--set", "bug=ack_before_commit"}, 1);
+  EXPECT_NE(replay.find("linearizability"), std::string::npos) << replay;
 }
 
 TEST(RaftLease, ServesLeaseReadsInsideTheDriftBoundAndFallsBackOutsideIt) {
