@@ -4,11 +4,7 @@
 
 namespace detsim::edge {
 
-Observer::Observer(const EdgeParams& params) : params_(params) {
-  if (params_.explicit_rows()) {
-    streamed_max_.assign(static_cast<size_t>(params_.tables), std::vector<uint64_t>(static_cast<size_t>(params_.keys), 0));
-  }
-}
+Observer::Observer(const EdgeParams& params) : params_(params) {}
 
 void Observer::detach_source(const std::vector<Table>* tables) {
   if (source_tables_ == tables) source_tables_ = nullptr;
@@ -45,7 +41,7 @@ void Observer::on_commit(uint64_t first_seq, uint64_t rows, Time commit_time, Ti
 // (a replay after a crash may rewrite an older version; that is not a copy).
 void Observer::on_durable_writes(const std::vector<DurableWrite>& writes, Time now) {
   for (const DurableWrite& w : writes) {
-    uint64_t& streamed = streamed_max_[w.table][static_cast<size_t>(w.key)];
+    uint64_t& streamed = streamed_max_[uint64_t{w.table} << 40 | static_cast<uint64_t>(w.key)];
     if (!w.backfill) {
       streamed = std::max(streamed, w.version);
       continue;

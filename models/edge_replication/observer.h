@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/edge_replication/interval_set.h"
@@ -112,7 +113,9 @@ class Observer {
   const IntervalSet* edge_applied_ = nullptr;
 
   IntervalSet committed_;
-  std::vector<std::vector<uint64_t>> streamed_max_;  // [table][key]: highest streamed version durable
+  // (table << 40 | key) -> the highest streamed version durable. Looked up,
+  // never iterated, so its order cannot matter.
+  std::unordered_map<uint64_t, uint64_t> streamed_max_;
   IntervalSet stream_applied_;                       // binlog rows applied at least once
   std::optional<TimeTravel> time_travel_;
   std::optional<Checkpoint> last_checkpoint_;
