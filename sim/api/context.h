@@ -36,6 +36,12 @@ struct Envelope {
 
 class Context;
 
+// The part of a source file's path that names it in the tree
+// ("models/raft_kv/node.cc"), however the checkout's path begins: what
+// buggify hashes for a call site, so a seed picks the same sites wherever
+// the repository was cloned.
+std::string_view source_tree_path(std::string_view file);
+
 // Datagrams: they may be lost, duplicated, reordered or delayed. And
 // TCP-like connections (sim/api/connection.h): FIFO, no loss, limited by
 // bandwidth, broken by partitions and crashes.
