@@ -106,12 +106,8 @@ TEST_P(EdgePlantedBug, IsCaughtInsideTwoHundredSeeds) {
   std::vector<std::string> overrides = planted.overrides;
   overrides.push_back(std::string("bug=") + planted.bug);
   const Scenario scenario = load_scenario("edge_replication", overrides, model_registry());
-  uint64_t caught = 0;
   RunResult failure;
-  for (uint64_t seed = 1; seed <= 200 && caught == 0; ++seed) {
-    failure = run_seed(scenario, seed);
-    if (failure.verdict == Verdict::safety) caught = seed;
-  }
+  const uint64_t caught = testing::first_safety_seed(scenario, 200, &failure);
   ASSERT_NE(caught, 0u) << planted.bug << " survived seeds 1..200";
   EXPECT_TRUE(planted.properties.count(failure.property)) << failure.property << ": " << failure.detail;
   EXPECT_LE(caught, planted.seed_bound) << "first caught at seed " << caught;

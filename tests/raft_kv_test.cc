@@ -92,17 +92,11 @@ std::vector<std::string> with_bug(std::vector<std::string> overrides, const char
 
 class RaftPlantedBug : public ::testing::TestWithParam<PlantedBug> {};
 
-// The first seed whose run breaks safety (a liveness verdict is not a catch:
-// a bug may also stall a run, but the test wants the bug's own signature).
 TEST_P(RaftPlantedBug, IsCaughtWellInsideTwoHundredSeeds) {
   const PlantedBug& planted = GetParam();
   const Scenario scenario = load_scenario(planted.scenario, with_bug(planted.overrides, planted.bug), model_registry());
-  uint64_t caught = 0;
   RunResult failure;
-  for (uint64_t seed = 1; seed <= 200 && caught == 0; ++seed) {
-    failure = run_seed(scenario, seed);
-    if (failure.verdict == Verdict::safety) caught = seed;
-  }
+  const uint64_t caught = testing::first_safety_seed(scenario, 200, &failure);
   ASSERT_NE(caught, 0u) << planted.bug << " survived seeds 1..200";
   EXPECT_EQ(failure.property, planted.property) << failure.detail;
   EXPECT_LE(caught, planted.seed_bound) << "first caught at seed " << caught;

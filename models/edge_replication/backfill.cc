@@ -5,12 +5,6 @@
 #include "models/edge_replication/replicator.h"
 
 namespace detsim::edge {
-namespace {
-
-constexpr Duration kQueryTimeout = Duration::seconds(5);
-constexpr Duration kRetryPause = Duration::milliseconds(50);
-
-}  // namespace
 
 void Replicator::run_backfill() {
   RpcLink sql(ctx_, config_.source, kQueryPort);

@@ -60,6 +60,8 @@ struct FinalVerification {
 class Observer {
  public:
   explicit Observer(const EdgeParams& params);
+  // Rows committed and applied before it count towards the throughput.
+  void set_heal_time(Time heal_at) { heal_at_ = heal_at; }
 
   // ---- ground truth, attached by the incarnation that holds it ----
   void attach_source(const std::vector<Table>* tables) { source_tables_ = tables; }
@@ -141,9 +143,6 @@ class Observer {
   uint64_t writer_lock_waits_ = 0;
   uint64_t schema_changes_ = 0;
   uint64_t replicator_restarts_ = 0;
-
- public:
-  void set_heal_time(Time heal_at) { heal_at_ = heal_at; }
 };
 
 }  // namespace detsim::edge

@@ -5,8 +5,6 @@
 namespace detsim::edge {
 namespace {
 
-constexpr Duration kConnectTimeout = Duration::milliseconds(500);
-constexpr Duration kRetryPause = Duration::milliseconds(50);
 // Heartbeats come every 100 ms: this much silence means the stream is dead.
 constexpr Duration kStreamSilence = Duration::seconds(2);
 

@@ -1,12 +1,6 @@
 #include "models/edge_replication/rpc_link.h"
 
 namespace detsim::edge {
-namespace {
-
-constexpr Duration kConnectTimeout = Duration::milliseconds(500);
-constexpr Duration kRetryPause = Duration::milliseconds(50);
-
-}  // namespace
 
 bool RpcLink::connect() {
   if (connection_ && connection_->is_open()) return true;

@@ -12,6 +12,12 @@
 
 namespace detsim::edge {
 
+// The replicator's timing for requests: how long to wait for a connection
+// or a reply, and how long to pause before trying again.
+inline constexpr Duration kConnectTimeout = Duration::milliseconds(500);
+inline constexpr Duration kQueryTimeout = Duration::seconds(5);
+inline constexpr Duration kRetryPause = Duration::milliseconds(50);
+
 class RpcLink {
  public:
   RpcLink(Context& ctx, NodeId peer, uint32_t port) : ctx_(ctx), peer_(peer), port_(port) {}

@@ -6,11 +6,6 @@
 #include "models/edge_replication/replicator.h"
 
 namespace detsim::edge {
-namespace {
-
-constexpr Duration kQueryTimeout = Duration::seconds(5);
-
-}  // namespace
 
 bool Replicator::verify_range(RpcLink& sql, RpcLink& edge, uint32_t table, int64_t lo, int64_t hi,
                               std::string* detail) {
