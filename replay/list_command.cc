@@ -45,8 +45,11 @@ void list_params(const std::vector<ParamSpec>& specs, std::ostream& out) {
   }
   for (const ParamSpec& spec : specs) {
     std::string range = range_text(spec);
-    out << fmt::format("    {:<{}}  {:<12}  {:<{}}  {}{}\n", spec.key, key_width, to_string(spec.type),
-                       spec.default_text, default_width, spec.doc, range.empty() ? "" : " (" + range + ")");
+    std::string swarm;
+    for (const std::string& value : spec.swarm) swarm += (swarm.empty() ? " [swarm: " : " | ") + value;
+    if (!swarm.empty()) swarm += "]";
+    out << fmt::format("    {:<{}}  {:<12}  {:<{}}  {}{}{}\n", spec.key, key_width, to_string(spec.type),
+                       spec.default_text, default_width, spec.doc, range.empty() ? "" : " (" + range + ")", swarm);
   }
 }
 

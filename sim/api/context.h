@@ -108,6 +108,12 @@ class Context {
   // with the world's buggify probability. Use it to push rare paths.
   bool buggify(std::source_location site = std::source_location::current());
 
+  // Publishes (held) or withdraws a role of this node, such as "leader":
+  // the nemesis's shapes aim at a role's most recent claimant (a
+  // "figure8 @leader" kills the leader after partial replication). A crash
+  // withdraws every role of the node.
+  void set_role(std::string_view role, bool held);
+
   // A line in the trace (only formatted when a trace is being written).
   template <class... Args>
   void log(fmt::format_string<Args...> format, Args&&... args) {

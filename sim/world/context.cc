@@ -22,6 +22,11 @@ Time Context::now() const { return world_.engine().now(); }
 WallTime Context::wall_now() const { return world_.clock(self_).wall(now()); }
 Time Context::monotonic_now() const { return world_.clock(self_).monotonic(now()); }
 Disk& Context::disk() { return world_.disks().disk(self_); }
+void Context::set_role(std::string_view role, bool held) {
+  // A fiber unwinding after its node crashed claims nothing.
+  if (crashing()) return;
+  world_.set_role(self_, role, held);
+}
 
 void Context::sleep_for(Duration d) { sleep_until(now() + d); }
 
