@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/api/context.h"
@@ -102,6 +103,15 @@ class World final : public Setup {
   uint64_t messages_sent() const { return network_->messages_sent(); }
   uint64_t messages_delivered() const { return network_->messages_delivered(); }
 
+  // ---- coverage probes (Context::sometimes) ----
+  // The model's declared probes, all at zero hits.
+  void declare_probes(const std::vector<ProbeSpec>& probes);
+  // Adds a hit to the named probe if hit; false if no probe has that name.
+  // Touches nothing else: a hit must not change the run.
+  bool count_probe(std::string_view name, bool hit);
+  // In declaration order, zero hits included.
+  const std::vector<ProbeCount>& probe_counts() const { return probe_counts_; }
+
  private:
   struct Incarnation;
   struct Node;
@@ -128,6 +138,7 @@ class World final : public Setup {
   std::vector<NodeClock> clocks_;  // by node index; they outlive incarnations
   std::vector<std::pair<uint64_t, bool>> buggify_sites_;  // sorted by site
   TraceSink* trace_ = nullptr;
+  std::vector<ProbeCount> probe_counts_;
 };
 
 }  // namespace detsim
