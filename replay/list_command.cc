@@ -70,6 +70,15 @@ void list_scenarios(std::ostream& out) {
   }
 }
 
+// The rare paths the model's author wants seeds to reach (docs/coverage.md).
+void list_probes(const std::vector<ProbeSpec>& probes, std::ostream& out) {
+  out << "  probes (run --coverage):\n";
+  if (probes.empty()) out << "    (none)\n";
+  size_t width = 4;
+  for (const ProbeSpec& probe : probes) width = std::max(width, probe.name.size());
+  for (const ProbeSpec& probe : probes) out << fmt::format("    {:<{}}  {}\n", probe.name, width, probe.doc);
+}
+
 void list_model(const ModelInfo& model, std::ostream& out) {
   out << "\nmodel " << model.name << ": " << model.summary << "\n";
   if (!model.params.empty()) {
@@ -81,6 +90,7 @@ void list_model(const ModelInfo& model, std::ostream& out) {
   size_t width = 4;
   for (const BugSpec& bug : model.bugs) width = std::max(width, bug.name.size());
   for (const BugSpec& bug : model.bugs) out << fmt::format("    {:<{}}  {}\n", bug.name, width, bug.doc);
+  list_probes(model.probes, out);
 }
 
 }  // namespace

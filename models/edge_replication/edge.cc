@@ -150,6 +150,7 @@ bool Edge::seen_before(const ApplyBatch& batch) {
   if (last_batch_.size() <= batch.partition) last_batch_.resize(batch.partition + 1);
   BatchMark& last = last_batch_[batch.partition];
   const BatchMark mark{batch.producer, batch.number};
+  ctx_.sometimes("batch_retry_deduplicated", mark <= last);
   if (mark <= last) return true;
   last = mark;
   return false;
@@ -200,6 +201,7 @@ void Edge::apply_copy(const CopyRows& copy, GroupEffects& effects) {
 // are already here.
 void Edge::apply_ddl(const Ddl& ddl, GroupEffects& effects) {
   Table& table = tables_.at(ddl.table);
+  ctx_.sometimes("ddl_replayed_after_resume", ddl.schema_version <= table.schema().version);
   if (ddl.schema_version <= table.schema().version) return;
   // Invariant: the replicator applies schema changes in binlog order.
   DETSIM_ASSERT(ddl.schema_version == table.schema().version + 1);

@@ -75,6 +75,14 @@ ModelInfo model_info() {
                  "checkpoints and verification; lag and throughput metrics",
       .params = param_specs(),
       .bugs = bug_specs(),
+      .probes = {
+          {"backfill_resumed", "a restarted replicator resumed a half-copied table from its checkpoint cursor"},
+          {"batch_retry_deduplicated", "the edge recognized a retried apply batch and applied it once"},
+          {"ddl_barrier_waited", "a schema change waited for earlier rows to drain before going to the edge"},
+          {"ddl_replayed_after_resume", "the edge got a schema change it already had (replicator resumed behind it)"},
+          {"chunk_row_superseded_by_stream", "a chunk row was skipped: the stream changed it inside the window (DBLog)"},
+          {"stale_watermark_ignored", "a watermark of an abandoned window (or of an earlier incarnation) was ignored"},
+      },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<EdgeReplicationModel>(read_params(params));
       },

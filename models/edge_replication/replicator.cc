@@ -123,6 +123,7 @@ void Replicator::route_aggregate(const BinlogGroup& group) {
 // A schema change is a barrier: every row before it is applied first, and
 // nothing after it is routed until the edge has it.
 void Replicator::apply_ddl_in_order(const Ddl& ddl) {
+  ctx_.sometimes("ddl_barrier_waited", !drained());
   while (!drained()) progress_.wait_until(ctx_.now() + Duration::milliseconds(10));
   control_.call_until_reply(ApplyDdl{ddl}, apply_timeout(params_));
 }
@@ -132,6 +133,7 @@ bool Replicator::drained() const {
 }
 
 void Replicator::on_watermark(const BinlogGroup& group) {
+  ctx_.sometimes("stale_watermark_ignored", !window_ || group.window / 2 != window_->id);
   if (!window_ || group.window / 2 != window_->id) return;  // another incarnation's window
   const bool high = group.window % 2 == 1;
   if (!high) {
@@ -148,6 +150,7 @@ void Replicator::on_watermark(const BinlogGroup& group) {
 // routed before them in their partition.
 void Replicator::emit_chunk(const ChunkRows& chunk, uint64_t seq, const std::set<int64_t>* skip) {
   for (const auto& [key, row] : chunk.rows) {
+    ctx_.sometimes("chunk_row_superseded_by_stream", skip && skip->count(key));
     if (skip && skip->count(key)) continue;
     Item item;
     item.seq = seq;

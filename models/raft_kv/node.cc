@@ -177,6 +177,7 @@ void Server::on_timer() {
     const Time confirmed = has_lease_ ? std::max(lease_start_, leader_since_) : leader_since_;
     if (now - confirmed > params_.election_timeout_max * 2) {
       ctx_.log("no majority heard since {}: stepping down", confirmed.to_seconds());
+      ctx_.sometimes("leader_lost_quorum", true);
       step_down(term_);
       return;
     }
@@ -195,6 +196,7 @@ void Server::on_timer() {
     reset_election_deadline();
     return;
   }
+  ctx_.sometimes("split_vote", role_ == Role::candidate);
   start_election();
 }
 
@@ -302,6 +304,7 @@ void Server::step_down(uint64_t term) {
   // Invariant: terms never go back.
   DETSIM_ASSERT(term >= term_);
   const bool was_leader = role_ == Role::leader;
+  ctx_.sometimes("leader_deposed_by_higher_term", was_leader && term > term_);
   if (term > term_) {
     term_ = term;
     voted_for_ = -1;

@@ -143,6 +143,7 @@ bool Server::merge_entries(const AppendEntries& message) {
   const uint64_t first = message.prev_index + 1 + skip;
   std::vector<Entry> fresh(message.entries.begin() + static_cast<std::ptrdiff_t>(skip), message.entries.end());
   std::vector<Entry> kept;
+  ctx_.sometimes("conflicting_suffix_truncated", first <= last_index());
   if (first <= last_index()) {
     // The planted bug no_truncate_on_conflict: overwrite in place and keep
     // whatever followed the conflicting entries.

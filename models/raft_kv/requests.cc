@@ -26,6 +26,7 @@ void Server::on_write(NodeId from, const Command& command) {
   DETSIM_ASSERT(command.kind != OpKind::noop);
   // Already applied: answer from the session; an older seq is a stale
   // retry its client has given up on.
+  ctx_.sometimes("retry_answered_from_session", machine_.applied(command.client, command.seq));
   if (machine_.applied(command.client, command.seq)) {
     if (std::optional<Result> result = machine_.applied_result(command.client, command.seq)) {
       observer_->on_write_acked(self_, command.client, command.seq);
@@ -148,6 +149,7 @@ void Server::rebuild_log_seqs() {
 // A deposed leader forgets who waits on it: clients time out and retry
 // elsewhere. Batched commands never written are dropped (never answered).
 void Server::drop_client_state() {
+  ctx_.sometimes("read_dropped_unconfirmed", !reads_.empty());
   waiters_.clear();
   reads_.clear();
   batch_.clear();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <source_location>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -113,6 +114,13 @@ class Context {
   // "figure8 @leader" kills the leader after partial replication). A crash
   // withdraws every role of the node.
   void set_role(std::string_view role, bool held);
+
+  // A coverage probe (docs/coverage.md), after FoundationDB's CODE_PROBE and
+  // Antithesis's "sometimes": counts a hit of the named probe when condition
+  // holds, and returns condition, so it can wrap an if. Only counts: no
+  // event, no random draw, no change to the run or its fingerprint. A name
+  // the model did not declare in ModelInfo::probes is a model crash.
+  bool sometimes(std::string_view name, bool condition);
 
   // A line in the trace (only formatted when a trace is being written).
   template <class... Args>

@@ -57,6 +57,13 @@ bool Context::buggify(std::source_location site) {
   return buggify_rng_.bernoulli(world_.buggify_fire_probability());
 }
 
+bool Context::sometimes(std::string_view name, bool condition) {
+  if (world_.count_probe(name, condition)) return condition;
+  // Invariant: a model hits only the probes it declared (ModelInfo::probes).
+  const std::string what = fmt::format("sometimes(\"{}\"): no such probe in the model's ModelInfo::probes", name);
+  assert_failed(__FILE__, __LINE__, what.c_str());
+}
+
 bool Context::tracing() const { return world_.tracing(); }
 
 void Context::log_text(std::string text) {

@@ -146,6 +146,7 @@ RunResult simulate(const RunRequest& request) {
   Engine engine(engine_options);
 
   World world(engine, root.fork("world"), world_options(params, heal_at, end_at));
+  world.declare_probes(request.model->probes);
   std::unique_ptr<Model> model = request.model->make(params);
   model->setup(world);
   world.set_trace(request.trace);
@@ -192,6 +193,7 @@ RunResult simulate(const RunRequest& request) {
                            fmt::format("{} {}", to_string(result.verdict), result.property)});
   }
   result.fingerprint = engine.fingerprint();
+  result.probes = world.probe_counts();
   return result;
 }
 

@@ -298,4 +298,25 @@ bool World::buggify_site_enabled(uint64_t site) {
   return enabled;
 }
 
+void World::declare_probes(const std::vector<ProbeSpec>& probes) {
+  probe_counts_.clear();
+  for (const ProbeSpec& probe : probes) {
+    // Invariant: a probe has a name, and only one probe has it.
+    DETSIM_ASSERT(!probe.name.empty());
+    DETSIM_ASSERT(!count_probe(probe.name, false));
+    probe_counts_.push_back({probe.name, 0});
+  }
+}
+
+// A linear scan: a model declares a handful of probes, and a map would cost
+// more than the comparisons on the paths that call sometimes() often.
+bool World::count_probe(std::string_view name, bool hit) {
+  for (ProbeCount& probe : probe_counts_) {
+    if (probe.name != name) continue;
+    if (hit) ++probe.hits;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace detsim

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/api/context.h"
@@ -110,6 +111,15 @@ class World final : public Setup {
   uint64_t messages_sent() const { return network_->messages_sent(); }
   uint64_t messages_delivered() const { return network_->messages_delivered(); }
 
+  // ---- coverage probes (Context::sometimes) ----
+  // The model's declared probes, all at zero hits.
+  void declare_probes(const std::vector<ProbeSpec>& probes);
+  // Adds a hit to the named probe if hit; false if no probe has that name.
+  // Touches nothing else: a hit must not change the run.
+  bool count_probe(std::string_view name, bool hit);
+  // In declaration order, zero hits included.
+  const std::vector<ProbeCount>& probe_counts() const { return probe_counts_; }
+
  private:
   struct Incarnation;
   struct Node;
@@ -151,6 +161,7 @@ class World final : public Setup {
   };
   std::optional<ArmedKill> armed_kill_;
   TraceSink* trace_ = nullptr;
+  std::vector<ProbeCount> probe_counts_;
 };
 
 }  // namespace detsim
