@@ -75,16 +75,40 @@ uint32_t SchedOrder::random_rank(uint32_t owner, Time at) const {
 // Lazily, the first time an owner schedules something: the order in which
 // owners appear is itself deterministic, so the priorities are too.
 uint32_t SchedOrder::priority_of(uint32_t owner) {
-  auto it = priorities_.find(owner);
-  if (it != priorities_.end()) return it->second;
+  if (owner < dense_priorities_.size() && dense_priorities_[owner] != 0) return dense_priorities_[owner];
+  if (owner >= kDenseOwners) {
+    auto it = sparse_priorities_.find(owner);
+    if (it != sparse_priorities_.end()) return it->second;
+  }
+  return assign_priority(owner);
+}
+
+uint32_t SchedOrder::assign_priority(uint32_t owner) {
   // Invariant: a free initial priority exists, so the redraw loop ends.
   DETSIM_ASSERT(priorities_used_.size() < kInitialPrioritySpan / 2);
   uint32_t priority;
   do {
     priority = kDepthMax + static_cast<uint32_t>(priority_rng_.below(kInitialPrioritySpan));
   } while (!priorities_used_.insert(priority).second);
-  priorities_.emplace(owner, priority);
+  if (owner < kDenseOwners) {
+    if (owner >= dense_priorities_.size()) dense_priorities_.resize(owner + 1, 0);
+    dense_priorities_[owner] = priority;
+  } else {
+    sparse_priorities_.emplace(owner, priority);
+  }
   return priority;
+}
+
+// The owner's slot holding `priority`: priorities are distinct, so there
+// is one (nullptr if none). O(owners), at d-1 change points per run.
+uint32_t* SchedOrder::find_priority(uint32_t priority) {
+  for (uint32_t& slot : dense_priorities_) {
+    if (slot == priority) return &slot;
+  }
+  for (auto& entry : sparse_priorities_) {
+    if (entry.second == priority) return &entry.second;
+  }
+  return nullptr;
 }
 
 uint64_t SchedOrder::next_change_index() const {
@@ -96,15 +120,14 @@ uint32_t SchedOrder::demote(uint32_t rank) {
   DETSIM_ASSERT(options_.policy == SchedPolicy::pct);
   DETSIM_ASSERT(changes_done_ < change_indices_.size());
   const uint32_t old_priority = kRankMax - rank;
-  auto it = std::find_if(priorities_.begin(), priorities_.end(),
-                         [&](const auto& entry) { return entry.second == old_priority; });
+  uint32_t* slot = find_priority(old_priority);
   // Invariant: every pending event's rank is some owner's current priority.
-  DETSIM_ASSERT(it != priorities_.end());
+  DETSIM_ASSERT(slot != nullptr);
   ++changes_done_;
   const auto new_priority = static_cast<uint32_t>(changes_done_);
   priorities_used_.erase(old_priority);
   priorities_used_.insert(new_priority);
-  it->second = new_priority;
+  *slot = new_priority;
   return kRankMax - new_priority;
 }
 
