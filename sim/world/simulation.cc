@@ -143,6 +143,7 @@ RunResult simulate(const RunRequest& request) {
   const int64_t events_max = params.integer("events_max");
   if (events_max > 0) engine_options.event_limit = static_cast<uint64_t>(events_max);
   engine_options.livelock_events = static_cast<uint64_t>(params.integer("livelock_events"));
+  engine_options.sched = sched_options(params);
   Engine engine(engine_options);
 
   World world(engine, root.fork("world"), world_options(params, heal_at, end_at));

@@ -179,6 +179,22 @@ void add_nemesis_specs(std::vector<ParamSpec>& out) {
                           check_schedule));
 }
 
+// Same-instant order and timer jitter: sim/core/sched_order.h and
+// docs/engine.md "Scheduling exploration".
+void add_sched_specs(std::vector<ParamSpec>& out) {
+  using T = ParamType;
+  ParamSpec policy = spec("sched.policy", T::choice, "fifo",
+                          "order of events due at one instant: fifo (scheduling order), random, pct (PCT priorities)");
+  policy.choices = {"fifo", "random", "pct"};
+  out.push_back(policy);
+  out.push_back(spec("sched.pct_depth", T::integer, "3", "PCT's bug depth d: d-1 priority change points", 1,
+                     SchedOrder::kDepthMax));
+  out.push_back(spec("sched.pct_steps", T::integer, "20000",
+                     "PCT draws its change points among the first this-many events", SchedOrder::kDepthMax, 1e12));
+  out.push_back(spec("sched.jitter", T::duration, "0s",
+                     "timers fire late by uniform [0, jitter] (0s: off); never earlier", 0, 60));
+}
+
 std::vector<ParamSpec> make_world_specs() {
   std::vector<ParamSpec> specs;
   add_run_specs(specs);
@@ -191,6 +207,7 @@ std::vector<ParamSpec> make_world_specs() {
   add_clock_fault_specs(specs);
   add_shape_specs(specs);
   add_nemesis_specs(specs);
+  add_sched_specs(specs);
   return specs;
 }
 
@@ -284,6 +301,18 @@ NemesisOptions nemesis_options(const Params& p) {
   o.shape_role = p.text("faults.shape_role");
   o.swarm = p.boolean("faults.swarm");
   return o;
+}
+
+SchedOptions sched_options(const Params& p) {
+  SchedOptions options;
+  std::optional<SchedPolicy> policy = parse_sched_policy(p.text("sched.policy"));
+  // Invariant: the value is one of the spec's choices, which all parse.
+  DETSIM_ASSERT(policy.has_value());
+  options.policy = *policy;
+  options.pct_depth = static_cast<uint32_t>(p.integer("sched.pct_depth"));
+  options.pct_steps = static_cast<uint64_t>(p.integer("sched.pct_steps"));
+  options.jitter = p.duration("sched.jitter");
+  return options;
 }
 
 std::optional<FaultSchedule> given_schedule(const Params& p) {
