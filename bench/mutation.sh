@@ -99,15 +99,29 @@ fi
 tree="$workdir/tree"
 build="$workdir/build"
 progress "copying the tree to $tree"
-rm -rf "$tree"
-mkdir -p "$tree"
+staging="$workdir/staging"
+rm -rf "$staging"
+mkdir -p "$staging" "$tree"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard |
   while IFS= read -r -d '' file; do [ -f "$file" ] && printf '%s\0' "$file"; done |
-  tar --null -T - -cf -) | tar -xf - -C "$tree"
+  tar --null -T - -cf -) | tar -xf - -C "$staging"
+# A reused workdir keeps its build warm: only files whose content changed
+# are replaced (their timestamps then tell the build what to recompile).
+(cd "$tree" && find . -path ./.git -prune -o -type f -print0) | while IFS= read -r -d '' file; do
+  [ -f "$staging/$file" ] || rm -f "$tree/$file"
+done
+(cd "$staging" && find . -type f -print0) | while IFS= read -r -d '' file; do
+  if ! cmp -s "$staging/$file" "$tree/$file"; then
+    mkdir -p "$(dirname "$tree/$file")"
+    cp "$staging/$file" "$tree/$file"
+  fi
+done
+rm -rf "$staging"
 # A repository of its own, so a patch is applied and reversed there alone.
-git -C "$tree" init -q
+[ -d "$tree/.git" ] || git -C "$tree" init -q
 git -C "$tree" add -A
-git -C "$tree" -c user.name=mutation -c user.email=mutation@localhost commit -q -m base
+git -C "$tree" diff --cached --quiet HEAD 2>/dev/null ||
+  git -C "$tree" -c user.name=mutation -c user.email=mutation@localhost commit -q -m "tree as copied"
 
 cmake_options=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
 grep -q 'option(DETSIM_BUILD_TESTS' "$tree/CMakeLists.txt" && cmake_options+=(-DDETSIM_BUILD_TESTS=OFF)
