@@ -146,7 +146,11 @@ run_stock() {
       next
     }
     /^ *property: / && current != "" && v[current] != "" && p[current] == "" {
-      line = $0; sub(/^ *property: /, "", line); sub(/:.*/, "", line); p[current] = line
+      line = $0; sub(/^ *property: /, "", line)
+      # A failed assert: name its place (file:line), the property alone says little.
+      where = ""
+      if (line ~ /^model_crashed/ && match(line, /[A-Za-z0-9_.-]+\.(cc|h):[0-9]+/)) where = "@" substr(line, RSTART, RLENGTH)
+      sub(/:.*/, "", line); p[current] = line where
     }
     END {
       if (first == "" && status != 0) { print 0, "-", "run_error(exit " status ")", "-"; exit }
@@ -161,7 +165,11 @@ if [ "$baseline" = 1 ]; then
     progress "baseline: $model, seeds 1..$seeds, unmutated"
     read -r failing first verdict property < <(run_stock "$model" "$workdir/baseline-$model.log")
     base_failing[$model]="$failing"
-    echo "baseline $model: $failing of $seeds seeds fail${first:+ (first $first $verdict $property)}"
+    if [ "$first" = "-" ]; then
+      echo "baseline $model: 0 of $seeds seeds fail"
+    else
+      echo "baseline $model: $failing of $seeds seeds fail (first seed $first: $verdict $property); kills of $model mutants are suspect"
+    fi
   done
 fi
 
