@@ -51,6 +51,7 @@ CLI::App* add_run(CLI::App& app, RunOptions* options) {
   add_faults_option(run, &options->faults);
   run->add_option("--jobs", options->jobs, "Worker processes (default 1: in this process)")->type_name("J");
   run->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
+  run->add_flag("--coverage", options->coverage, "After the summary, print each declared probe's hits and seeds");
   return run;
 }
 

@@ -32,6 +32,7 @@ struct RunOptions {
   std::optional<std::string> faults;  // FILE or "none"
   int jobs = 1;
   bool json = false;
+  bool coverage = false;  // after the summary, each declared probe's hits
 };
 
 struct ReplayOptions {

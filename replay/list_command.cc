@@ -45,8 +45,11 @@ void list_params(const std::vector<ParamSpec>& specs, std::ostream& out) {
   }
   for (const ParamSpec& spec : specs) {
     std::string range = range_text(spec);
-    out << fmt::format("    {:<{}}  {:<12}  {:<{}}  {}{}\n", spec.key, key_width, to_string(spec.type),
-                       spec.default_text, default_width, spec.doc, range.empty() ? "" : " (" + range + ")");
+    std::string swarm;
+    for (const std::string& value : spec.swarm) swarm += (swarm.empty() ? " [swarm: " : " | ") + value;
+    if (!swarm.empty()) swarm += "]";
+    out << fmt::format("    {:<{}}  {:<12}  {:<{}}  {}{}{}\n", spec.key, key_width, to_string(spec.type),
+                       spec.default_text, default_width, spec.doc, range.empty() ? "" : " (" + range + ")", swarm);
   }
 }
 
@@ -67,6 +70,15 @@ void list_scenarios(std::ostream& out) {
   }
 }
 
+// The rare paths the model's author wants seeds to reach (docs/coverage.md).
+void list_probes(const std::vector<ProbeSpec>& probes, std::ostream& out) {
+  out << "  probes (run --coverage):\n";
+  if (probes.empty()) out << "    (none)\n";
+  size_t width = 4;
+  for (const ProbeSpec& probe : probes) width = std::max(width, probe.name.size());
+  for (const ProbeSpec& probe : probes) out << fmt::format("    {:<{}}  {}\n", probe.name, width, probe.doc);
+}
+
 void list_model(const ModelInfo& model, std::ostream& out) {
   out << "\nmodel " << model.name << ": " << model.summary << "\n";
   if (!model.params.empty()) {
@@ -78,6 +90,7 @@ void list_model(const ModelInfo& model, std::ostream& out) {
   size_t width = 4;
   for (const BugSpec& bug : model.bugs) width = std::max(width, bug.name.size());
   for (const BugSpec& bug : model.bugs) out << fmt::format("    {:<{}}  {}\n", bug.name, width, bug.doc);
+  list_probes(model.probes, out);
 }
 
 }  // namespace

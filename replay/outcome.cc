@@ -68,6 +68,7 @@ SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, 
     outcome.sim_s = result.sim_seconds;
     outcome.fingerprint = result.fingerprint;
     outcome.metrics = std::move(result.metrics);
+    outcome.probes = std::move(result.probes);
   } catch (const std::exception& error) {
     // simulate() turns model failures into verdicts itself; this is the
     // last line of defence, so one seed cannot take the others down.
@@ -93,6 +94,8 @@ SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s) {
 nlohmann::json to_wire(const SeedOutcome& outcome) {
   nlohmann::json metrics = nlohmann::json::array();
   for (const Metric& metric : outcome.metrics) metrics.push_back({metric.name, metric.value});
+  nlohmann::json probes = nlohmann::json::array();
+  for (const ProbeCount& probe : outcome.probes) probes.push_back({probe.name, probe.hits});
   return {{"seed", outcome.seed},
           {"verdict", static_cast<int>(outcome.verdict)},
           {"property", outcome.property},
@@ -104,7 +107,8 @@ nlohmann::json to_wire(const SeedOutcome& outcome) {
           {"sim_s", outcome.sim_s},
           {"wall_s", outcome.wall_s},
           {"fingerprint", outcome.fingerprint},
-          {"metrics", metrics}};
+          {"metrics", metrics},
+          {"probes", probes}};
 }
 
 SeedOutcome from_wire(const nlohmann::json& wire) {
@@ -124,6 +128,9 @@ SeedOutcome from_wire(const nlohmann::json& wire) {
     // JSON has no NaN: a NaN metric crosses the pipe as null.
     double value = metric.at(1).is_null() ? std::nan("") : metric.at(1).get<double>();
     outcome.metrics.push_back({metric.at(0).get<std::string>(), value});
+  }
+  for (const nlohmann::json& probe : wire.at("probes")) {
+    outcome.probes.push_back({probe.at(0).get<std::string>(), probe.at(1).get<uint64_t>()});
   }
   return outcome;
 }

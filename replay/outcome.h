@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,7 @@ struct SeedOutcome {
   double wall_s = 0;
   uint64_t fingerprint = 0;
   MetricList metrics;
+  std::vector<ProbeCount> probes;  // RunResult::probes; empty for a crashed worker
 };
 
 // A run's fingerprint as every output prints it: 16 lowercase hex digits.

@@ -1,9 +1,11 @@
 // `detsim run SCENARIO [--seed N | --seeds A..B] [--set k=v]...
-// [--faults FILE|none] [--jobs J] [--json]`: one line per seed in seed order, failure details under a
-// failing seed, and a summary line when there was more than one seed.
+// [--faults FILE|none] [--jobs J] [--json] [--coverage]`: one line per seed in seed order, failure
+// details under a failing seed, a summary line when there was more than one
+// seed, and with --coverage one line per probe the model declared.
 #include <chrono>
 
 #include "replay/commands.h"
+#include "replay/coverage.h"
 #include "replay/jobs.h"
 #include "replay/outcome.h"
 #include "replay/progress.h"
@@ -33,6 +35,7 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
   bool many = seeds.count() > 1;
   Progress progress(err, many && !options.json && is_terminal_stderr(err), seeds.count());
   Summary summary;
+  Coverage coverage(*scenario.model);
   uint64_t done = 0;
   uint64_t failed = 0;
   run_seeds(scenario, seeds, options.jobs, [&](const SeedOutcome& outcome) {
@@ -45,6 +48,7 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
     // Flushed per seed so a long run can be watched or piped live.
     out.flush();
     summary.add(outcome);
+    coverage.add(outcome);
     ++done;
     if (outcome.verdict != Verdict::pass) ++failed;
     progress.update(done, failed);
@@ -58,6 +62,13 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
     summary.print_json(wall_s, out);
   } else if (many) {
     summary.print_text(wall_s, out);
+  }
+  if (options.coverage) {
+    if (options.json) {
+      coverage.print_json(out);
+    } else {
+      coverage.print_text(out);
+    }
   }
   return summary.exit_code();
 }

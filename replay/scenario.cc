@@ -218,7 +218,7 @@ void apply_defaults(const SpecIndex& specs, Params* params) {
     // Invariant: every declared default is valid (tests/scenario_test.cc
     // checks each registered model's).
     DETSIM_ASSERT(value.has_value());
-    params->set(spec.key, std::move(*value));
+    params->set_default(spec.key, std::move(*value));
   }
 }
 

@@ -81,6 +81,7 @@ ModelRegistry probe_registry() {
                  make_param("unsafe_at", ParamType::integer, "0", "fail the check at this size (0: never)", 0, 100),
                  make_param("abort_at", ParamType::integer, "0", "abort the process at this size (0: never)", 0, 100)},
       .bugs = {},
+      .probes = {},
       .make = [](const Params& params) { return std::make_unique<ProbeModel>(params); },
   });
   return registry;

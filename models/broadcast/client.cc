@@ -43,8 +43,10 @@ bool broadcast_until_acked(Context& ctx, const BroadcastParams& params, const Cl
     const size_t server = pick_server(ctx, previous);
     ctx.net().send(ctx.servers()[server], Broadcast{value, request_id});
     if (await_ok(ctx, request_id, params.client_timeout)) return true;
+    ctx.sometimes("client_gave_up_unacked", ctx.now() >= config.stop_at);
     if (ctx.now() >= config.stop_at) return false;
     observer.count_client_retry();
+    ctx.sometimes("client_retried_elsewhere", true);
     previous = server;
   }
 }

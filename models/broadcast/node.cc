@@ -120,6 +120,7 @@ void Server::on_broadcast(NodeId client, const Broadcast& message) {
   // Push a new client value at once rather than at the next round: the
   // client's ack waits on a majority, so this cuts its latency from about
   // gossip_interval to a round trip. Rounds still retry what is lost.
+  ctx_.sometimes("client_retry_already_held", store_->values.count(message.value) > 0);
   if (!learn_all({message.value}).empty()) {
     for (auto& [node, peer] : peers_) send_gossip(node, peer, {message.value});
   }
@@ -167,6 +168,7 @@ void Server::on_hello(NodeId from, const Hello& message) {
   observe_incarnation(peer, message.incarnation);
   // Answer at once, even with nothing to send: the Gossip names the peer's
   // incarnation, which ends its Hellos. A first boot needs no such proof.
+  ctx_.sometimes("restarted_peer_resent", message.incarnation > 0);
   if (message.incarnation > 0 || !peer.unconfirmed.empty()) send_gossip(from, peer);
 }
 

@@ -71,6 +71,12 @@ ModelInfo model_info() {
                  "server holds every acknowledged value, through loss and crashes",
       .params = param_specs(),
       .bugs = bug_specs(),
+      .probes = {
+          {"client_retried_elsewhere", "a client got no ack in time and sent its value to another server"},
+          {"client_retry_already_held", "a client's retry reached a server that already held the value"},
+          {"restarted_peer_resent", "a peer announced a restart and was sent everything again"},
+          {"client_gave_up_unacked", "a client stopped retrying at the heal with its value never acked (indeterminate)"},
+      },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<BroadcastModel>(read_params(params));
       },

@@ -57,6 +57,7 @@ void Replicator::load_checkpoint() {
   }
   cursors_ = saved_.cursors;
   backfilled_ = saved_.backfilled;
+  for (size_t t = 0; t < cursors_.size(); ++t) ctx_.sometimes("backfill_resumed", cursors_[t] >= 0 && !backfilled_[t]);
   processed_end_ = saved_.position;
 }
 

@@ -8,18 +8,25 @@ enum class LogOp : uint8_t { put = 1, ddl = 2, span = 3, batch_mark = 4 };
 
 }  // namespace
 
-void Edge::main(Context& ctx, const EdgeParams& params, std::shared_ptr<Observer> observer) {
-  std::shared_ptr<Edge> edge(new Edge(ctx, params, std::move(observer)));
+void Edge::main(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer) {
+  std::shared_ptr<Edge> edge(new Edge(ctx, params, config, std::move(observer)));
   edge->recover();
   ctx.spawn("applier", [edge] { edge->run_applier(); });
+  if (params.inject_divergence && params.explicit_rows()) ctx.spawn("rogue", [edge] { edge->run_rogue_writes(); });
   while (true) {
     std::optional<Connection> connection = ctx.net().accept(kEdgePort);
     if (connection) ctx.spawn("session", [edge, c = *connection] { edge->serve(c); });
   }
 }
 
-Edge::Edge(Context& ctx, const EdgeParams& params, std::shared_ptr<Observer> observer)
-    : ctx_(ctx), params_(params), observer_(std::move(observer)), log_(ctx.disk(), "wal", kLogSalt), queue_(ctx) {}
+Edge::Edge(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer)
+    : ctx_(ctx),
+      params_(params),
+      config_(config),
+      observer_(std::move(observer)),
+      log_(ctx.disk(), "wal", kLogSalt),
+      queue_(ctx),
+      divergence_rng_(ctx.rng().fork("divergence")) {}
 
 Edge::~Edge() { observer_->detach_edge(&tables_); }
 
@@ -79,6 +86,7 @@ Message Edge::handle(const Message& request) {
     const Table& table = tables_.at(range->table);
     return ChecksumReply{table.digest(range->lo, range->hi), table.schema()};
   }
+  if (const auto* select = request.get_if<SelectChunk>()) return select_rows(*select);
   if (const auto* batch = request.get_if<ApplyBatch>()) {
     ctx_.sleep_for(params_.apply_batch_cost + params_.apply_row_cost * static_cast<int64_t>(batch->rows));
   } else if (const auto* copy = request.get_if<CopyRows>()) {
@@ -88,6 +96,24 @@ Message Edge::handle(const Message& request) {
     ctx_.sleep_for(params_.apply_batch_cost + params_.apply_row_cost * static_cast<int64_t>(copy->rows.size()));
   }
   return Applied{submit(request)};
+}
+
+// The verifier's row-by-row read of a range; never locks (nothing on the
+// edge takes share locks).
+ChunkRows Edge::select_rows(const SelectChunk& request) const {
+  // Invariant: only the verifier selects at the edge, and it never locks.
+  DETSIM_ASSERT(!request.share_lock);
+  ChunkRows out;
+  out.table = request.table;
+  out.row_bytes = params_.row_bytes;
+  const Table& table = tables_.at(request.table);
+  out.schema_version = table.schema().version;
+  auto it = table.slots().upper_bound(request.after_key);
+  for (; it != table.slots().end() && static_cast<int64_t>(out.rows.size()) < request.limit; ++it) {
+    if (it->second.live) out.rows.emplace_back(it->first, it->second.row);
+  }
+  out.done = it == table.slots().end();
+  return out;
 }
 
 bool Edge::submit(Message request) {
@@ -103,10 +129,11 @@ void Edge::run_applier() {
     group.push_back(*queue_.pop());
     while (std::optional<std::shared_ptr<Pending>> more = queue_.try_pop()) group.push_back(std::move(*more));
     GroupEffects effects;
+    if (!params_.explicit_rows()) effects.undo.push_back([this, before = applied_] { applied_ = before; });
     for (const auto& pending : group) apply(pending->request, effects);
     if (effects.log.size() > 0 && !log_.append_durably(effects.log.bytes())) {
       // The disk refused: back to what is durable, and the senders retry.
-      recover();
+      for (auto undo = effects.undo.rbegin(); undo != effects.undo.rend(); ++undo) (*undo)();
       for (const auto& pending : group) pending->durable.set(false);
       continue;
     }
@@ -125,12 +152,18 @@ void Edge::report_durable(const GroupEffects& effects) {
 void Edge::apply(const Message& request, GroupEffects& effects) {
   if (const auto* batch = request.get_if<ApplyBatch>()) {
     effects.stream_batches.push_back(batch);
+    if (last_batch_.size() <= batch->partition) last_batch_.resize(batch->partition + 1);
+    effects.undo.push_back([this, p = batch->partition, before = last_batch_[batch->partition]] {
+      last_batch_[p] = before;
+    });
     if (seen_before(*batch)) return;
     effects.log.u8(static_cast<uint8_t>(LogOp::batch_mark));
     effects.log.u32(batch->partition);
     effects.log.u64(batch->producer);
     effects.log.u64(batch->number);
-    for (const RowChange& change : batch->changes) apply_change(change, batch->conditional, effects);
+    for (const RowChange& change : batch->changes) {
+      if (!lose_write(change)) apply_change(change, batch->conditional, effects);
+    }
     for (const SeqSpan& span : batch->spans) {
       applied_.insert(span.first_seq, span.first_seq + span.rows);
       effects.log.u8(static_cast<uint8_t>(LogOp::span));
@@ -141,6 +174,8 @@ void Edge::apply(const Message& request, GroupEffects& effects) {
     apply_copy(*copy, effects);
   } else if (const auto* ddl = request.get_if<ApplyDdl>()) {
     apply_ddl(ddl->ddl, effects);
+  } else if (const auto* rogue = request.get_if<RogueWrite>()) {
+    apply_rogue(*rogue, effects);
   }
 }
 
@@ -150,19 +185,31 @@ bool Edge::seen_before(const ApplyBatch& batch) {
   if (last_batch_.size() <= batch.partition) last_batch_.resize(batch.partition + 1);
   BatchMark& last = last_batch_[batch.partition];
   const BatchMark mark{batch.producer, batch.number};
+  ctx_.sometimes("batch_retry_deduplicated", mark <= last);
   if (mark <= last) return true;
   last = mark;
   return false;
 }
 
 void Edge::put(uint32_t table, int64_t key, const Table::Slot& slot, bool backfill, GroupEffects& effects) {
+  log_put(table, key, slot, effects);
+  effects.writes.push_back({table, key, slot.row.version, backfill});
+}
+
+// In memory and in the group's log record, but not reported to the observer.
+void Edge::log_put(uint32_t table, int64_t key, const Table::Slot& slot, GroupEffects& effects) {
+  std::optional<Table::Slot> before;
+  if (const Table::Slot* current = tables_[table].find(key)) before = *current;
+  effects.undo.push_back([this, table, key, before] {
+    if (before) tables_[table].slot(key) = *before;
+    else tables_[table].erase(key);
+  });
   tables_[table].slot(key) = slot;
   effects.log.u8(static_cast<uint8_t>(LogOp::put));
   effects.log.u32(table);
   effects.log.i64(key);
   effects.log.u8(slot.live ? 1 : 0);
   encode_row(effects.log, slot.row);
-  effects.writes.push_back({table, key, slot.row.version, backfill});
 }
 
 // DBLog's output is applied as it comes: an upsert of the after image, or
@@ -200,9 +247,11 @@ void Edge::apply_copy(const CopyRows& copy, GroupEffects& effects) {
 // are already here.
 void Edge::apply_ddl(const Ddl& ddl, GroupEffects& effects) {
   Table& table = tables_.at(ddl.table);
+  ctx_.sometimes("ddl_replayed_after_resume", ddl.schema_version <= table.schema().version);
   if (ddl.schema_version <= table.schema().version) return;
   // Invariant: the replicator applies schema changes in binlog order.
   DETSIM_ASSERT(ddl.schema_version == table.schema().version + 1);
+  effects.undo.push_back([this, t = ddl.table, before = table] { tables_[t] = before; });
   table.apply_ddl(ddl);
   effects.log.u8(static_cast<uint8_t>(LogOp::ddl));
   encode_ddl(effects.log, ddl);

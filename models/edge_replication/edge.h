@@ -10,6 +10,7 @@
 // the log.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,9 +24,13 @@
 
 namespace detsim::edge {
 
+struct EdgeConfig {
+  Time heal_at;  // inject_divergence: rogue writes stop here
+};
+
 class Edge {
  public:
-  static void main(Context& ctx, const EdgeParams& params, std::shared_ptr<Observer> observer);
+  static void main(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer);
   ~Edge();
 
  private:
@@ -41,14 +46,19 @@ class Edge {
     // Batches applied now, and retries of batches already applied (whose
     // record may have survived a crash unfsynced, so nobody heard of it).
     std::vector<const ApplyBatch*> stream_batches;
+    // How to take the group back out of memory, newest first, if its
+    // record cannot be written (a full disk). Rereading the whole log
+    // instead cost seconds per run under disk_full faults.
+    std::vector<std::function<void()>> undo;
   };
   using BatchMark = std::pair<uint64_t, uint64_t>;  // (producer, number)
 
-  Edge(Context& ctx, const EdgeParams& params, std::shared_ptr<Observer> observer);
+  Edge(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer);
   void recover();
   void replay_record(std::string_view payload);
   void serve(Connection connection);
   Message handle(const Message& request);
+  ChunkRows select_rows(const SelectChunk& request) const;
   bool submit(Message request);
   void run_applier();
   void apply(const Message& request, GroupEffects& effects);
@@ -57,16 +67,23 @@ class Edge {
   void apply_copy(const CopyRows& copy, GroupEffects& effects);
   void apply_ddl(const Ddl& ddl, GroupEffects& effects);
   void put(uint32_t table, int64_t key, const Table::Slot& slot, bool backfill, GroupEffects& effects);
+  void log_put(uint32_t table, int64_t key, const Table::Slot& slot, GroupEffects& effects);
+  // ---- inject_divergence (edge_divergence.cc) ----
+  void run_rogue_writes();
+  void apply_rogue(const RogueWrite& rogue, GroupEffects& effects);
+  bool lose_write(const RowChange& change);
   void report_durable(const GroupEffects& effects);
 
   Context& ctx_;
   EdgeParams params_;
+  EdgeConfig config_;
   std::shared_ptr<Observer> observer_;
   RecordLog log_;
   std::vector<Table> tables_;
   IntervalSet applied_;  // aggregate mode: the binlog rows applied
   std::vector<BatchMark> last_batch_;  // per partition: the last batch applied
   Mailbox<std::shared_ptr<Pending>> queue_;
+  Rng divergence_rng_;  // inject_divergence only: drawn from nowhere else
 };
 
 }  // namespace detsim::edge

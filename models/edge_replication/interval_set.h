@@ -47,6 +47,22 @@ class IntervalSet {
     if (y != b.ranges_.end()) return y->first;
     return std::nullopt;
   }
+  // The first position in [first, end) of this set that other lacks.
+  std::optional<uint64_t> first_missing_from(const IntervalSet& other, uint64_t first, uint64_t end) const {
+    auto it = ranges_.upper_bound(first);
+    if (it != ranges_.begin()) --it;
+    for (; it != ranges_.end() && it->first < end; ++it) {
+      uint64_t at = std::max(first, it->first);
+      const uint64_t stop = std::min(end, it->second);
+      while (at < stop) {
+        auto cover = other.ranges_.upper_bound(at);
+        if (cover == other.ranges_.begin() || std::prev(cover)->second <= at) return at;
+        // Touching ranges are merged, so the cover's end is a gap in other.
+        at = std::prev(cover)->second;
+      }
+    }
+    return std::nullopt;
+  }
   bool operator==(const IntervalSet& other) const { return ranges_ == other.ranges_; }
 
  private:

@@ -57,7 +57,12 @@ struct BinlogEvent {
 };
 struct SourceHeartbeat {
   uint64_t end_seq = 0;
-  std::string describe() const { return fmt::format("Heartbeat end_seq={}", end_seq); }
+  // The workload and schema changes are over for good: end_seq is final
+  // for them (only the replicator's own watermarks may follow).
+  bool writes_stopped = false;
+  std::string describe() const {
+    return fmt::format("Heartbeat end_seq={}{}", end_seq, writes_stopped ? " writes_stopped" : "");
+  }
 };
 
 // ---- SQL on the source and the edge ----
@@ -152,6 +157,14 @@ struct CopyRows {
   int64_t row_bytes = 100;
   size_t size_bytes() const { return 32 + keyed_rows_bytes(rows, row_bytes); }
   std::string describe() const { return fmt::format("CopyRows t{} rows={} schema=v{}", table, rows.size(), schema_version); }
+};
+// inject_divergence only: a write at the edge behind the replicator's back
+// (an operator's or a stray application's), never sent over the network.
+struct RogueWrite {
+  uint32_t table = 0;
+  int64_t key = 0;
+  int64_t value = 0;  // the column value it writes; also picks update or delete
+  std::string describe() const { return fmt::format("RogueWrite t{}/{} value={}", table, key, value); }
 };
 struct Applied {
   bool ok = true;  // false: the edge's schema is behind the rows' (retry later)

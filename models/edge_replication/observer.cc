@@ -72,8 +72,16 @@ static bool moved_back(const Checkpoint& before, const Checkpoint& after) {
   return false;
 }
 
+// The checkpoint's promise (replicator.h): every binlog row before its
+// position is durable on the edge. Checked as each checkpoint is saved,
+// from where the last check ended (the applied set only grows).
 void Observer::on_checkpoint(const Checkpoint& checkpoint, Time now) {
   ++checkpoints_;
+  if (checkpoint.position > checked_below_ && !checkpoint_ahead_) {
+    std::optional<uint64_t> missing = committed_.first_missing_from(stream_applied_, checked_below_, checkpoint.position);
+    if (missing) checkpoint_ahead_ = CheckpointAhead{checkpoint.position, *missing, now};
+    else checked_below_ = checkpoint.position;
+  }
   if (last_checkpoint_ && moved_back(*last_checkpoint_, checkpoint) && !checkpoint_regression_) {
     checkpoint_regression_ = CheckpointRegression{*last_checkpoint_, checkpoint, now};
   }
@@ -84,8 +92,8 @@ void Observer::on_backfill_done(Time now) {
   if (!backfill_done_at_) backfill_done_at_ = now;
 }
 
-void Observer::on_final_verification(bool match, std::string detail, Time now) {
-  if (!final_verification_) final_verification_ = FinalVerification{match, std::move(detail), now};
+void Observer::on_final_verification(bool match, std::string detail, KeySet keys, Time now) {
+  if (!final_verification_) final_verification_ = FinalVerification{match, std::move(detail), now, std::move(keys)};
 }
 
 void Observer::report(MetricList& metrics, Time heal_at, Time end_at) const {

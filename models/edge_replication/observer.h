@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "models/edge_replication/interval_set.h"
@@ -23,6 +25,10 @@
 #include "sim/api/model.h"
 
 namespace detsim::edge {
+
+// A row's identity across both ends: (table, primary key).
+using KeyRef = std::pair<uint32_t, int64_t>;
+using KeySet = std::set<KeyRef>;
 
 struct DurableWrite {
   uint32_t table = 0;
@@ -51,10 +57,19 @@ struct CheckpointRegression {
   Time at;
 };
 
+// A saved checkpoint passed a binlog row that the edge had not made
+// durable: a restart from it would skip the row.
+struct CheckpointAhead {
+  uint64_t position = 0;  // the checkpoint's
+  uint64_t missing = 0;   // the first committed row below it not durable on the edge
+  Time at;
+};
+
 struct FinalVerification {
   bool match = false;
   std::string detail;  // the first mismatching range, if any
   Time at;
+  KeySet keys;         // every key whose rows the verifier found different
 };
 
 class Observer {
@@ -81,6 +96,11 @@ class Observer {
 
   // ---- the edge ----
   void on_durable_writes(const std::vector<DurableWrite>& writes, Time now);
+  // inject_divergence: the edge wrote this key behind the replicator's back,
+  // or dropped a streamed write to it. Recorded when injected, before it is
+  // durable: a superset of what can truly diverge.
+  void on_injected_divergence(uint32_t table, int64_t key) { injected_.insert({table, key}); }
+  const KeySet& injected() const { return injected_; }
   // A batch of streamed rows became durable: lag and throughput. Rows
   // applied before (a replay after a replicator restart) count once.
   void on_stream_applied(const ApplyBatch& batch, Time now);
@@ -89,7 +109,7 @@ class Observer {
   void on_checkpoint(const Checkpoint& checkpoint, Time now);
   void on_worker_busy(Duration busy) { worker_busy_ += busy; }
   void on_backfill_done(Time now);
-  void on_final_verification(bool match, std::string detail, Time now);
+  void on_final_verification(bool match, std::string detail, KeySet keys, Time now);
   void on_inline_verification(bool match) { ++(match ? inline_ok_ : inline_dirty_); }
   void on_replicator_restart() { ++replicator_restarts_; }
   void on_caught_up(Time now) {
@@ -100,6 +120,7 @@ class Observer {
   // ---- for the checks ----
   const std::optional<TimeTravel>& time_travel() const { return time_travel_; }
   const std::optional<CheckpointRegression>& checkpoint_regression() const { return checkpoint_regression_; }
+  const std::optional<CheckpointAhead>& checkpoint_ahead() const { return checkpoint_ahead_; }
   const std::optional<FinalVerification>& final_verification() const { return final_verification_; }
   uint64_t rows_committed() const { return rows_committed_; }
   uint64_t rows_applied() const { return rows_applied_; }
@@ -122,7 +143,10 @@ class Observer {
   std::optional<TimeTravel> time_travel_;
   std::optional<Checkpoint> last_checkpoint_;
   std::optional<CheckpointRegression> checkpoint_regression_;
+  std::optional<CheckpointAhead> checkpoint_ahead_;
+  uint64_t checked_below_ = 0;  // rows below it were durable on the edge at a checkpoint
   std::optional<FinalVerification> final_verification_;
+  KeySet injected_;
 
   Histogram lag_;
   uint64_t rows_committed_ = 0;

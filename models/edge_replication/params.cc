@@ -45,6 +45,12 @@ std::vector<ParamSpec> param_specs() {
       make_param("edge_rtt", T::duration, "20ms", "round trip between the replicator and the edge", 0, 10),
       make_param("apply_row_cost", T::duration, "1us", "edge time per row applied, per worker", 0, 1),
       make_param("apply_batch_cost", T::duration, "100us", "edge time per batch applied, per worker", 0, 1),
+      make_param("inject_divergence", T::boolean, "false",
+                 "rogue writes at the edge and lost target writes (real divergence the final verification "
+                 "must report key by key; edge_replication_verify)"),
+      choice("verify_coverage", "full", {"full", "first_half"},
+             "test only: first_half compares only the lower half of each range (a weakened verifier that "
+             "edge_replication_verify must catch)"),
   };
 }
 
@@ -94,6 +100,9 @@ EdgeParams read_params(const Params& params) {
   out.edge_rtt = params.duration("edge_rtt");
   out.apply_row_cost = params.duration("apply_row_cost");
   out.apply_batch_cost = params.duration("apply_batch_cost");
+  out.inject_divergence = params.boolean("inject_divergence");
+  out.verify_coverage =
+      params.text("verify_coverage") == "first_half" ? VerifyCoverage::first_half : VerifyCoverage::full;
   const std::string& bug = params.text("bug");
   out.no_row_lock = bug == kBugNoRowLock;
   out.emit_chunk_at_select = bug == kBugEmitChunkAtSelect;

@@ -22,6 +22,9 @@ enum class Backfill { dblog, rowlock };
 // by key. aggregate: a binlog group is a row count and a commit time, for
 // capacity runs at millions of rows per second (no tables, no backfill).
 enum class RowModel { explicit_rows, aggregate };
+// How much of each range the final verification compares. first_half is a
+// weakened verifier for tests only: the verification scenario must catch it.
+enum class VerifyCoverage { full, first_half };
 
 struct EdgeParams {
   RowModel row_model = RowModel::explicit_rows;
@@ -51,6 +54,10 @@ struct EdgeParams {
   Duration edge_rtt = Duration::milliseconds(20);
   Duration apply_row_cost = Duration::microseconds(1);
   Duration apply_batch_cost = Duration::microseconds(100);
+  // Verification scenario: rogue writes at the edge and lost target writes,
+  // real divergence the verifier must report key by key.
+  bool inject_divergence = false;
+  VerifyCoverage verify_coverage = VerifyCoverage::full;
   // Planted bugs.
   bool no_row_lock = false;
   bool emit_chunk_at_select = false;

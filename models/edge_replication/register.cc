@@ -28,8 +28,9 @@ class EdgeReplicationModel final : public Model {
     const NodeId source = setup.add_server("source", [params = params_, source_config, o = observer_](Context& ctx) {
       Source::main(ctx, params, source_config, o);
     });
-    const NodeId edge = setup.add_server("edge", [params = params_, o = observer_](Context& ctx) {
-      Edge::main(ctx, params, o);
+    const EdgeConfig edge_config{heal_at_};
+    const NodeId edge = setup.add_server("edge", [params = params_, edge_config, o = observer_](Context& ctx) {
+      Edge::main(ctx, params, edge_config, o);
     });
     const ReplicatorConfig config{source, edge, heal_at_};
     const NodeId replicator = setup.add_server("replicator", [params = params_, config, o = observer_](Context& ctx) {
@@ -43,19 +44,29 @@ class EdgeReplicationModel final : public Model {
   CheckResult check() override {
     CheckResult result = check_no_time_travel(observer_->time_travel());
     if (result.verdict == Verdict::pass) result = check_checkpoints_forward(observer_->checkpoint_regression());
+    if (result.verdict == Verdict::pass) result = check_checkpoint_durable_on_edge(observer_->checkpoint_ahead());
     if (result.verdict == Verdict::pass) {
       result = check_caught_up(observer_->caught_up_at(), heal_at_, observer_->rows_committed(), observer_->rows_applied());
     }
     if (result.verdict != Verdict::pass) return result;
     if (!params_.explicit_rows()) return check_exactly_once(observer_->committed(), observer_->edge_applied());
     return check_edge_equals_source(observer_->source_tables(), observer_->edge_tables(),
-                                    observer_->final_verification());
+                                    observer_->final_verification(), observer_->injected());
   }
 
   void report(MetricList& metrics) const override {
     observer_->report(metrics, heal_at_, end_at_);
     const std::optional<Time>& caught_up = observer_->caught_up_at();
     metrics.push_back({"catch_up_s", caught_up ? (*caught_up - heal_at_).to_seconds() : -1.0});
+    if (!params_.explicit_rows()) return;
+    // The verification's ground truth, for the verification scenario's tests.
+    const std::vector<Table>* source = observer_->source_tables();
+    const std::vector<Table>* edge = observer_->edge_tables();
+    const double diverged = source && edge ? static_cast<double>(differing_keys(*source, *edge).size()) : -1.0;
+    const std::optional<FinalVerification>& verification = observer_->final_verification();
+    metrics.push_back({"diverged_keys", diverged});
+    metrics.push_back({"verifier_keys", verification ? static_cast<double>(verification->keys.size()) : -1.0});
+    metrics.push_back({"injected_keys", static_cast<double>(observer_->injected().size())});
   }
 
  private:
@@ -75,6 +86,14 @@ ModelInfo model_info() {
                  "checkpoints and verification; lag and throughput metrics",
       .params = param_specs(),
       .bugs = bug_specs(),
+      .probes = {
+          {"backfill_resumed", "a restarted replicator resumed a half-copied table from its checkpoint cursor"},
+          {"batch_retry_deduplicated", "the edge recognized a retried apply batch and applied it once"},
+          {"ddl_barrier_waited", "a schema change waited for earlier rows to drain before going to the edge"},
+          {"ddl_replayed_after_resume", "the edge got a schema change it already had (replicator resumed behind it)"},
+          {"chunk_row_superseded_by_stream", "a chunk row was skipped: the stream changed it inside the window (DBLog)"},
+          {"stale_watermark_ignored", "a watermark of an abandoned window (or of an earlier incarnation) was ignored"},
+      },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<EdgeReplicationModel>(read_params(params));
       },

@@ -63,7 +63,7 @@ void Replicator::run_stream() {
     while (connection->receive(&message, kStreamSilence) == NetStatus::ok) {
       if (const auto* heartbeat = message.get_if<SourceHeartbeat>()) {
         source_end_ = std::max(source_end_, heartbeat->end_seq);
-        source_end_heard_at_ = ctx_.now();
+        if (heartbeat->writes_stopped) source_stopped_ = true;
         progress_.notify_all();
       } else if (const auto* event = message.get_if<BinlogEvent>()) {
         route(*event->group);
@@ -92,6 +92,8 @@ void Replicator::route(const BinlogGroup& group) {
     case GroupKind::ddl: apply_ddl_in_order(group.ddl); break;
     case GroupKind::watermark: on_watermark(group); break;
   }
+  // Invariant: the stream's position only moves forward.
+  DETSIM_ASSERT(group.end_seq() > processed_end_);
   processed_end_ = group.end_seq();
   source_end_ = std::max(source_end_, processed_end_);
   routing_ = false;
@@ -123,8 +125,20 @@ void Replicator::route_aggregate(const BinlogGroup& group) {
 // A schema change is a barrier: every row before it is applied first, and
 // nothing after it is routed until the edge has it.
 void Replicator::apply_ddl_in_order(const Ddl& ddl) {
+  ctx_.sometimes("ddl_barrier_waited", !drained());
   while (!drained()) progress_.wait_until(ctx_.now() + Duration::milliseconds(10));
-  control_.call_until_reply(ApplyDdl{ddl}, apply_timeout(params_));
+  // A reply is not a success: the edge answers ok=false when its disk
+  // refused the change (full), and then it does not have it. Taking any
+  // reply as done lost the schema change for good (found by the stock
+  // scenario's disk_full faults, seed 63).
+  while (true) {
+    const Message reply = control_.call_until_reply(ApplyDdl{ddl}, apply_timeout(params_));
+    const auto* applied = reply.get_if<Applied>();
+    // Invariant: the edge answers a schema change with Applied.
+    DETSIM_ASSERT(applied != nullptr);
+    if (applied->ok) return;
+    ctx_.sleep_for(kRetryPause);
+  }
 }
 
 bool Replicator::drained() const {
@@ -132,6 +146,7 @@ bool Replicator::drained() const {
 }
 
 void Replicator::on_watermark(const BinlogGroup& group) {
+  ctx_.sometimes("stale_watermark_ignored", !window_ || group.window / 2 != window_->id);
   if (!window_ || group.window / 2 != window_->id) return;  // another incarnation's window
   const bool high = group.window % 2 == 1;
   if (!high) {
@@ -148,6 +163,7 @@ void Replicator::on_watermark(const BinlogGroup& group) {
 // routed before them in their partition.
 void Replicator::emit_chunk(const ChunkRows& chunk, uint64_t seq, const std::set<int64_t>* skip) {
   for (const auto& [key, row] : chunk.rows) {
+    ctx_.sometimes("chunk_row_superseded_by_stream", skip && skip->count(key));
     if (skip && skip->count(key)) continue;
     Item item;
     item.seq = seq;

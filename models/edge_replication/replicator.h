@@ -103,6 +103,8 @@ class Replicator {
 
   // ---- verification (verifier.cc) ----
   static bool verify_range(RpcLink& sql, RpcLink& edge, uint32_t table, int64_t lo, int64_t hi, std::string* detail);
+  KeyedRows read_range(RpcLink& link, uint32_t table, int64_t lo, int64_t hi);
+  void find_differing_keys(uint32_t table, int64_t lo, int64_t hi, KeySet& keys);
   bool caught_up() const;
   void run_final_verification();
 
@@ -115,7 +117,12 @@ class Replicator {
   std::vector<bool> backfilled_;
   uint64_t processed_end_ = 0;  // every binlog position before it is routed
   uint64_t source_end_ = 0;     // where the source's binlog ends, as last heard
-  Time source_end_heard_at_;
+  // A heartbeat said the source's writers are done, so source_end_ is final.
+  // (Hearing a heartbeat after the heal is not enough: one sent before it
+  // and delayed on a clogged link carries a stale end. Found by the stock
+  // scenario, rowlock seed 99: the final verification ran while rows were
+  // still streaming.)
+  bool source_stopped_ = false;
   bool routing_ = false;        // the stream is inside route() (a schema change waits there)
   std::vector<std::unique_ptr<Partition>> partitions_;
   WaitQueue progress_;  // a batch applied, the stream moved, a window emitted

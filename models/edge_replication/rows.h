@@ -71,6 +71,7 @@ class Table {
   };
   const Slot* find(int64_t key) const;
   Slot& slot(int64_t key) { return slots_[key]; }
+  void erase(int64_t key) { slots_.erase(key); }
   const std::map<int64_t, Slot>& slots() const { return slots_; }
   void apply_ddl(const Ddl& ddl);
   Schema& schema() { return schema_; }

@@ -51,8 +51,12 @@ void Source::main(Context& ctx, const EdgeParams& params, const SourceConfig& co
       if (connection) source->ctx_.spawn("session", [source, c = *connection] { source->serve_sql(c); });
     }
   });
-  ctx.spawn("schema-changes", [source] { source->run_schema_changes(); });
+  ctx.spawn("schema-changes", [source] {
+    source->run_schema_changes();
+    source->schema_done_ = true;
+  });
   source->run_workload();
+  source->workload_done_ = true;
   ctx.sleep_until(Time::max());
 }
 
@@ -250,7 +254,9 @@ void Source::run_schema_changes() {
   if (!params_.explicit_rows() || params_.schema_change_interval == Duration::zero()) return;
   Rng rng = ctx_.rng().fork("schema", ctx_.incarnation());
   while (true) {
-    ctx_.sleep_for(Duration::from_seconds(rng.exponential(params_.schema_change_interval.to_seconds())));
+    // Wakes at the stop at the latest, so the source can say it is done.
+    const Time wake = ctx_.now() + Duration::from_seconds(rng.exponential(params_.schema_change_interval.to_seconds()));
+    ctx_.sleep_until(std::min(wake, config_.stop_writes_at));
     if (ctx_.now() >= config_.stop_writes_at) return;
     const auto table = static_cast<uint32_t>(rng.below(static_cast<uint64_t>(params_.tables)));
     while (table_locked(table)) locks_released_.wait_until(ctx_.now() + Duration::milliseconds(10));

@@ -87,6 +87,10 @@ class Source {
   std::vector<ShareLock> locks_;
   std::vector<Txn> pending_;      // arrived, not yet committed (some wait for a lock)
   uint64_t pending_rows_ = 0;     // aggregate mode: arrived, not yet committed
+  // The writers have stopped for good (they stop at stop_writes_at, but a
+  // commit begun before it may end after it).
+  bool workload_done_ = false;
+  bool schema_done_ = false;
   Time burst_until_;
   Time calm_until_;
   Rng workload_rng_;

@@ -29,7 +29,7 @@ void Source::serve_dump(Connection connection) {
       if (connection.send(BinlogEvent{binlog_[next], params_.row_bytes}) != NetStatus::ok) return;
       ++next;
     }
-    if (connection.send(SourceHeartbeat{next_seq_}) != NetStatus::ok) return;
+    if (connection.send(SourceHeartbeat{next_seq_, workload_done_ && schema_done_}) != NetStatus::ok) return;
     new_group_.wait_until(ctx_.now() + kHeartbeatInterval);
   }
 }

@@ -94,6 +94,7 @@ ModelInfo model_info() {
           "queueing theory's (Erlang C, Pollaczek-Khinchine), to calibrate the simulator's timing",
       .params = param_specs(),
       .bugs = {},
+      .probes = {},
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<QueueModel>(read_params(params));
       },

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "models/raft_kv/storage.h"
+
 namespace detsim::raft_kv {
 
 void Observer::violate(std::string property, std::string detail) {
@@ -12,14 +14,16 @@ uint64_t Observer::chain_at(size_t server, uint64_t index) const {
   return index == 0 ? 0 : logs_[server][index - 1].chain;
 }
 
-void Observer::on_boot(size_t server, const std::vector<Entry>& entries) {
+void Observer::on_boot(size_t server, const std::vector<Entry>& entries, const std::vector<uint64_t>& ends) {
   // Invariant: servers are declared before they boot.
   DETSIM_ASSERT(server < logs_.size());
+  DETSIM_ASSERT(ends.size() == entries.size());
   logs_[server].clear();
   leader_term_[server] = 0;
+  up_[server] = true;
   // A reboot keeps only what is durable; its commit index restarts at 0.
   commits_[server] = 0;
-  for (size_t i = 0; i < entries.size(); ++i) on_append(server, i + 1, entries[i]);
+  for (size_t i = 0; i < entries.size(); ++i) on_append(server, i + 1, entries[i], ends[i]);
 }
 
 void Observer::on_leader(size_t server, uint64_t term) {
@@ -47,7 +51,12 @@ void Observer::on_leader(size_t server, uint64_t term) {
 
 void Observer::on_step_down(size_t server) { leader_term_[server] = 0; }
 
-void Observer::on_append(size_t server, uint64_t index, const Entry& entry) {
+void Observer::on_down(size_t server) {
+  leader_term_[server] = 0;
+  up_[server] = false;
+}
+
+void Observer::on_append(size_t server, uint64_t index, const Entry& entry, uint64_t end) {
   std::vector<Position>& log = logs_[server];
   // Invariant: servers append at the end of their log (truncate first).
   DETSIM_ASSERT(index == log.size() + 1);
@@ -57,7 +66,7 @@ void Observer::on_append(size_t server, uint64_t index, const Entry& entry) {
                                         entry.term, log.back().term));
   }
   const uint64_t chain = hash_word(hash_word(chain_at(server, index - 1), entry.term), entry.command.digest());
-  log.push_back({entry.term, chain});
+  log.push_back({entry.term, chain, end});
   auto [it, fresh] = by_index_term_.emplace(std::make_pair(index, entry.term), chain);
   // Raft §5.3 log matching: the same index and term means the same prefix.
   if (!fresh && it->second != chain) {
@@ -100,11 +109,25 @@ void Observer::on_commit(size_t server, uint64_t commit_index, uint64_t term) {
                           index));
     }
   }
+  // The moment of truth: the leader's commit is the promise.
+  if (leader_term_[server] == term && commit_index > commits_[server]) {
+    check_commit_durable(server, commit_index);
+    check_commit_survives(server, commit_index);
+  }
   commits_[server] = commit_index;
   counters_.commit_index_max = std::max(counters_.commit_index_max, commit_index);
 }
 
 void Observer::on_apply(size_t server, uint64_t index, const Command& command) {
+  // Raft §5.3: an entry is applied only once it is committed.
+  if (index > commits_[server] || !holds_committed(server, index)) {
+    violate("apply_committed", fmt::format("n{} applied index {} with its commit index at {} ({} committed anywhere)",
+                                           server, index, commits_[server], committed_.size()));
+  }
+  if (command.client != 0) {
+    if (applied_seq_.size() <= command.client) applied_seq_.resize(command.client + 1, 0);
+    applied_seq_[command.client] = std::max(applied_seq_[command.client], command.seq);
+  }
   auto [it, fresh] = applied_.emplace(index, command.digest());
   // Raft §5.4.3 state machine safety: one command per index, everywhere.
   if (!fresh && it->second != command.digest()) {
@@ -112,6 +135,101 @@ void Observer::on_apply(size_t server, uint64_t index, const Command& command) {
             fmt::format("n{} applied at index {} a command ({} {} c{} seq {}) other servers did not", server, index,
                         to_string(command.kind), command.key, command.client, command.seq));
   }
+}
+
+bool Observer::holds_committed(size_t server, uint64_t index) const {
+  return index >= 1 && index <= committed_.size() && logs_[server].size() >= index &&
+         chain_at(server, index) == committed_[index - 1];
+}
+
+// A server that is down counts with the entries its mirror holds: each was
+// durable when acknowledged (ack_durable), and its disk's view of what the
+// model synced starts over at the crash (sim/api/disk.h durable_prefix).
+bool Observer::holds_durably(size_t server, uint64_t index) const {
+  const Disk* disk = disks_[server];
+  if (disk == nullptr || logs_[server].size() < index) return false;
+  if (!up_[server]) return true;
+  const std::optional<uint64_t> durable = disk->durable_prefix(Storage::kLogPath);
+  return durable && *durable >= logs_[server][index - 1].end;
+}
+
+// (last term, last index) as the server's votes compare them (§5.4.1),
+// raised to its vote floor while it recovers.
+std::pair<uint64_t, uint64_t> Observer::last_of(size_t server) const {
+  const std::vector<Position>& log = logs_[server];
+  const std::pair<uint64_t, uint64_t> last{log.empty() ? 0 : log.back().term, log.size()};
+  return std::max(last, floors_[server]);
+}
+
+bool Observer::may_vote(size_t server) const { return !fail_stopped_[server]; }
+
+// Figure 2: a server persists the vote before the reply that grants it. The
+// durable meta slots are read as the server's own recovery would read them.
+void Observer::on_vote_granted(size_t server, uint64_t term, size_t candidate) {
+  const Disk* disk = disks_[server];
+  DETSIM_ASSERT(disk != nullptr);
+  const std::string slot0 = disk->durable_read(Storage::kMetaPath, 0, Storage::kSlotBytes).value_or("");
+  const std::string slot1 =
+      disk->durable_read(Storage::kMetaPath, Storage::kSlotOffset, Storage::kSlotBytes).value_or("");
+  const std::optional<Meta> meta = Storage::choose_meta(slot0, slot1).meta;
+  if (!meta || meta->term != term || meta->voted_for != static_cast<int64_t>(candidate)) {
+    violate("vote_durable", fmt::format("n{} granted its vote in term {} to n{} while its disk holds term {} vote {}",
+                                        server, term, candidate, meta ? meta->term : 0, meta ? meta->voted_for : -1));
+  }
+}
+
+// Figure 2: a follower persists entries before it acknowledges them.
+void Observer::on_append_acked(size_t server, uint64_t match_index) {
+  if (match_index == 0 || holds_durably(server, match_index)) return;
+  violate("ack_durable", fmt::format("n{} acknowledged entries up to index {} that are not durable on its disk",
+                                     server, match_index));
+}
+
+void Observer::check_commit_durable(size_t leader, uint64_t index) {
+  // A server recovering from latent corruption holds what its vote floor
+  // covers, in its log or its salvage file (node.h): a disk fault, not the
+  // protocol, took it out of the log.
+  const std::pair<uint64_t, uint64_t> entry{logs_[leader][index - 1].term, index};
+  size_t holders = 0;
+  for (size_t server = 0; server < logs_.size(); ++server) {
+    const bool salvaged = floors_[server].second != 0 && floors_[server] >= entry;
+    holders += (holds_committed(server, index) && holds_durably(server, index)) || salvaged ? 1 : 0;
+  }
+  if (holders * 2 > logs_.size()) return;
+  violate("commit_durable_on_majority",
+          fmt::format("n{} committed index {} while only {} of {} servers hold it durably", leader, index, holders,
+                      logs_.size()));
+}
+
+// §5.4.1: a committed entry must be on every log that can win an election.
+// A server lacking it that a majority would vote for (each voter grants a
+// candidate at least as up-to-date as itself) could lead and overwrite it.
+void Observer::check_commit_survives(size_t leader, uint64_t index) {
+  for (size_t candidate = 0; candidate < logs_.size(); ++candidate) {
+    if (holds_committed(candidate, index) || !may_vote(candidate) || floors_[candidate].second != 0) continue;
+    const std::pair<uint64_t, uint64_t> candidate_last = last_of(candidate);
+    size_t voters = 0;
+    for (size_t voter = 0; voter < logs_.size(); ++voter) {
+      voters += may_vote(voter) && candidate_last >= last_of(voter) ? 1 : 0;
+    }
+    if (voters * 2 <= logs_.size()) continue;
+    violate("commit_survives_elections",
+            fmt::format("n{} committed index {}, but n{} lacks it and {} of {} servers would vote for it", leader,
+                        index, candidate, voters, logs_.size()));
+    return;
+  }
+}
+
+void Observer::on_write_acked(size_t server, uint64_t client, uint64_t seq) {
+  if (client < applied_seq_.size() && applied_seq_[client] >= seq) return;
+  violate("ack_after_commit", fmt::format("n{} acknowledged c{} seq {} before any server applied it", server,
+                                          client, seq));
+}
+
+void Observer::on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index) {
+  if (applied_index >= committed_at_arrival) return;
+  violate("read_fresh", fmt::format("n{} answered a read from index {}, but index {} was committed when it arrived",
+                                    server, applied_index, committed_at_arrival));
 }
 
 std::optional<size_t> Observer::leader_now() const {

@@ -15,6 +15,25 @@
 // - state_machine_safety: no two servers apply different commands at one
 //   index, and no two servers commit different entries there (§5.4.3).
 //
+// And the moment-of-truth checks (docs/raft_kv.md has when each runs): a
+// promise is checked when it is made, not only by its consequences at the
+// end of the run:
+//
+// - vote_durable: a granted vote is on stable storage (the durable meta
+//   bytes say so) before the reply leaves (Figure 2);
+// - ack_durable: a follower's successful AppendEntries reply covers only
+//   entries durable on its disk (Figure 2);
+// - commit_durable_on_majority: at every commit a majority holds the entry
+//   durably (§5.4);
+// - commit_survives_elections: at every commit, no server lacking the
+//   entry could win a majority's votes (§5.4.1): leader completeness,
+//   checked when the commit is made instead of when a leader is elected;
+// - apply_committed: a server applies only committed entries;
+// - ack_after_commit: a client hears "ok" for a write only once it is
+//   applied (hence committed) somewhere;
+// - read_fresh: a read is answered from a state that includes every entry
+//   committed anywhere when the read arrived (thesis §6.4).
+//
 // The first violation is kept; check() reports it as verdict safety.
 #pragma once
 
@@ -27,6 +46,7 @@
 #include <vector>
 
 #include "models/raft_kv/messages.h"
+#include "sim/api/disk.h"
 #include "sim/api/history.h"
 #include "sim/api/model.h"
 
@@ -50,14 +70,31 @@ struct Counters {
 
 class Observer {
  public:
-  explicit Observer(size_t servers) : logs_(servers), commits_(servers, 0), leader_term_(servers, 0) {}
+  explicit Observer(size_t servers)
+      : logs_(servers), commits_(servers, 0), leader_term_(servers, 0), fail_stopped_(servers, false),
+        disks_(servers, nullptr), up_(servers, false), floors_(servers) {}
 
-  void on_boot(size_t server, const std::vector<Entry>& entries);
+  // The server's disk, for the durability checks: it outlives incarnations.
+  void attach_disk(size_t server, const Disk* disk) { disks_[server] = disk; }
+  // ends[i]: the byte offset where entry i + 1's record ends in the log.
+  void on_boot(size_t server, const std::vector<Entry>& entries, const std::vector<uint64_t>& ends);
+  // A recovering server votes only for candidates at least this
+  // up-to-date; (0, 0) when it is not recovering (node.h).
+  void set_vote_floor(size_t server, uint64_t term, uint64_t index) { floors_[server] = {term, index}; }
+  void on_vote_granted(size_t server, uint64_t term, size_t candidate);
+  void on_append_acked(size_t server, uint64_t match_index);
+  void on_write_acked(size_t server, uint64_t client, uint64_t seq);
+  // The highest index committed anywhere so far.
+  uint64_t committed_max() const { return committed_.size(); }
+  void on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index);
   void on_leader(size_t server, uint64_t term);
   void on_step_down(size_t server);
-  void on_fail_stop(size_t server) { fail_stopped_.resize(logs_.size()); fail_stopped_[server] = true; }
+  // The server's incarnation is gone (crashed, or the run ended).
+  void on_down(size_t server);
+  void on_fail_stop(size_t server) { fail_stopped_[server] = true; }
   size_t servers_fail_stopped() const { return static_cast<size_t>(std::count(fail_stopped_.begin(), fail_stopped_.end(), true)); }
-  void on_append(size_t server, uint64_t index, const Entry& entry);
+  // end: where the entry's record ends in the server's log file.
+  void on_append(size_t server, uint64_t index, const Entry& entry, uint64_t end);
   void on_truncate(size_t server, uint64_t from_index);
   // term: the committing server's current term.
   void on_commit(size_t server, uint64_t commit_index, uint64_t term);
@@ -79,9 +116,16 @@ class Observer {
   struct Position {
     uint64_t term = 0;
     uint64_t chain = 0;
+    uint64_t end = 0;  // byte offset where its record ends in the log file
   };
   void violate(std::string property, std::string detail);
   uint64_t chain_at(size_t server, uint64_t index) const;
+  bool holds_committed(size_t server, uint64_t index) const;
+  bool holds_durably(size_t server, uint64_t index) const;
+  std::pair<uint64_t, uint64_t> last_of(size_t server) const;
+  bool may_vote(size_t server) const;
+  void check_commit_durable(size_t leader, uint64_t index);
+  void check_commit_survives(size_t leader, uint64_t index);
 
   std::vector<std::vector<Position>> logs_;             // mirrors; entry i is index i + 1
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> by_index_term_;  // (index, term) -> chain
@@ -93,6 +137,10 @@ class Observer {
   std::map<uint64_t, size_t> leaders_;                  // term -> its leader
   std::optional<CheckResult> violation_;
   std::vector<bool> fail_stopped_;                     // servers that lost both meta slots
+  std::vector<const Disk*> disks_;                      // by server
+  std::vector<bool> up_;                                // by server: booted and not yet down
+  std::vector<std::pair<uint64_t, uint64_t>> floors_;   // vote floors (term, index), by server
+  std::vector<uint64_t> applied_seq_;                   // by client: the highest seq applied anywhere
   Counters counters_;
   History history_;
   uint64_t probes_ = 0;

@@ -14,10 +14,11 @@ Server::Server(Context& ctx, const RaftParams& params, std::shared_ptr<Observer>
   // NodeId's, and it is the only one missing from its peers.
   DETSIM_ASSERT(self_ < ctx_.servers().size());
   DETSIM_ASSERT(peers_.size() + 1 == ctx_.servers().size());
+  observer_->attach_disk(self_, &ctx_.disk());
 }
 
 // A crashed incarnation leads nothing, whenever its fibers finish unwinding.
-Server::~Server() { observer_->on_step_down(self_); }
+Server::~Server() { observer_->on_down(self_); }
 
 void Server::main(Context& ctx, const RaftParams& params, std::shared_ptr<Observer> observer) {
   Server server(ctx, params, std::move(observer));
@@ -91,13 +92,23 @@ void Server::recover() {
   if (params_.vote_not_persisted) term_ = std::max(term_, term_at(last_index()));
   // Invariant: a log never holds an entry from a term the server has not seen.
   DETSIM_ASSERT(term_at(last_index()) <= term_);
-  observer_->on_boot(self_, log_);
+  report_boot();
   // The log is the server's own: salvage that continues it joins it.
   absorb_salvage();
   if (salvaged_.empty() && !recovered.salvaged.empty()) storage_.save_salvage(salvaged_);
   maybe_finish_repair();
   ctx_.log("recovered term={} vote={} entries={} recovering={} target={} salvaged={}", term_, voted_for_,
            log_.size(), recovering_, recover_target_, salvaged_.size());
+}
+
+// What the observer mirrors of a booted server: its log, where each record
+// ends on disk, and its vote floor.
+void Server::report_boot() {
+  std::vector<uint64_t> ends;
+  ends.reserve(log_.size());
+  for (uint64_t index = 1; index <= last_index(); ++index) ends.push_back(storage_.record_end(index));
+  observer_->on_boot(self_, log_, ends);
+  observer_->set_vote_floor(self_, recovering_ ? floor_term_ : 0, recovering_ ? recover_target_ : 0);
 }
 
 // Both meta slots lost: the server neither votes, nor acknowledges, nor
@@ -112,7 +123,7 @@ void Server::fail_stop(const RecoveredLog& recovered) {
   ++observer_->counters().meta_lost;
   observer_->on_fail_stop(self_);
   observer_->counters().torn_tails += recovered.torn_tail ? 1 : 0;
-  observer_->on_boot(self_, log_);
+  report_boot();
   ctx_.log("meta lost: fail-stopped (entries={})", log_.size());
 }
 
@@ -166,6 +177,7 @@ void Server::on_timer() {
     const Time confirmed = has_lease_ ? std::max(lease_start_, leader_since_) : leader_since_;
     if (now - confirmed > params_.election_timeout_max * 2) {
       ctx_.log("no majority heard since {}: stepping down", confirmed.to_seconds());
+      ctx_.sometimes("leader_lost_quorum", true);
       step_down(term_);
       return;
     }
@@ -184,6 +196,7 @@ void Server::on_timer() {
     reset_election_deadline();
     return;
   }
+  ctx_.sometimes("split_vote", role_ == Role::candidate);
   start_election();
 }
 
@@ -241,7 +254,10 @@ void Server::on_request_vote(NodeId from, const RequestVote& message) {
     // Figure 2: the vote is durable before the reply that reveals it.
     persist_meta(!params_.vote_not_persisted);
   }
-  if (grant) reset_election_deadline();
+  if (grant) {
+    reset_election_deadline();
+    observer_->on_vote_granted(self_, term_, index_of(from));
+  }
   ctx_.net().send(from, VoteReply{term_, grant});
 }
 
@@ -271,6 +287,7 @@ void Server::become_leader() {
   term_start_index_ = last_index() + 1;
   rebuild_log_seqs();
   observer_->on_leader(self_, term_);
+  ctx_.set_role("leader", true);
   ctx_.log("leader term={} last={}", term_, last_index());
   // Raft §8 / thesis §6.4: a no-op at the start of the term commits the
   // entries of earlier terms (§5.4.2) and lets reads be served. The planted
@@ -287,6 +304,7 @@ void Server::step_down(uint64_t term) {
   // Invariant: terms never go back.
   DETSIM_ASSERT(term >= term_);
   const bool was_leader = role_ == Role::leader;
+  ctx_.sometimes("leader_deposed_by_higher_term", was_leader && term > term_);
   if (term > term_) {
     term_ = term;
     voted_for_ = -1;
@@ -296,6 +314,7 @@ void Server::step_down(uint64_t term) {
   role_ = Role::follower;
   if (was_leader) {
     observer_->on_step_down(self_);
+    ctx_.set_role("leader", false);
     drop_client_state();
     leader_ = -1;
   }

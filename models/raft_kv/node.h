@@ -62,6 +62,7 @@ class Server {
     std::string key;
     uint64_t read_index = 0;
     uint64_t round = 0;
+    uint64_t committed_at_arrival = 0;  // the observer's read_fresh check
   };
 
   // node.cc: lifecycle, timers, elections, persistence.
@@ -80,6 +81,7 @@ class Server {
   void step_down(uint64_t term);
   void persist_meta(bool sync = true);
   bool heard_from_leader_recently() const;
+  void report_boot();
   uint64_t last_index() const { return log_.size(); }
   uint64_t term_at(uint64_t index) const { return index == 0 ? 0 : log_[index - 1].term; }
   size_t majority() const { return (peers_.size() + 1) / 2 + 1; }

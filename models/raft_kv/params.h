@@ -52,7 +52,9 @@ inline std::vector<ParamSpec> param_specs() {
   std::vector<ParamSpec> specs = {
       make_param("nodes", T::integer, "5", "number of Raft servers", 1, 15),
       make_param("clients", T::integer, "10", "number of clients, each with one operation in flight", 1, 256),
-      make_param("rate", T::real, "100", "operations per second per client (exponential think time)", 1e-6, 1e6),
+      swarmed(make_param("rate", T::real, "100", "operations per second per client (exponential think time)", 1e-6,
+                         1e6),
+              {"20", "100", "250"}),
       make_param("keys", T::integer, "5", "size of the key space (k0, k1, ...)", 1, 1000),
       make_param("mix_get", T::real, "4", "relative weight of get", 0, 1e6),
       make_param("mix_put", T::real, "2", "relative weight of put", 0, 1e6),
@@ -60,11 +62,17 @@ inline std::vector<ParamSpec> param_specs() {
       make_param("mix_cas", T::real, "2", "relative weight of cas", 0, 1e6),
       make_param("election_timeout_min", T::duration, "150ms", "least randomized election timeout", 0.001, 60),
       make_param("election_timeout_max", T::duration, "300ms", "greatest randomized election timeout", 0.001, 60),
-      make_param("heartbeat_interval", T::duration, "40ms", "leader heartbeat (and retransmission) period", 0.001,
-                 60),
-      make_param("entries_per_append_max", T::integer, "64", "most log entries in one AppendEntries", 1, 100000),
-      make_param("attempt_timeout", T::duration, "150ms", "a client's wait for one server before trying another",
-                 0.001, 60),
+      swarmed(make_param("heartbeat_interval", T::duration, "40ms", "leader heartbeat (and retransmission) period",
+                         0.001, 60),
+              {"15ms", "40ms", "75ms"}),
+      swarmed(make_param("entries_per_append_max", T::integer, "64", "most log entries in one AppendEntries", 1,
+                         100000),
+              {"1", "4", "64"}),
+      // A patient client stays with a deposed leader: the window stale
+      // reads and lost acknowledgements need.
+      swarmed(make_param("attempt_timeout", T::duration, "150ms",
+                         "a client's wait for one server before trying another", 0.001, 60),
+              {"150ms", "600ms", "2s"}),
       make_param("op_timeout", T::duration, "1s", "a client's wait for an operation before recording it info",
                  0.001, 3600),
       make_param("lease_drift_bound_ppm", T::real, "2000",
@@ -74,6 +82,7 @@ inline std::vector<ParamSpec> param_specs() {
                                "linearizable reads: read_index (heartbeat round) or lease (leader lease, "
                                "falls back to read_index if clocks may drift past lease_drift_bound_ppm)");
   reads.choices = {"read_index", "lease"};
+  reads.swarm = {"read_index", "lease"};
   specs.push_back(reads);
   return specs;
 }

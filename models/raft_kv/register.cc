@@ -101,6 +101,14 @@ ModelInfo model_info() {
                  "linearizable reads (read-index or lease); Figure 3 invariants checked as they happen",
       .params = param_specs(),
       .bugs = bug_specs(),
+      .probes = {
+          {"split_vote", "a candidate's election timed out with no winner, and it campaigned again"},
+          {"leader_deposed_by_higher_term", "a leader stepped down on hearing a higher term"},
+          {"conflicting_suffix_truncated", "a follower cut a conflicting suffix from its log (Raft 5.3)"},
+          {"read_dropped_unconfirmed", "a deposed leader dropped reads whose leadership round never confirmed"},
+          {"retry_answered_from_session", "a retried write already applied was answered from its session (thesis 6.3)"},
+          {"leader_lost_quorum", "a leader heard from no majority for two election timeouts and stepped down"},
+      },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<RaftModel>(read_params(params));
       },

@@ -34,11 +34,12 @@ void Server::persist_batch() {
   storage_.append(first, entries);
   storage_.sync_log();
   for (size_t i = 0; i < entries.size(); ++i) {
-    observer_->on_append(self_, first + i, entries[i]);
+    observer_->on_append(self_, first + i, entries[i], storage_.record_end(first + i));
     if (params_.ack_before_commit && entries[i].command.kind != OpKind::cas) {
       // The planted bug: answer a write as soon as it is in our own log.
       auto it = waiters_.find(entries[i].command.client);
       if (it != waiters_.end() && it->second.seq == entries[i].command.seq) {
+        observer_->on_write_acked(self_, entries[i].command.client, it->second.seq);
         reply_result(it->second.client, it->second.seq, Result{});
         waiters_.erase(it);
       }
@@ -119,6 +120,7 @@ void Server::on_append_entries(NodeId from, const AppendEntries& message) {
   merge_entries(message);
   reply.success = true;
   reply.match_index = message.prev_index + message.entries.size();
+  observer_->on_append_acked(self_, reply.match_index);
   // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
   const uint64_t commit = std::min(message.leader_commit, reply.match_index);
   if (commit > commit_index_) set_commit(commit);
@@ -141,6 +143,7 @@ bool Server::merge_entries(const AppendEntries& message) {
   const uint64_t first = message.prev_index + 1 + skip;
   std::vector<Entry> fresh(message.entries.begin() + static_cast<std::ptrdiff_t>(skip), message.entries.end());
   std::vector<Entry> kept;
+  ctx_.sometimes("conflicting_suffix_truncated", first <= last_index());
   if (first <= last_index()) {
     // The planted bug no_truncate_on_conflict: overwrite in place and keep
     // whatever followed the conflicting entries.
@@ -254,6 +257,7 @@ void Server::apply_committed() {
     observer_->on_apply(self_, applied_index_, command);
     auto it = waiters_.find(command.client);
     if (it != waiters_.end() && it->second.seq == command.seq) {
+      observer_->on_write_acked(self_, command.client, command.seq);
       reply_result(it->second.client, command.seq, result);
       waiters_.erase(it);
     }

@@ -26,8 +26,10 @@ void Server::on_write(NodeId from, const Command& command) {
   DETSIM_ASSERT(command.kind != OpKind::noop);
   // Already applied: answer from the session; an older seq is a stale
   // retry its client has given up on.
+  ctx_.sometimes("retry_answered_from_session", machine_.applied(command.client, command.seq));
   if (machine_.applied(command.client, command.seq)) {
     if (std::optional<Result> result = machine_.applied_result(command.client, command.seq)) {
+      observer_->on_write_acked(self_, command.client, command.seq);
       reply_result(from, command.seq, *result);
     }
     return;
@@ -47,6 +49,7 @@ void Server::on_read(NodeId from, const Command& command) {
   if (params_.stale_read) {
     // The planted bug: whatever this server has applied, leader or not.
     ++observer_->counters().reads_stale;
+    observer_->on_read_served(self_, observer_->committed_max(), applied_index_);
     reply_result(from, command.seq, machine_.read(command.key));
     return;
   }
@@ -55,13 +58,14 @@ void Server::on_read(NodeId from, const Command& command) {
   if (params_.reads == ReadMode::lease && !params_.lease_fallback && lease_valid() &&
       commit_index_ >= term_start_index_) {
     ++observer_->counters().reads_lease;
+    observer_->on_read_served(self_, observer_->committed_max(), applied_index_);
     reply_result(from, command.seq, machine_.read(command.key));
     return;
   }
   // Thesis §6.4 read-index: note the commit index, confirm leadership
   // with a heartbeat round that a majority acknowledges, then answer once
   // the state machine has applied that far.
-  reads_.push_back(PendingRead{from, command.seq, command.key, commit_index_, round_ + 1});
+  reads_.push_back(PendingRead{from, command.seq, command.key, commit_index_, round_ + 1, observer_->committed_max()});
   round_wanted_ = true;
 }
 
@@ -82,6 +86,7 @@ void Server::serve_reads() {
     const uint64_t index = std::max(read.read_index, term_start_index_);
     if (read.round > confirmed || commit_index_ < index || applied_index_ < index) return false;
     ++observer_->counters().reads_index;
+    observer_->on_read_served(self_, read.committed_at_arrival, applied_index_);
     reply_result(read.client, read.seq, machine_.read(read.key));
     return true;
   });
@@ -144,6 +149,7 @@ void Server::rebuild_log_seqs() {
 // A deposed leader forgets who waits on it: clients time out and retry
 // elsewhere. Batched commands never written are dropped (never answered).
 void Server::drop_client_state() {
+  ctx_.sometimes("read_dropped_unconfirmed", !reads_.empty());
   waiters_.clear();
   reads_.clear();
   batch_.clear();

@@ -41,7 +41,7 @@ void Server::append_local(uint64_t first, std::vector<Entry> entries) {
   storage_.append(first, entries);
   storage_.sync_log();
   for (size_t i = 0; i < entries.size(); ++i) {
-    observer_->on_append(self_, first + i, entries[i]);
+    observer_->on_append(self_, first + i, entries[i], storage_.record_end(first + i));
     log_.push_back(std::move(entries[i]));
   }
 }
@@ -59,6 +59,7 @@ void Server::finish_recovery(const char* why) {
   recover_target_ = 0;
   floor_term_ = 0;
   persist_meta();
+  observer_->set_vote_floor(self_, 0, 0);
   ++observer_->counters().recoveries_done;
   ctx_.log("recovered from corruption: {}", why);
 }

@@ -97,6 +97,14 @@ class Storage {
   // Drops every entry from index on; durable on return.
   void truncate_from(uint64_t index);
   void sync_log();
+  // The byte offset where index's record ends in the log file (for the
+  // observer's durability checks).
+  uint64_t record_end(uint64_t index) const {
+    // Invariant: only records the log holds have an end.
+    DETSIM_ASSERT(index >= 1);
+    DETSIM_ASSERT(index <= offsets_.size());
+    return index < offsets_.size() ? offsets_[index] : log_end_;
+  }
   // Replaces the salvage file (durable on return; atomic by rename).
   void save_salvage(const Salvage& salvage);
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <source_location>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -107,6 +108,19 @@ class Context {
   // with probability 1/4 (decided by the seed and the site), and then fires
   // with the world's buggify probability. Use it to push rare paths.
   bool buggify(std::source_location site = std::source_location::current());
+
+  // Publishes (held) or withdraws a role of this node, such as "leader":
+  // the nemesis's shapes aim at a role's most recent claimant (a
+  // "figure8 @leader" kills the leader after partial replication). A crash
+  // withdraws every role of the node.
+  void set_role(std::string_view role, bool held);
+
+  // A coverage probe (docs/coverage.md), after FoundationDB's CODE_PROBE and
+  // Antithesis's "sometimes": counts a hit of the named probe when condition
+  // holds, and returns condition, so it can wrap an if. Only counts: no
+  // event, no random draw, no change to the run or its fingerprint. A name
+  // the model did not declare in ModelInfo::probes is a model crash.
+  bool sometimes(std::string_view name, bool condition);
 
   // A line in the trace (only formatted when a trace is being written).
   template <class... Args>

@@ -70,6 +70,18 @@ class Disk {
   virtual std::optional<uint64_t> size(std::string_view path) = 0;
   // Paths that start with prefix, sorted.
   virtual std::vector<std::string> list(std::string_view prefix = {}) = 0;
+
+  // Inspection for a model's oracle (the observer that checks a promise
+  // when it is made: "a vote is durable before it is granted"). Never
+  // blocks, changes nothing, not even the fingerprint. How many leading
+  // bytes of path the model has made durable: those before the first write
+  // or truncate it has not fsynced since. It answers for what the model
+  // did, not for disk faults: a misdirected or corrupted write the model
+  // synced still counts. nullopt if the file is missing.
+  virtual std::optional<uint64_t> durable_prefix(std::string_view path) const = 0;
+  // The durable bytes of path at [offset, offset + length), short at their
+  // end: what a crash now would leave there. nullopt if the file is missing.
+  virtual std::optional<std::string> durable_read(std::string_view path, uint64_t offset, size_t length) const = 0;
 };
 
 }  // namespace detsim

@@ -3,6 +3,7 @@
 // invariants when the run ends. A scenario file picks a model by name.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -81,11 +82,28 @@ struct BugSpec {
   std::string doc;
 };
 
+// A coverage probe (docs/coverage.md), after FoundationDB's CODE_PROBE and
+// Antithesis's "sometimes" assertions: a rare path the model's author wants
+// the seeds to exercise, hit through Context::sometimes(name, condition).
+struct ProbeSpec {
+  std::string name;  // snake_case, unique within the model
+  std::string doc;   // one line: the rare path
+};
+
+// A probe's hits in one run.
+struct ProbeCount {
+  std::string name;
+  uint64_t hits = 0;
+};
+
 struct ModelInfo {
   std::string name;
   std::string summary;
   std::vector<ParamSpec> params;
   std::vector<BugSpec> bugs;
+  // Every name the model passes to Context::sometimes(); another name is a
+  // model crash.
+  std::vector<ProbeSpec> probes;
   // params holds every declared key, validated; params.text("bug") is
   // "none" or one of `bugs`.
   std::function<std::unique_ptr<Model>(const Params& params)> make;

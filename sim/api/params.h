@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -41,6 +42,10 @@ struct ParamSpec {
   // For ParamType::text with a grammar of its own (a fault schedule, link
   // overrides): returns a one-line reason if the text is bad, "" if good.
   std::function<std::string(std::string_view)> check_text;
+  // The timing swarm's values (sim/world/timing_swarm.h), as --set texts:
+  // with swarm.timing on, each seed runs with one of them, unless the
+  // scenario file or --set pinned the key. Empty: never swarmed.
+  std::vector<std::string> swarm;
 };
 
 // A spec from its usual fields; choices and check_text are set afterwards
@@ -58,6 +63,12 @@ inline ParamSpec make_param(std::string key, ParamType type, std::string default
   return spec;
 }
 
+// spec, swarmed over values (see ParamSpec::swarm).
+inline ParamSpec swarmed(ParamSpec spec, std::vector<std::string> values) {
+  spec.swarm = std::move(values);
+  return spec;
+}
+
 using ParamValue = std::variant<int64_t, double, bool, Duration, DurationDist, std::string>;
 
 // Parses text (a --set value, or a TOML scalar rendered as text) for a spec,
@@ -70,8 +81,16 @@ std::string format_param(const ParamValue& value);
 // in the caller and fails an assert.
 class Params {
  public:
-  void set(std::string key, ParamValue value) { values_[std::move(key)] = std::move(value); }
+  // A value someone chose (a scenario file, --set, a test): it pins the
+  // key, so the timing swarm leaves it alone.
+  void set(std::string key, ParamValue value) {
+    pinned_.insert(key);
+    values_[std::move(key)] = std::move(value);
+  }
+  // A default, or a value the timing swarm drew: the key stays unpinned.
+  void set_default(std::string key, ParamValue value) { values_[std::move(key)] = std::move(value); }
   bool has(std::string_view key) const { return values_.find(key) != values_.end(); }
+  bool pinned(std::string_view key) const { return pinned_.find(key) != pinned_.end(); }
 
   int64_t integer(std::string_view key) const;
   double real(std::string_view key) const;
@@ -84,6 +103,7 @@ class Params {
  private:
   const ParamValue& at(std::string_view key) const;
   std::map<std::string, ParamValue, std::less<>> values_;
+  std::set<std::string, std::less<>> pinned_;
 };
 
 }  // namespace detsim

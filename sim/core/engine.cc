@@ -108,7 +108,12 @@ class Engine::CallbackTarget final : public EventTarget {
 Engine::Engine(EngineOptions options)
     : options_(options),
       wake_target_(std::make_unique<WakeTarget>(*this)),
-      callback_target_(std::make_unique<CallbackTarget>(*this)) {
+      callback_target_(std::make_unique<CallbackTarget>(*this)),
+      order_(options.sched, Rng(options.seed).fork("sched")) {
+  ranked_ = order_.ranked();
+  jitters_ = order_.jitters();
+  exploring_ = ranked_ || jitters_;
+  update_checkpoint();
   static_assert(sizeof(FiberRecord) <= 32, "keep the wake path's record small");
   algorithm_ = FifoAlgorithm::install_on_this_thread();
   // Engines nest only in tests that build one inside another's lifetime;
@@ -145,7 +150,55 @@ void Engine::mix_fingerprint(uint64_t kind, uint64_t node, uint64_t digest) {
 void Engine::schedule(Time at, EventTarget* target, uint64_t a, uint64_t b) {
   // Invariant: nothing is scheduled in the past; time only moves forward.
   DETSIM_ASSERT(at >= now_);
-  queue_.push(at, target, a, b);
+  // The fifo path stays one branch away from what it was: the owner is
+  // looked up only when a policy ranks events.
+  if (!ranked_) [[likely]] {
+    queue_.push(at, target, a, b);
+    return;
+  }
+  push_event(current_owner(), at, target, a, b);
+}
+
+void Engine::schedule_for(uint32_t owner_node, Time at, EventTarget* target, uint64_t a, uint64_t b) {
+  // Invariant: nothing is scheduled in the past; time only moves forward.
+  DETSIM_ASSERT(at >= now_);
+  push_event(owner_node, at, target, a, b);
+}
+
+uint32_t Engine::current_owner() const {
+  return current_ == kNoFiber ? kWorldOwner : groups_[fibers_[current_].group].node;
+}
+
+void Engine::push_event(uint32_t owner, Time at, EventTarget* target, uint64_t a, uint64_t b) {
+  if (!ranked_) {
+    queue_.push(at, target, a, b);
+    return;
+  }
+  queue_.push_ranked(at, order_.rank(owner, at), target, a, b);
+}
+
+// A park's deadline under a policy or with jitter. Only timers are
+// jittered (sched_order.h says why).
+void Engine::push_timer(FiberId self, Time deadline) {
+  Time at = deadline < now_ ? now_ : deadline;
+  if (jitters_) at = order_.jittered(at, now_, options_.time_limit);
+  push_event(current_owner(), at, wake_target_.get(), self, fibers_[self].epoch);
+}
+
+// PCT: the owner of the event about to fire is the node that runs this
+// step; it drops below the others, and its pending events with it.
+void Engine::reach_change_point(const Event& event) {
+  const uint32_t old_rank = EventQueue::rank_of(event);
+  const uint32_t new_rank = order_.demote(old_rank);
+  queue_.rerank(old_rank, new_rank);
+  update_checkpoint();
+}
+
+// Change point i falls on event index k_i, which fires when k_i - 1 events
+// have fired.
+void Engine::update_checkpoint() {
+  const uint64_t change_index = order_.next_change_index();
+  next_checkpoint_ = std::min(options_.event_limit, change_index == UINT64_MAX ? UINT64_MAX : change_index - 1);
 }
 
 Engine::CallbackId Engine::schedule_callback(Time at, std::function<void()> fn) {
@@ -322,7 +375,13 @@ bool Engine::park(Time deadline) {
   fibers_[self].parked = true;
   fibers_[self].woken_by_signal = false;
   if (deadline != Time::max()) {
-    queue_.push(deadline < now_ ? now_ : deadline, wake_target_.get(), self, fibers_[self].epoch);
+    // The fifo path as it was; anything else out of line, so that park()
+    // stays small enough to be inlined into sleep_until().
+    if (!exploring_) [[likely]] {
+      queue_.push(deadline < now_ ? now_ : deadline, wake_target_.get(), self, fibers_[self].epoch);
+    } else {
+      push_timer(self, deadline);
+    }
   }
   if (!fire_events_while_parking(self)) fibers_[self].context->suspend();
   current_ = self;
@@ -477,11 +536,21 @@ void Engine::fire_next_event() {
     request_stop(StopReason::time_limit, "");
     return;
   }
-  if (events_fired_ >= options_.event_limit) {
-    request_stop(StopReason::event_limit, fmt::format("event limit {} reached", options_.event_limit));
-    return;
+  // One compare covers the event limit and PCT's next change point: a
+  // separate test per event cost W1 about 5% (docs/performance.md).
+  if (events_fired_ >= next_checkpoint_) [[unlikely]] {
+    if (events_fired_ >= options_.event_limit) {
+      request_stop(StopReason::event_limit, fmt::format("event limit {} reached", options_.event_limit));
+      return;
+    }
+    Event event = queue_.pop();
+    reach_change_point(event);
+    return fire_event(event);
   }
-  Event event = queue_.pop();
+  fire_event(queue_.pop());
+}
+
+void Engine::fire_event(const Event& event) {
   if (event.at > now_) {
     now_ = event.at;
     same_instant_events_ = 0;

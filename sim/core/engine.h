@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sim/core/event_queue.h"
+#include "sim/core/sched_order.h"
 #include "sim/core/time.h"
 
 namespace boost::fibers {
@@ -64,6 +65,9 @@ struct EngineOptions {
   // A guard page turns a stack overflow into a crash instead of silent
   // corruption, at the price of two memory mappings per fiber.
   bool stack_guard = true;
+  // Same-instant order and timer jitter (sched_order.h); the default is
+  // the fifo order, with no jitter.
+  SchedOptions sched;
 };
 
 class Engine {
@@ -87,7 +91,10 @@ class Engine {
   void mix_fingerprint(uint64_t kind, uint64_t node, uint64_t digest);
 
   // ---- events ----
+  // The event's owner, for the same-instant policies, is the current
+  // fiber's node, or kWorldOwner outside fibers; schedule_for names it.
   void schedule(Time at, EventTarget* target, uint64_t a, uint64_t b);
+  void schedule_for(uint32_t owner_node, Time at, EventTarget* target, uint64_t a, uint64_t b);
   struct CallbackId {
     uint32_t slot = UINT32_MAX;
     uint32_t generation = 0;
@@ -155,11 +162,24 @@ class Engine {
   [[noreturn]] void throw_killed(FiberId id);
   void wait_main();
   void fire_next_event();
+  uint32_t current_owner() const;
+  void push_event(uint32_t owner, Time at, EventTarget* target, uint64_t a, uint64_t b);
+  [[gnu::noinline]] void push_timer(FiberId self, Time deadline);
+  void fire_event(const Event& event);
+  [[gnu::noinline]] void reach_change_point(const Event& event);
+  void update_checkpoint();
   void teardown();
 
   EngineOptions options_;
   Time now_ = Time::zero();
   EventQueue queue_;
+  // Read per event: kept here, next to the queue, while order_ (cold, and
+  // a few hundred bytes) sits at the end.
+  // The event limit, or the index before PCT's next change point if sooner.
+  uint64_t next_checkpoint_ = UINT64_MAX;
+  bool ranked_ = false;                      // order_.ranked()
+  bool jitters_ = false;                     // order_.jitters()
+  bool exploring_ = false;                   // ranked_ || jitters_
   uint64_t events_fired_ = 0;
   uint64_t same_instant_events_ = 0;
   uint64_t fingerprint_state_ = 0x6a09e667f3bcc908ULL;
@@ -190,6 +210,7 @@ class Engine {
   StopReason stop_reason_ = StopReason::none;
   std::string stop_detail_;
   Engine* previous_on_thread_ = nullptr;
+  SchedOrder order_;
 };
 
 }  // namespace detsim

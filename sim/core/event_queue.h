@@ -1,6 +1,8 @@
 // The engine's pending events, ordered by (time, sequence): events at the
 // same instant run in the order they were scheduled (ns-3's Simulator keys
-// its events the same way). Cancelling is O(1): targets check, when they
+// its events the same way). Under an exploring policy (sched_order.h) the
+// sequence carries a rank in its top bits, so the same comparison orders an
+// instant's events by rank first, and by scheduling order within a rank. Cancelling is O(1): targets check, when they
 // fire, whether what they were scheduled for still holds (an epoch or a
 // generation in the event's arguments), so nothing is ever removed early.
 #pragma once
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/core/assert.h"
 #include "sim/core/time.h"
 
 namespace detsim {
@@ -20,7 +23,7 @@ class EventTarget {
 
 struct Event {
   Time at;
-  uint64_t sequence;
+  uint64_t sequence;  // (rank << kSequenceBits) | scheduling order
   EventTarget* target;
   uint64_t a;
   uint64_t b;
@@ -30,9 +33,33 @@ struct Event {
 // share a cache line or two, which matters above ~1e5 pending events.
 class EventQueue {
  public:
+  // Room for 10^12 events below the rank.
+  static constexpr int kSequenceBits = 40;
+  static constexpr uint64_t kSequenceMask = (uint64_t{1} << kSequenceBits) - 1;
+
+  // The fifo path: rank 0, so the sequence is the scheduling order alone.
   void push(Time at, EventTarget* target, uint64_t a, uint64_t b) {
     heap_.push_back(Event{at, next_sequence_++, target, a, b});
     sift_up(heap_.size() - 1);
+  }
+  void push_ranked(Time at, uint32_t rank, EventTarget* target, uint64_t a, uint64_t b) {
+    // Invariant: the scheduling order never spills into the rank bits.
+    DETSIM_ASSERT(next_sequence_ <= kSequenceMask);
+    heap_.push_back(Event{at, uint64_t{rank} << kSequenceBits | next_sequence_++, target, a, b});
+    sift_up(heap_.size() - 1);
+  }
+  static uint32_t rank_of(const Event& event) {
+    return static_cast<uint32_t>(event.sequence >> kSequenceBits);
+  }
+  // Gives every pending event of rank `from` rank `to`, then restores the
+  // heap bottom-up (Floyd): O(n), for PCT's few change points per run.
+  void rerank(uint32_t from, uint32_t to) {
+    for (Event& event : heap_) {
+      if (rank_of(event) == from) event.sequence = uint64_t{to} << kSequenceBits | (event.sequence & kSequenceMask);
+    }
+    for (size_t i = heap_.size() / 4 + 1; i-- > 0;) {
+      if (i < heap_.size()) sift_down(i);
+    }
   }
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }

@@ -14,10 +14,11 @@ namespace {
 constexpr std::array<const char*, kFaultKindCount> kKindNames = {
     "crash",   "restart",   "pause",     "partition", "heal",       "clog",
     "corrupt", "misdirect", "disk_full", "disk_slow", "clock_jump", "clock_drift",
+    "isolate", "figure8",   "kill",
 };
 
 bool takes_length(FaultKind kind) {
-  return kind == FaultKind::clog || kind == FaultKind::disk_full || kind == FaultKind::disk_slow;
+  return kind == FaultKind::clog || kind == FaultKind::disk_full || kind == FaultKind::disk_slow || is_shape(kind);
 }
 
 std::string check_partition(const FaultAction& action) {
@@ -35,7 +36,7 @@ std::string check_partition(const FaultAction& action) {
 // The node (and peer) an action names, for the range check; a partition
 // names its groups' nodes and heal names none.
 std::vector<NodeId> nodes_named(const FaultAction& action) {
-  if (action.kind == FaultKind::heal) return {};
+  if (action.kind == FaultKind::heal || !action.role.empty()) return {};
   if (action.kind == FaultKind::partition) {
     std::vector<NodeId> nodes;
     for (const std::vector<NodeId>& group : action.groups) nodes.insert(nodes.end(), group.begin(), group.end());
@@ -74,6 +75,10 @@ std::string check_action(const FaultAction& action) {
   if (action.kind == FaultKind::clog && action.amount < Duration::zero()) return "a clog delay must not be negative";
   if (action.kind == FaultKind::corrupt && action.value < 0) return "a corrupt pick must not be negative";
   if (action.kind == FaultKind::disk_slow && action.value < 1) return "a disk_slow factor must be at least 1";
+  if (is_shape(action.kind) && action.role.empty()) return fmt::format("{} needs a role like @leader", to_string(action.kind));
+  if (action.kind == FaultKind::isolate && action.value < 0) return "an isolate's client count must not be negative";
+  if (action.kind == FaultKind::figure8 && action.amount < Duration::zero()) return "a figure8 delay must not be negative";
+  if (action.kind == FaultKind::figure8 && action.value < 0) return "a figure8 next-claim delay must not be negative";
   return "";
 }
 

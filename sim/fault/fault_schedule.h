@@ -18,6 +18,19 @@
 //   TIME disk_slow NODE FACTORx LEN  6s disk_slow n2 10x 2s
 //   TIME clock_jump NODE [-]DURATION 7s clock_jump n1 -2s
 //   TIME clock_drift NODE [-]Nppm    8s clock_drift n1 -200ppm
+//   TIME isolate ROLE LENGTH K       9s isolate @leader 2s 1  (cut ROLE's holder and K random clients
+//                                                             from the other servers for LENGTH)
+//   TIME figure8 ROLE DELAY DOWN N   9s figure8 @leader 80ms 1s 3 (cut ROLE's holder and one random
+//                                    server from the rest; DELAY later crash the holder; DOWN later
+//                                    restart it and heal; the next node to claim ROLE is crashed N ms
+//                                    after its claim (0: not), for DOWN: Raft's Figure 8)
+//   TIME kill ROLE DOWN              9s kill @leader 1s  (crash ROLE's holder, restart it DOWN later)
+//
+// A shape names a ROLE (@leader), not a node: the world resolves it when
+// the action is applied, to the node that most recently claimed the role
+// with Context::set_role and still holds it (nothing happens if none does).
+// pause and clock_jump take @ROLE in place of NODE too. So a saved
+// schedule replays the same run, and a shrunk one still aims at the leader.
 //
 // GROUP is NODE[,NODE...]; after '>' further groups are separated by '|'.
 // TIME and durations use parse_duration/format_duration.
@@ -44,8 +57,15 @@ enum class FaultKind {
   disk_slow,              // disk of node: latency x value, for length
   clock_jump,             // node's wall clock += amount (may be negative)
   clock_drift,            // node's wall clock drift becomes value ppm (may be negative)
+  isolate,                // shapes, on the holder of role (see above)
+  figure8,
+  kill,
 };
-inline constexpr int kFaultKindCount = static_cast<int>(FaultKind::clock_drift) + 1;
+inline constexpr int kFaultKindCount = static_cast<int>(FaultKind::kill) + 1;
+// Whether the kind is a shape: it names a role, never a node.
+inline bool is_shape(FaultKind kind) {
+  return kind == FaultKind::isolate || kind == FaultKind::figure8 || kind == FaultKind::kill;
+}
 const char* to_string(FaultKind kind);
 std::optional<FaultKind> parse_fault_kind(std::string_view name);
 
@@ -53,12 +73,13 @@ struct FaultAction {
   Time at;
   FaultKind kind = FaultKind::crash;
   NodeId node;
-  Duration length;      // pause, clog, disk_full, disk_slow
+  Duration length;      // pause, clog, disk_full, disk_slow; isolate; figure8 and kill: down time
   NodeId peer;          // clog destination
-  Duration amount;      // clog extra delay; clock_jump offset (signed)
-  int64_t value = 0;    // corrupt pick; disk_slow factor; clock_drift ppm
+  Duration amount;      // clog extra delay; clock_jump offset (signed); figure8 delay before the crash
+  int64_t value = 0;    // corrupt pick; disk_slow factor; clock_drift ppm; isolate clients
   std::vector<std::vector<NodeId>> groups;  // partition: nodes in different groups are cut
   bool one_way = false;  // partition: only groups[0] -> the other groups is cut
+  std::string role;      // shapes, pause, clock_jump: aim at the role's holder instead of node
   auto operator<=>(const FaultAction&) const = default;
 };
 

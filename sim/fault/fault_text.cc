@@ -35,6 +35,9 @@ constexpr std::array<Usage, kFaultKindCount> kUsages = {{
     {FaultKind::disk_slow, 3, "NODE FACTORx LENGTH", "6s disk_slow n2 10x 2s"},
     {FaultKind::clock_jump, 2, "NODE OFFSET", "7s clock_jump n1 -2s"},
     {FaultKind::clock_drift, 2, "NODE PPMppm", "8s clock_drift n1 -200ppm"},
+    {FaultKind::isolate, 3, "@ROLE LENGTH CLIENTS", "9s isolate @leader 2s 1"},
+    {FaultKind::figure8, 4, "@ROLE DELAY DOWN NEXT_MS", "9s figure8 @leader 80ms 1s 3"},
+    {FaultKind::kill, 2, "@ROLE DOWN", "9s kill @leader 1s"},
 }};
 
 const Usage& usage_of(FaultKind kind) {
@@ -175,7 +178,12 @@ class ArgumentReader {
     if (kind == FaultKind::heal) return;
     if (kind == FaultKind::partition) return groups(words_[0]);
     if (kind == FaultKind::clog) return clog();
-    node(words_[0], &action_->node);
+    if (is_shape(kind)) return shape();
+    if (kind == FaultKind::pause || kind == FaultKind::clock_jump) {
+      node_or_role(words_[0]);
+    } else {
+      node(words_[0], &action_->node);
+    }
     if (kind == FaultKind::pause || kind == FaultKind::disk_full) length(words_[1]);
     if (kind == FaultKind::corrupt) integer(words_[1], "", "a sector pick like 17");
     if (kind == FaultKind::disk_slow) integer(words_[1], "x", "a slowdown factor like 10x");
@@ -191,6 +199,32 @@ class ArgumentReader {
   void node(std::string_view word, NodeId* out) {
     if (auto parsed = parse_node(word)) *out = *parsed;
     else fail("a node like n2", word);
+  }
+  // "@leader": a role name, lowercase letters, digits and '_'.
+  bool role(std::string_view word) {
+    const bool good = word.size() >= 2 && word[0] == '@' &&
+                      std::all_of(word.begin() + 1, word.end(), [](char c) {
+                        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                      });
+    if (good) action_->role = std::string(word.substr(1));
+    return good;
+  }
+  void node_or_role(std::string_view word) {
+    if (!word.empty() && word[0] == '@') {
+      if (!role(word)) fail("a role like @leader", word);
+      return;
+    }
+    node(word, &action_->node);
+  }
+  void shape() {
+    if (!role(words_[0])) return fail("a role like @leader", words_[0]);
+    if (action_->kind == FaultKind::figure8) {
+      if (auto delay = parse_duration(words_[1])) action_->amount = *delay;
+      else fail("a delay like 80ms", words_[1]);
+    }
+    length(words_[action_->kind == FaultKind::kill ? 1 : 2 - (action_->kind == FaultKind::isolate ? 1 : 0)]);
+    if (action_->kind == FaultKind::isolate) integer(words_[2], "", "a client count like 1");
+    if (action_->kind == FaultKind::figure8) integer(words_[3], "", "milliseconds after the next claim like 3");
   }
   void length(std::string_view word) {
     if (auto parsed = parse_duration(word)) action_->length = *parsed;
@@ -280,8 +314,13 @@ std::string to_short_string(const FaultAction& action) {
                                 format_duration(action.length));
     default: break;
   }
-  text += fmt::format(" {}", action.node);
+  text += action.role.empty() ? fmt::format(" {}", action.node) : " @" + action.role;
   switch (action.kind) {
+    case FaultKind::isolate: return text + fmt::format(" {} {}", format_duration(action.length), action.value);
+    case FaultKind::figure8:
+      return text + fmt::format(" {} {} {}", format_duration(action.amount), format_duration(action.length),
+                                action.value);
+    case FaultKind::kill: return text + " " + format_duration(action.length);
     case FaultKind::pause:
     case FaultKind::disk_full: return text + " " + format_duration(action.length);
     case FaultKind::corrupt: return text + fmt::format(" {}", action.value);

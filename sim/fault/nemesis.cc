@@ -189,6 +189,35 @@ struct Generator {
     });
   }
 
+  // One of the role shapes at each arrival, on whole ms like the rest.
+  void shapes() {
+    Rng stream = rng.fork("shape");
+    constexpr FaultKind kShapes[] = {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause,
+                                     FaultKind::clock_jump};
+    each_arrival(stream, interval(FaultFamily::shape, options.shape_interval), heal_at, [&](Time t) {
+      FaultAction action = action_at(t, kShapes[stream.below(std::size(kShapes))], NodeId());
+      action.role = options.shape_role;
+      action.length = sample_length(stream, options.shape_length, t, heal_at);
+      if (action.kind == FaultKind::isolate) action.value = static_cast<int64_t>(stream.below(3));
+      if (action.kind == FaultKind::figure8) {
+        action.amount = Duration::milliseconds(stream.uniform_int(5, 150));
+        // The second strike (kill the next leader N ms after its claim) is
+        // drawn, so that switching it on moves no other draw, but left off:
+        // with it, the stock raft_kv scenario breaks log_matching on seeds
+        // 6, 50 and 97 with no planted bug, not yet explained
+        // (docs/bug-finding.md). A schedule file can still ask for it.
+        [[maybe_unused]] const int64_t next_claim_ms = stream.uniform_int(1, 8);
+      }
+      if (action.kind == FaultKind::clock_jump) {
+        const bool backwards = stream.bernoulli(0.5);
+        const Duration size = round_to_ms(options.clock_jump_size.sample(stream));
+        action.amount = backwards ? -size : size;
+      }
+      out.push_back(action);
+      return t;
+    });
+  }
+
   void clock_faults() {
     const FaultFamily clock = FaultFamily::clock;
     node_faults("clock_jump", clock, options.clock_jump_interval, FaultKind::clock_jump, [&](Rng& r, FaultAction& a) {
@@ -212,6 +241,7 @@ std::array<bool, kFaultFamilyCount> configured_families(const NemesisOptions& o)
   configured[static_cast<size_t>(FaultFamily::disk)] =
       on(o.corrupt_interval) || on(o.misdirect_interval) || on(o.disk_full_interval) || on(o.disk_slow_interval);
   configured[static_cast<size_t>(FaultFamily::clock)] = on(o.clock_jump_interval) || on(o.clock_drift_interval);
+  configured[static_cast<size_t>(FaultFamily::shape)] = on(o.shape_interval);
   return configured;
 }
 
@@ -292,6 +322,7 @@ NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::
   add_clogs(clog_rng, options, generator.interval(FaultFamily::clog, options.clog_interval), servers, heal_at, out);
   generator.disk_faults();
   generator.clock_faults();
+  generator.shapes();
   plan.schedule.sort();
   return plan;
 }

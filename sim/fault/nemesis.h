@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/api/node_id.h"
@@ -48,6 +49,11 @@ struct NemesisOptions {
   DurationDist clock_jump_size;  // magnitude; the sign is a coin flip
   Duration clock_drift_interval;
   int64_t clock_drift_max_ppm = 100;  // drift uniform in [-max, max]
+  // shapes aimed at a role (fault_schedule.h): isolate it (with some
+  // clients), figure8, kill it, pause it, jump its clock.
+  Duration shape_interval;
+  DurationDist shape_length;  // isolation, pause and down times
+  std::string shape_role = "leader";
   // Swarm testing (swarm.h): the seed picks which configured families run
   // and how hard.
   bool swarm = false;

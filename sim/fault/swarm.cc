@@ -10,8 +10,8 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<const char*, kFaultFamilyCount> kFamilyNames = {"crash", "pause", "partition",
-                                                                     "clog",  "disk",  "clock"};
+constexpr std::array<const char*, kFaultFamilyCount> kFamilyNames = {"crash", "pause", "partition", "clog",
+                                                                     "disk",  "clock", "shape"};
 
 }  // namespace
 

@@ -15,8 +15,8 @@
 namespace detsim {
 
 // The families of FaultKind that swarm testing switches as one.
-enum class FaultFamily { crash, pause, partition, clog, disk, clock };
-inline constexpr size_t kFaultFamilyCount = 6;
+enum class FaultFamily { crash, pause, partition, clog, disk, clock, shape };
+inline constexpr size_t kFaultFamilyCount = 7;
 const char* to_string(FaultFamily family);
 
 struct FamilySwarm {

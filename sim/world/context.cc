@@ -22,6 +22,11 @@ Time Context::now() const { return world_.engine().now(); }
 WallTime Context::wall_now() const { return world_.clock(self_).wall(now()); }
 Time Context::monotonic_now() const { return world_.clock(self_).monotonic(now()); }
 Disk& Context::disk() { return world_.disks().disk(self_); }
+void Context::set_role(std::string_view role, bool held) {
+  // A fiber unwinding after its node crashed claims nothing.
+  if (crashing()) return;
+  world_.set_role(self_, role, held);
+}
 
 void Context::sleep_for(Duration d) { sleep_until(now() + d); }
 
@@ -50,6 +55,13 @@ bool Context::buggify(std::source_location site) {
   const uint64_t site_id = stable_hash(source_tree_path(site.file_name())) ^ (uint64_t{site.line()} * 0x9E3779B97F4A7C15ULL);
   if (!world_.buggify_site_enabled(site_id)) return false;
   return buggify_rng_.bernoulli(world_.buggify_fire_probability());
+}
+
+bool Context::sometimes(std::string_view name, bool condition) {
+  if (world_.count_probe(name, condition)) return condition;
+  // Invariant: a model hits only the probes it declared (ModelInfo::probes).
+  const std::string what = fmt::format("sometimes(\"{}\"): no such probe in the model's ModelInfo::probes", name);
+  assert_failed(__FILE__, __LINE__, what.c_str());
 }
 
 bool Context::tracing() const { return world_.tracing(); }

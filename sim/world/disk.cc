@@ -156,7 +156,13 @@ IoStatus SimDisk::write_at(std::string_view path, std::optional<uint64_t> offset
     mix(kDiskMisdirectKind, combine(combine(stable_hash(path), intended), target));
   }
   write_bytes(file->cached, target, data);
-  if (!data.empty()) file->pending.push_back(PendingOp{false, target, std::string(data)});
+  if (!data.empty()) {
+    // An append goes where the model believes the end is, which a
+    // misdirected append left behind the cache's end.
+    const uint64_t model_offset = offset.value_or(file->intended_size);
+    file->pending.push_back(PendingOp{false, target, std::string(data), model_offset});
+    file->intended_size = std::max(file->intended_size, model_offset + data.size());
+  }
   set_cached_size_delta(before, after);
   mix_op(kOpWrite, path, target, data, IoStatus::ok);
   return IoStatus::ok;
@@ -202,7 +208,8 @@ IoStatus SimDisk::truncate(std::string_view path, uint64_t size) {
   }
   set_cached_size_delta(file->cached.size(), size);
   file->cached.resize(size, '\0');
-  file->pending.push_back(PendingOp{true, size, {}});
+  file->pending.push_back(PendingOp{true, size, {}, size});
+  file->intended_size = size;
   mix_op(kOpTruncate, path, size, {}, IoStatus::ok);
   return IoStatus::ok;
 }
@@ -300,6 +307,7 @@ void SimDisk::sync(File& file) {
   // Invariant: after an fsync the platter holds exactly the page cache.
   DETSIM_ASSERT(file.durable.size() == file.cached.size());
   file.pending.clear();
+  file.synced_intended_size = file.intended_size;
   file.corrupted.erase(file.corrupted.lower_bound(sectors_in(file.durable.size(), farm_.options().sector_size)),
                        file.corrupted.end());
 }
@@ -321,6 +329,8 @@ void SimDisk::crash() {
   cached_bytes_ = 0;
   for (auto& [path, file] : files_) {
     file.cached = file.durable;
+    // The restarted model sees only what is there: its intent starts over.
+    file.intended_size = file.synced_intended_size = file.cached.size();
     cached_bytes_ += file.cached.size();
   }
   // The device's queue dies with the power; the killed fibers' operations
@@ -526,6 +536,24 @@ void SimDisk::heal() {
 }
 
 // -------------------------------------------------------------- inspection
+
+std::optional<uint64_t> SimDisk::durable_prefix(std::string_view path) const {
+  auto it = files_.find(path);
+  if (it == files_.end()) return std::nullopt;
+  const File& file = it->second;
+  uint64_t prefix = file.synced_intended_size;
+  // A pending write or truncate leaves the bytes before its offset alone.
+  for (const PendingOp& op : file.pending) prefix = std::min(prefix, op.intended);
+  return prefix;
+}
+
+std::optional<std::string> SimDisk::durable_read(std::string_view path, uint64_t offset, size_t length) const {
+  auto it = files_.find(path);
+  if (it == files_.end()) return std::nullopt;
+  const std::string& durable = it->second.durable;
+  if (offset >= durable.size()) return std::string();
+  return durable.substr(offset, length);
+}
 
 std::optional<std::string> SimDisk::durable_content(std::string_view path) const {
   auto it = files_.find(path);

@@ -69,6 +69,8 @@ class SimDisk final : public Disk {
   IoStatus remove(std::string_view path) override;
   std::optional<uint64_t> size(std::string_view path) override;
   std::vector<std::string> list(std::string_view prefix = {}) override;
+  std::optional<uint64_t> durable_prefix(std::string_view path) const override;
+  std::optional<std::string> durable_read(std::string_view path, uint64_t offset, size_t length) const override;
 
   // ---- faults (never block; the farm's entry points forward here) ----
   // Resolves every unsynced operation, then resets the page cache to the
@@ -105,10 +107,16 @@ class SimDisk final : public Disk {
     bool is_truncate = false;
     uint64_t offset = 0;  // for a truncate: the new size
     std::string data;
+    uint64_t intended = 0;  // where the model wrote it: offset, unless misdirected
   };
   struct File {
     std::string durable;
     std::string cached;
+    // The size the model's own operations give the file, had no write gone
+    // astray, and that size as of the last fsync: durable_prefix() answers
+    // for what the model did (wrote, then synced), not for disk faults.
+    uint64_t intended_size = 0;
+    uint64_t synced_intended_size = 0;
     std::vector<PendingOp> pending;  // applied to `cached`, not yet to `durable`
     std::set<uint64_t> corrupted;    // durable sectors corrupted and not rewritten since
   };

@@ -53,6 +53,8 @@ enum FingerprintKind : uint64_t {
   kConnectionBreakKind,
   kStreamSendKind,
   kStreamDeliverKind,
+  kRoleKind,
+  kShapeKind,
 };
 
 class SimulatedNetwork {

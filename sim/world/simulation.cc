@@ -8,6 +8,7 @@
 #include "sim/check/linearizability.h"
 #include "sim/core/engine.h"
 #include "sim/fault/nemesis.h"
+#include "sim/world/timing_swarm.h"
 #include "sim/world/world.h"
 #include "sim/world/world_params.h"
 
@@ -21,7 +22,7 @@ Params to_defaults(const std::vector<ParamSpec>& specs) {
     auto value = parse_param(s, s.default_text, &error);
     // Invariant: every declared default parses under its own spec.
     if (!value) assert_failed(__FILE__, __LINE__, ("default of " + s.key + ": " + error).c_str());
-    params.set(s.key, *value);
+    params.set_default(s.key, *value);
   }
   return params;
 }
@@ -41,9 +42,9 @@ class NodeCounter final : public Setup {
 
 // The given schedule (the request's, else faults.schedule's) or one the
 // nemesis generates from the seed, with its swarm configuration.
-void choose_faults(const RunRequest& request, const Rng& root, const World& world, Time heal_at,
-                   RunResult& result) {
-  std::optional<FaultSchedule> given = request.faults ? request.faults : given_schedule(request.params);
+void choose_faults(const RunRequest& request, const Params& params, const Rng& root, const World& world,
+                   Time heal_at, RunResult& result) {
+  std::optional<FaultSchedule> given = request.faults ? request.faults : given_schedule(params);
   if (given) {
     std::string error;
     // Invariant: callers validate a given schedule (check_fault_schedule).
@@ -51,7 +52,7 @@ void choose_faults(const RunRequest& request, const Rng& root, const World& worl
     result.faults = std::move(*given);
     return;
   }
-  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(request.params), world.servers(), heal_at);
+  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(params), world.servers(), heal_at);
   result.faults = std::move(plan.schedule);
   // No fault family configured: nothing was chosen, so nothing to report.
   const auto& families = plan.swarm.families;
@@ -126,7 +127,11 @@ std::string check_fault_schedule(const ModelInfo& model, const Params& params) {
 
 RunResult simulate(const RunRequest& request) {
   DETSIM_ASSERT(request.model != nullptr);
-  const Params& params = request.params;
+  const Rng root(request.seed);
+  // The timing swarm draws first: the world, the nemesis and the model all
+  // see the drawn values.
+  Params params = request.params;
+  const TimingDraw timing = draw_timing(all_param_specs(*request.model), root.fork("timing"), params);
   const Duration duration = params.duration("duration");
   const Duration settle = std::min(params.duration("settle"), duration);
   const Time end_at = Time::zero() + duration;
@@ -138,10 +143,11 @@ RunResult simulate(const RunRequest& request) {
   const int64_t events_max = params.integer("events_max");
   if (events_max > 0) engine_options.event_limit = static_cast<uint64_t>(events_max);
   engine_options.livelock_events = static_cast<uint64_t>(params.integer("livelock_events"));
+  engine_options.sched = sched_options(params);
   Engine engine(engine_options);
 
-  const Rng root(request.seed);
   World world(engine, root.fork("world"), world_options(params, heal_at, end_at));
+  world.declare_probes(request.model->probes);
   std::unique_ptr<Model> model = request.model->make(params);
   model->setup(world);
   world.set_trace(request.trace);
@@ -149,7 +155,9 @@ RunResult simulate(const RunRequest& request) {
 
   RunResult result;
   result.seed = request.seed;
-  choose_faults(request, root, world, heal_at, result);
+  choose_faults(request, params, root, world, heal_at, result);
+  const std::string timing_text = timing.to_string();
+  if (!timing_text.empty()) result.swarm += (result.swarm.empty() ? "" : "; ") + timing_text;
   world.apply(result.faults);
   if (request.trace != nullptr) {
     request.trace->record({Time::zero(), TraceKind::fault, NodeId(), NodeId(), 0, Time(),
@@ -186,6 +194,7 @@ RunResult simulate(const RunRequest& request) {
                            fmt::format("{} {}", to_string(result.verdict), result.property)});
   }
   result.fingerprint = engine.fingerprint();
+  result.probes = world.probe_counts();
   return result;
 }
 

@@ -55,6 +55,9 @@ struct RunResult {
   MetricList metrics;
   FaultSchedule faults;  // what the nemesis did (or was told to do)
   std::string swarm;     // SwarmConfig::to_string(); "" for a given schedule
+  // Hits of each of the model's declared probes (ModelInfo::probes), in
+  // declaration order, zero hits included.
+  std::vector<ProbeCount> probes;
 };
 
 RunResult simulate(const RunRequest& request);

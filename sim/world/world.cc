@@ -34,7 +34,8 @@ World::World(Engine& engine, Rng rng, WorldOptions options)
       rng_(rng),
       options_(std::move(options)),
       network_(std::make_unique<SimulatedNetwork>(*this, engine, rng, options_.network)),
-      disks_(std::make_unique<DiskFarm>(engine, rng.fork("disk"), options_.disk)) {
+      disks_(std::make_unique<DiskFarm>(engine, rng.fork("disk"), options_.disk)),
+      shape_rng_(rng.fork("shapes")) {
   disks_->set_trace([this](NodeId node, std::string text) { trace_fault(node, std::move(text)); });
 }
 
@@ -82,6 +83,7 @@ void World::apply(const FaultSchedule& schedule) {
 }
 
 void World::apply_action(const FaultAction& action) {
+  if (!action.role.empty()) return apply_role_action(action);
   switch (action.kind) {
     case FaultKind::crash: crash(action.node); break;
     case FaultKind::restart: restart(action.node); break;
@@ -95,6 +97,9 @@ void World::apply_action(const FaultAction& action) {
     case FaultKind::misdirect:
     case FaultKind::disk_full:
     case FaultKind::disk_slow: apply_disk_action(action); break;
+    case FaultKind::isolate:
+    case FaultKind::figure8:
+    case FaultKind::kill: DETSIM_ASSERT(false && "a shape always names a role");
   }
 }
 
@@ -185,6 +190,8 @@ void World::crash(NodeId id) {
   engine_.mix_fingerprint(kCrashKind, id.index(), node.incarnations);
   if (tracing()) trace({engine_.now(), TraceKind::crash, id, NodeId(), 0, Time(), ""});
   engine_.kill_group(node.current->context.group());
+  // A crashed node holds no role: its claims died with its memory.
+  for (auto& [role, holders] : roles_) std::erase(holders, id.index());
   network_->on_crash(id);
   disks_->crash(id);
   retired_.push_back(std::move(node.current));
@@ -289,6 +296,27 @@ bool World::buggify_site_enabled(uint64_t site) {
   bool enabled = rng_.fork("buggify", site).bernoulli(0.25);
   buggify_sites_.insert(it, {site, enabled});
   return enabled;
+}
+
+void World::declare_probes(const std::vector<ProbeSpec>& probes) {
+  probe_counts_.clear();
+  for (const ProbeSpec& probe : probes) {
+    // Invariant: a probe has a name, and only one probe has it.
+    DETSIM_ASSERT(!probe.name.empty());
+    DETSIM_ASSERT(!count_probe(probe.name, false));
+    probe_counts_.push_back({probe.name, 0});
+  }
+}
+
+// A linear scan: a model declares a handful of probes, and a map would cost
+// more than the comparisons on the paths that call sometimes() often.
+bool World::count_probe(std::string_view name, bool hit) {
+  for (ProbeCount& probe : probe_counts_) {
+    if (probe.name != name) continue;
+    if (hit) ++probe.hits;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace detsim

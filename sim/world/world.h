@@ -6,8 +6,12 @@
 #pragma once
 
 #include <deque>
+#include <map>
+#include <optional>
+#include <string_view>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/api/context.h"
@@ -85,6 +89,11 @@ class World final : public Setup {
   void clock_jump(NodeId node, Duration delta);
   void clock_drift(NodeId node, int64_t ppm);
 
+  // ---- roles (Context::set_role) and the fault shapes aimed at them ----
+  void set_role(NodeId node, std::string_view role, bool held);
+  // The up node that most recently claimed role and still holds it.
+  std::optional<NodeId> role_holder(std::string_view role) const;
+
   // ---- for Context and Network ----
   Engine& engine() { return engine_; }
   const std::vector<NodeId>& servers() const { return servers_; }
@@ -102,6 +111,15 @@ class World final : public Setup {
   uint64_t messages_sent() const { return network_->messages_sent(); }
   uint64_t messages_delivered() const { return network_->messages_delivered(); }
 
+  // ---- coverage probes (Context::sometimes) ----
+  // The model's declared probes, all at zero hits.
+  void declare_probes(const std::vector<ProbeSpec>& probes);
+  // Adds a hit to the named probe if hit; false if no probe has that name.
+  // Touches nothing else: a hit must not change the run.
+  bool count_probe(std::string_view name, bool hit);
+  // In declaration order, zero hits included.
+  const std::vector<ProbeCount>& probe_counts() const { return probe_counts_; }
+
  private:
   struct Incarnation;
   struct Node;
@@ -110,6 +128,10 @@ class World final : public Setup {
   void boot(NodeId node);
   void apply_action(const FaultAction& action);
   void apply_disk_action(const FaultAction& action);
+  // shapes.cc: the role-aimed actions, resolved when applied.
+  void apply_role_action(const FaultAction& action);
+  void isolate(NodeId holder, const FaultAction& action);
+  void figure8(NodeId holder, const FaultAction& action);
   // One NTP poll of every clock, then the next one an interval later.
   void discipline_clocks();
   void trace_fault(NodeId node, std::string text);
@@ -127,7 +149,19 @@ class World final : public Setup {
   std::unique_ptr<DiskFarm> disks_;
   std::vector<NodeClock> clocks_;  // by node index; they outlive incarnations
   std::vector<std::pair<uint64_t, bool>> buggify_sites_;  // sorted by site
+  // role -> its holders' node indexes, in claim order (the last claimed last).
+  std::map<std::string, std::vector<uint32_t>, std::less<>> roles_;
+  Rng shape_rng_;  // which clients and which server a shape takes along
+  // figure8's second strike: the next node to claim the role is crashed
+  // this long after its claim, and restarted `down` later.
+  struct ArmedKill {
+    std::string role;
+    Duration after_claim;
+    Duration down;
+  };
+  std::optional<ArmedKill> armed_kill_;
   TraceSink* trace_ = nullptr;
+  std::vector<ProbeCount> probe_counts_;
 };
 
 }  // namespace detsim

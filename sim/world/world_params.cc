@@ -3,6 +3,7 @@
 // world's and the nemesis's options. docs/faults.md documents each one.
 #include "sim/world/world_params.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "sim/core/assert.h"
@@ -66,7 +67,11 @@ void add_run_specs(std::vector<ParamSpec>& out) {
 
 void add_network_specs(std::vector<ParamSpec>& out) {
   using T = ParamType;
-  out.push_back(spec("net.latency", T::distribution, "uniform(1ms, 10ms)", "one-way delay of every link"));
+  // Swarmed from a LAN to latencies comparable with election timeouts, and
+  // heavy tails (lognormal, pareto) where a few messages take very long.
+  out.push_back(swarmed(spec("net.latency", T::distribution, "uniform(1ms, 10ms)", "one-way delay of every link"),
+                        {"uniform(1ms, 10ms)", "uniform(5ms, 40ms)", "uniform(10ms, 60ms)", "lognormal(4ms, 1)",
+                         "pareto(2ms, 1.2)"}));
   out.push_back(spec("net.jitter", T::duration, "0s", "extra delay, uniform in [0, jitter], per message", 0, 60));
   out.push_back(spec("net.loss", T::real, "0", "probability that a datagram is lost", 0, 1));
   out.push_back(spec("net.duplicate", T::real, "0", "probability that a datagram arrives twice", 0, 1));
@@ -82,7 +87,8 @@ void add_network_specs(std::vector<ParamSpec>& out) {
 void add_disk_specs(std::vector<ParamSpec>& out) {
   using T = ParamType;
   out.push_back(spec("disk.latency", T::distribution, "uniform(50us, 200us)", "latency of each disk operation"));
-  out.push_back(spec("disk.fsync_latency", T::distribution, "uniform(1ms, 5ms)", "latency of each fsync"));
+  out.push_back(swarmed(spec("disk.fsync_latency", T::distribution, "uniform(1ms, 5ms)", "latency of each fsync"),
+                        {"uniform(1ms, 5ms)", "uniform(100us, 500us)", "uniform(5ms, 40ms)"}));
   out.push_back(spec("disk.iops", T::real, "0", "operations per second a disk serves (0: unlimited)", 0));
   out.push_back(spec("disk.bandwidth", T::real, "0", "bytes per second a disk serves (0: unlimited)", 0));
   out.push_back(spec("disk.capacity", T::integer, "0", "bytes a disk holds (0: unlimited)", 0));
@@ -146,12 +152,47 @@ void add_clock_fault_specs(std::vector<ParamSpec>& out) {
                      0, 100000));
 }
 
+void add_shape_specs(std::vector<ParamSpec>& out) {
+  out.push_back(interval("faults.shape_interval",
+                         "role shapes: isolate the role's holder (with some clients), figure8, kill, pause or "
+                         "clock-jump it"));
+  out.push_back(spec("faults.shape_length", ParamType::distribution, "uniform(200ms, 2s)",
+                     "how long a shape's isolation, pause or down time lasts"));
+  ParamSpec role = text_spec("faults.shape_role", "the role shapes aim at (Context::set_role)", [](std::string_view text) {
+    const bool good = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    return good ? std::string() : std::string("expected a role name like leader (a-z, 0-9, _)");
+  });
+  role.default_text = "leader";
+  out.push_back(role);
+}
+
 void add_nemesis_specs(std::vector<ParamSpec>& out) {
   out.push_back(spec("faults.swarm", ParamType::boolean, "true",
                      "swarm testing: each seed runs a random subset of the configured fault families"));
+  out.push_back(spec("swarm.timing", ParamType::boolean, "false",
+                     "timing swarm: each seed draws every swarmed knob (listed with its values) that the "
+                     "scenario and --set leave unset"));
   out.push_back(text_spec("faults.schedule",
                           "a fixed fault schedule instead of the generated one (--faults FILE; \"none\": no faults)",
                           check_schedule));
+}
+
+// Same-instant order and timer jitter: sim/core/sched_order.h and
+// docs/engine.md "Scheduling exploration".
+void add_sched_specs(std::vector<ParamSpec>& out) {
+  using T = ParamType;
+  ParamSpec policy = spec("sched.policy", T::choice, "fifo",
+                          "order of events due at one instant: fifo (scheduling order), random, pct (PCT priorities)");
+  policy.choices = {"fifo", "random", "pct"};
+  out.push_back(policy);
+  out.push_back(spec("sched.pct_depth", T::integer, "3", "PCT's bug depth d: d-1 priority change points", 1,
+                     SchedOrder::kDepthMax));
+  out.push_back(spec("sched.pct_steps", T::integer, "20000",
+                     "PCT draws its change points among the first this-many events", SchedOrder::kDepthMax, 1e12));
+  out.push_back(spec("sched.jitter", T::duration, "0s",
+                     "timers fire late by uniform [0, jitter] (0s: off); never earlier", 0, 60));
 }
 
 std::vector<ParamSpec> make_world_specs() {
@@ -164,7 +205,9 @@ std::vector<ParamSpec> make_world_specs() {
   add_network_fault_specs(specs);
   add_disk_fault_specs(specs);
   add_clock_fault_specs(specs);
+  add_shape_specs(specs);
   add_nemesis_specs(specs);
+  add_sched_specs(specs);
   return specs;
 }
 
@@ -253,8 +296,23 @@ NemesisOptions nemesis_options(const Params& p) {
   o.clock_jump_size = p.distribution("faults.clock_jump_size");
   o.clock_drift_interval = p.duration("faults.clock_drift_interval");
   o.clock_drift_max_ppm = p.integer("faults.clock_drift_max_ppm");
+  o.shape_interval = p.duration("faults.shape_interval");
+  o.shape_length = p.distribution("faults.shape_length");
+  o.shape_role = p.text("faults.shape_role");
   o.swarm = p.boolean("faults.swarm");
   return o;
+}
+
+SchedOptions sched_options(const Params& p) {
+  SchedOptions options;
+  std::optional<SchedPolicy> policy = parse_sched_policy(p.text("sched.policy"));
+  // Invariant: the value is one of the spec's choices, which all parse.
+  DETSIM_ASSERT(policy.has_value());
+  options.policy = *policy;
+  options.pct_depth = static_cast<uint32_t>(p.integer("sched.pct_depth"));
+  options.pct_steps = static_cast<uint64_t>(p.integer("sched.pct_steps"));
+  options.jitter = p.duration("sched.jitter");
+  return options;
 }
 
 std::optional<FaultSchedule> given_schedule(const Params& p) {

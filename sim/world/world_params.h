@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/api/params.h"
+#include "sim/core/sched_order.h"
 #include "sim/fault/fault_schedule.h"
 #include "sim/fault/nemesis.h"
 #include "sim/world/world.h"
@@ -19,6 +20,8 @@ const std::vector<ParamSpec>& world_param_specs();
 WorldOptions world_options(const Params& params, Time heal_at, Time end_at);
 std::vector<LinkOverride> link_overrides(const Params& params);
 NemesisOptions nemesis_options(const Params& params);
+// sched.*: the engine's same-instant order and timer jitter.
+SchedOptions sched_options(const Params& params);
 // faults.schedule parsed; nullopt when it is empty (generate from the seed).
 std::optional<FaultSchedule> given_schedule(const Params& params);
 
