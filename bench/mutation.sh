@@ -174,26 +174,32 @@ if [ "$baseline" = 1 ]; then
 fi
 
 rows=()
-declare -A counted=() killed_count=()
+declare -A counted=() killed_count=() unmeasured=()
 index=0
 for patch in "${patches[@]}"; do
   index=$((index + 1))
   model="$(basename "$(dirname "$patch")")"
   name="$(basename "$patch" .patch)"
   description="$(sed -n 's/^# bug: //p' "$patch" | head -n 1)"
-  applied=no built=no killed=no failing=- first=- verdict=- property=-
+  applied=no built=no killed=- failing=- first=- verdict=- property=-
   progress "[$index/${#patches[@]}] $model/$name: applying"
   if git -C "$tree" apply "$patch" 2>"$workdir/apply.log"; then
     applied=yes
     progress "[$index/${#patches[@]}] $model/$name: building"
     if cmake --build "$build" --target detsim -j "$jobs" >"$workdir/build-$model-$name.log" 2>&1; then
       built=yes
+      killed=no
       progress "[$index/${#patches[@]}] $model/$name: running seeds 1..$seeds"
       read -r failing first verdict property < <(run_stock "$model" "$workdir/run-$model-$name.log")
       [ "$first" != "-" ] && killed=yes
       counted[$model]=$(( ${counted[$model]:-0} + 1 ))
       [ "$killed" = yes ] && killed_count[$model]=$(( ${killed_count[$model]:-0} + 1 ))
     fi
+  fi
+  if [ "$built" = no ]; then
+    unmeasured[$model]=$(( ${unmeasured[$model]:-0} + 1 ))
+  fi
+  if [ "$applied" = yes ]; then
     git -C "$tree" apply -R "$patch" 2>/dev/null || git -C "$tree" checkout -q -- .
   fi
   echo "mutant $model/$name: applied=$applied built=$built killed=$killed first_seed=$first failing=$failing verdict=$verdict property=$property"
@@ -213,19 +219,19 @@ report="$workdir/report.md"
   echo "|---|---|---|---|---|---:|---:|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "| model | killed | measured | kill rate |"
-  echo "|---|---:|---:|---:|"
-  total_killed=0 total_counted=0
+  echo "| model | killed | measured | kill rate | not applied or not built |"
+  echo "|---|---:|---:|---:|---:|"
+  total_killed=0 total_counted=0 total_unmeasured=0
   for model in "${models[@]}"; do
-    k=${killed_count[$model]:-0} c=${counted[$model]:-0}
-    total_killed=$((total_killed + k)) total_counted=$((total_counted + c))
+    k=${killed_count[$model]:-0} c=${counted[$model]:-0} u=${unmeasured[$model]:-0}
+    total_killed=$((total_killed + k)) total_counted=$((total_counted + c)) total_unmeasured=$((total_unmeasured + u))
     rate="-"
     [ "$c" -gt 0 ] && rate="$(awk -v k="$k" -v c="$c" 'BEGIN { printf "%.0f%%", 100 * k / c }')"
-    echo "| $model | $k | $c | $rate |"
+    echo "| $model | $k | $c | $rate | $u |"
   done
   rate="-"
   [ "$total_counted" -gt 0 ] && rate="$(awk -v k="$total_killed" -v c="$total_counted" 'BEGIN { printf "%.0f%%", 100 * k / c }')"
-  echo "| **overall** | $total_killed | $total_counted | $rate |"
+  echo "| **overall** | $total_killed | $total_counted | $rate | $total_unmeasured |"
 } >"$report"
 cat "$report"
 if [ -n "$out" ]; then cp "$report" "$out"; fi
