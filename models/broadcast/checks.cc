@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+
 namespace detsim::broadcast {
 
 void Observer::add_server(NodeId node, std::string name) {
@@ -47,6 +48,20 @@ void Observer::record_ack(int64_t value, Time at) {
   // client once (a stale second ack is dropped by the client).
   DETSIM_ASSERT(acked_.find(value) == acked_.end());
   acked_.emplace(value, at);
+}
+
+void Observer::on_durable(NodeId node, const std::vector<int64_t>& values) {
+  durable_[node].insert(values.begin(), values.end());
+}
+
+void Observer::on_ack_sent(NodeId server, int64_t value) {
+  size_t holders = 0;
+  for (const auto& [node, values] : durable_) holders += values.count(value);
+  if (holders * 2 > servers_.size() || violation_) return;
+  violation_ = CheckResult::safety(
+      "ack_durable_on_majority",
+      fmt::format("{} acknowledged value {} while {} of {} servers hold it durably", name(server), value, holders,
+                  servers_.size()));
 }
 
 Attachment::Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -36,6 +37,14 @@ class Observer {
   std::shared_ptr<const ServerStore> store(NodeId node) const;
 
   void record_ack(int64_t value, Time at);
+
+  // Durable mode's moment of truth (ack_durable_on_majority): when a server
+  // sends broadcast_ok, a majority of servers hold the value in their logs,
+  // fsynced. Each log reports what an fsync (or a recovery) found durable;
+  // the disks, and so these sets, outlive incarnations.
+  void on_durable(NodeId node, const std::vector<int64_t>& values);
+  void on_ack_sent(NodeId server, int64_t value);
+  const std::optional<CheckResult>& violation() const { return violation_; }
   const std::map<int64_t, Time>& acked() const { return acked_; }
 
   void count_gossip() { ++gossip_messages_; }
@@ -57,6 +66,8 @@ class Observer {
   uint64_t gossip_messages_ = 0;
   uint64_t client_retries_ = 0;
   uint64_t bad_records_ = 0;  // durable mode: log records that failed their checksum
+  std::map<NodeId, std::set<int64_t>> durable_;  // per server: values its log holds fsynced
+  std::optional<CheckResult> violation_;
 };
 
 // Attaches a server incarnation's store for as long as this object lives;

@@ -55,6 +55,7 @@ Recovered DurableLog::recover() {
     until_ok("truncate", [&] { return disk.truncate(kPath, whole); });
     sync();
   }
+  on_durable_(recovered.values);
   return recovered;
 }
 
@@ -64,10 +65,15 @@ void DurableLog::append(const std::vector<int64_t>& values) {
   records.reserve(values.size() * kRecordBytes);
   for (int64_t value : values) records += encode(value);
   until_ok("append", [&] { return ctx_.disk().append(kPath, records); });
+  unsynced_.insert(unsynced_.end(), values.begin(), values.end());
 }
 
 void DurableLog::sync() {
+  // The fsync covers every append completed before it completes.
+  std::vector<int64_t> covered = std::move(unsynced_);
+  unsynced_.clear();
   until_ok("fsync", [&] { return ctx_.disk().fsync(kPath); });
+  on_durable_(covered);
 }
 
 }  // namespace detsim::broadcast

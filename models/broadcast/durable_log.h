@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,10 @@ class DurableLog {
   static constexpr const char* kPath = "broadcast/values.log";
   static constexpr size_t kRecordBytes = 16;
 
-  explicit DurableLog(Context& ctx) : ctx_(ctx) {}
+  // on_durable hears, after each fsync and after recovery, the values that
+  // are now durable (for the observer's ack check).
+  using DurableHook = std::function<void(const std::vector<int64_t>&)>;
+  DurableLog(Context& ctx, DurableHook on_durable) : ctx_(ctx), on_durable_(std::move(on_durable)) {}
 
   // Opens (creating if needed) and reads back every intact record. A
   // partial record at the end (a torn append) is cut off.
@@ -54,6 +58,8 @@ class DurableLog {
   static constexpr Duration kFullDiskRetry = Duration::milliseconds(100);
 
   Context& ctx_;
+  DurableHook on_durable_;
+  std::vector<int64_t> unsynced_;  // appended since the last fsync
 };
 
 }  // namespace detsim::broadcast

@@ -40,7 +40,9 @@ void Server::run() {
 // Before the node speaks: what the log holds is what this incarnation
 // holds. Peers learn of the restart from Hello and re-send the rest.
 void Server::recover() {
-  log_.emplace(ctx_);
+  log_.emplace(ctx_, [observer = observer_, self = ctx_.self()](const std::vector<int64_t>& values) {
+    observer->on_durable(self, values);
+  });
   Recovered recovered = log_->recover();
   for (int64_t value : recovered.values) learn(value);
   observer_->count_bad_records(recovered.bad_records);
@@ -234,6 +236,7 @@ void Server::maybe_ack(int64_t value) {
   if (it == pending_acks_.end()) return;
   const size_t majority = ctx_.servers().size() / 2 + 1;
   if (holders(value) < majority) return;
+  if (params_.durable) observer_->on_ack_sent(ctx_.self(), value);
   ctx_.net().send(it->second.client, BroadcastOk{it->second.request_id});
   pending_acks_.erase(it);
 }

@@ -42,6 +42,7 @@ class BroadcastModel final : public Model {
   CheckResult check() override {
     // report() runs after the fibers unwind, when no store is attached.
     values_total_ = values_total(*observer_);
+    if (observer_->violation()) return *observer_->violation();
     CheckResult safety = check_acked_everywhere(*observer_);
     if (safety.verdict != Verdict::pass) return safety;
     return check_progress(*observer_, workload_ran_);
