@@ -230,8 +230,22 @@ FaultAction gen_action(uint32_t node_count) {
       action.amount = ms_duration(0, 100'000);
       action.length = length;
       break;
+    case FaultKind::isolate:
+    case FaultKind::figure8:
+    case FaultKind::kill:
+      action.role = *rc::gen::element<std::string>("leader", "primary", "replicator_2");
+      action.length = length;
+      if (action.kind == FaultKind::isolate) action.value = *rc::gen::inRange<int64_t>(0, 5);
+      if (action.kind == FaultKind::figure8) action.amount = ms_duration(0, 1000);
+      if (action.kind == FaultKind::figure8) action.value = *rc::gen::inRange<int64_t>(0, 20);
+      break;
     default:
       action.node = node;
+      // pause and clock_jump may aim at a role instead.
+      if ((action.kind == FaultKind::pause || action.kind == FaultKind::clock_jump) && *rc::gen::inRange(0, 4) == 0) {
+        action.node = NodeId();
+        action.role = "leader";
+      }
       if (action.kind == FaultKind::pause || action.kind == FaultKind::disk_full) action.length = length;
       if (action.kind == FaultKind::disk_slow) action.length = length;
       if (action.kind == FaultKind::disk_slow) action.value = *rc::gen::inRange<int64_t>(1, 1000);
@@ -355,6 +369,10 @@ NemesisOptions with_family(NemesisOptions options, FaultFamily family) {
       options.clock_jump_interval = 1_s;
       options.clock_drift_interval = 1_s;
       break;
+    case FaultFamily::shape:
+      options.shape_interval = 1_s;
+      options.shape_length = DurationDist::uniform(100_ms, 1_s);
+      break;
   }
   return options;
 }
@@ -374,6 +392,9 @@ std::set<FaultKind> kinds_of(FaultFamily family) {
     case FaultFamily::disk:
       return {FaultKind::corrupt, FaultKind::misdirect, FaultKind::disk_full, FaultKind::disk_slow};
     case FaultFamily::clock: return {FaultKind::clock_jump, FaultKind::clock_drift};
+    // Shapes also pause the role's holder and jump its clock.
+    case FaultFamily::shape:
+      return {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause, FaultKind::clock_jump};
   }
   return {};
 }
@@ -546,8 +567,13 @@ TEST(Nemesis, SwarmSwitchesFamiliesPerSeed) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     NemesisPlan plan = generate_nemesis(Rng(seed), options, make_servers(5), at(20_s));
     configs.insert(plan.swarm.to_string());
+    // Actions aimed at a role are the shape family's.
     std::set<FaultKind> kinds;
-    for (const FaultAction& action : plan.schedule.actions) kinds.insert(action.kind);
+    bool any_role = false;
+    for (const FaultAction& action : plan.schedule.actions) {
+      if (action.role.empty()) kinds.insert(action.kind);
+      any_role = any_role || !action.role.empty();
+    }
     for (size_t f = 0; f < kFaultFamilyCount; ++f) {
       const auto family = static_cast<FaultFamily>(f);
       const FamilySwarm& swarm = plan.swarm.family(family);
@@ -556,6 +582,8 @@ TEST(Nemesis, SwarmSwitchesFamiliesPerSeed) {
       EXPECT_LE(swarm.multiplier, 4.0001);
       enabled[f] += swarm.enabled;
       if (swarm.enabled) continue;
+      if (family == FaultFamily::shape) EXPECT_FALSE(any_role) << plan.swarm.to_string();
+      if (family == FaultFamily::shape) continue;
       for (FaultKind kind : kinds_of(family)) EXPECT_FALSE(kinds.contains(kind)) << plan.swarm.to_string();
     }
   }
@@ -600,7 +628,10 @@ TEST(Nemesis, SwarmOffRunsEachFamilyExactlyAsConfiguredAlone) {
       FaultSchedule alone = generate(seed, with_family(quiet_options(), family));
       FaultSchedule mine;
       for (const FaultAction& action : plan.schedule.actions) {
-        if (kinds_of(family).contains(action.kind)) mine.actions.push_back(action);
+        // A pause or clock jump aimed at a role is the shape family's.
+        const bool ours = action.role.empty() ? family != FaultFamily::shape && kinds_of(family).contains(action.kind)
+                                              : family == FaultFamily::shape;
+        if (ours) mine.actions.push_back(action);
       }
       EXPECT_EQ(mine.to_short_string(), alone.to_short_string()) << to_string(family);
     }

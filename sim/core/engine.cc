@@ -526,6 +526,23 @@ void Engine::on_idle() {
   }
 }
 
+inline void Engine::fire_event(const Event& event) {
+  if (event.at > now_) {
+    now_ = event.at;
+    same_instant_events_ = 0;
+  } else if (++same_instant_events_ > options_.livelock_events) {
+    request_stop(StopReason::livelock,
+                 fmt::format("{} events at t={}ns without time advancing", same_instant_events_,
+                             now_.count_ns()));
+    return;
+  }
+  ++events_fired_;
+  fingerprint_state_ = mix_step(fingerprint_state_, static_cast<uint64_t>(event.at.count_ns()));
+  fingerprint_state_ = mix_step(fingerprint_state_, event.a);
+  fingerprint_state_ = mix_step(fingerprint_state_, event.b);
+  event.target->fire(event.a, event.b);
+}
+
 void Engine::fire_next_event() {
   if (queue_.empty()) {
     request_stop(StopReason::quiescent, "no events pending and no fiber ready");
@@ -550,21 +567,5 @@ void Engine::fire_next_event() {
   fire_event(queue_.pop());
 }
 
-void Engine::fire_event(const Event& event) {
-  if (event.at > now_) {
-    now_ = event.at;
-    same_instant_events_ = 0;
-  } else if (++same_instant_events_ > options_.livelock_events) {
-    request_stop(StopReason::livelock,
-                 fmt::format("{} events at t={}ns without time advancing", same_instant_events_,
-                             now_.count_ns()));
-    return;
-  }
-  ++events_fired_;
-  fingerprint_state_ = mix_step(fingerprint_state_, static_cast<uint64_t>(event.at.count_ns()));
-  fingerprint_state_ = mix_step(fingerprint_state_, event.a);
-  fingerprint_state_ = mix_step(fingerprint_state_, event.b);
-  event.target->fire(event.a, event.b);
-}
 
 }  // namespace detsim

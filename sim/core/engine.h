@@ -165,7 +165,8 @@ class Engine {
   uint32_t current_owner() const;
   void push_event(uint32_t owner, Time at, EventTarget* target, uint64_t a, uint64_t b);
   [[gnu::noinline]] void push_timer(FiberId self, Time deadline);
-  void fire_event(const Event& event);
+  // Inlined into fire_next_event(): as a call it cost W2 about 5%.
+  [[gnu::always_inline]] inline void fire_event(const Event& event);
   [[gnu::noinline]] void reach_change_point(const Event& event);
   void update_checkpoint();
   void teardown();
@@ -173,9 +174,9 @@ class Engine {
   EngineOptions options_;
   Time now_ = Time::zero();
   EventQueue queue_;
-  // Read per event: kept here, next to the queue, while order_ (cold, and
-  // a few hundred bytes) sits at the end.
-  // The event limit, or the index before PCT's next change point if sooner.
+  // Read per event, so kept next to the queue; order_ (cold, a few hundred
+  // bytes) sits at the end. next_checkpoint_ is the event limit, or the
+  // index before PCT's next change point if that comes sooner.
   uint64_t next_checkpoint_ = UINT64_MAX;
   bool ranked_ = false;                      // order_.ranked()
   bool jitters_ = false;                     // order_.jitters()

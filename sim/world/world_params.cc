@@ -186,13 +186,16 @@ void add_sched_specs(std::vector<ParamSpec>& out) {
   ParamSpec policy = spec("sched.policy", T::choice, "fifo",
                           "order of events due at one instant: fifo (scheduling order), random, pct (PCT priorities)");
   policy.choices = {"fifo", "random", "pct"};
+  // The timing swarm explores the same-instant orders too.
+  policy.swarm = policy.choices;
   out.push_back(policy);
   out.push_back(spec("sched.pct_depth", T::integer, "3", "PCT's bug depth d: d-1 priority change points", 1,
                      SchedOrder::kDepthMax));
   out.push_back(spec("sched.pct_steps", T::integer, "20000",
                      "PCT draws its change points among the first this-many events", SchedOrder::kDepthMax, 1e12));
-  out.push_back(spec("sched.jitter", T::duration, "0s",
-                     "timers fire late by uniform [0, jitter] (0s: off); never earlier", 0, 60));
+  out.push_back(swarmed(spec("sched.jitter", T::duration, "0s",
+                             "timers fire late by uniform [0, jitter] (0s: off); never earlier", 0, 60),
+                        {"0s", "0s", "100us"}));
 }
 
 std::vector<ParamSpec> make_world_specs() {
