@@ -64,18 +64,6 @@ struct PlantedBug {
 
 void PrintTo(const PlantedBug& planted, std::ostream* out) { *out << planted.bug; }
 
-// Raft Figure 8 needs two leaders in a row to append entries (their term's
-// no-ops) that reach no one else, then the first to come back, send its old
-// entry alone (one entry per AppendEntries), commit it by counting replicas,
-// and die before its own no-op follows: a window of one round trip, so
-// links are slow (10-40 ms) and crashes and partitions frequent. Measured:
-// 9 of seeds 1..200 break safety, the first at seed 3 (docs/raft_kv.md).
-const std::vector<std::string> kFigureEight = {
-    "nodes=3", "clients=2", "rate=3", "faults.swarm=false", "disk.reorder=0", "entries_per_append_max=1",
-    "net.latency=uniform(10ms, 40ms)", "net.loss=0.1", "faults.crash_interval=150ms",
-    "faults.down_time=uniform(1ms, 50ms)", "faults.max_down=2", "faults.partition_interval=300ms",
-    "faults.partition_length=uniform(100ms, 500ms)", "duration=120s", "settle=5s"};
-
 std::vector<std::string> with_bug(std::vector<std::string> overrides, const char* bug) {
   overrides.push_back(std::string("bug=") + bug);
   return overrides;
@@ -96,11 +84,12 @@ TEST_P(RaftPlantedBug, IsCaughtWellInsideTwoHundredSeeds) {
 
 INSTANTIATE_TEST_SUITE_P(
     Bugs, RaftPlantedBug,
-    // The stock scenario (no overrides) and the moment-of-truth oracles
-    // (models/raft_kv/checks.h) catch every bug but commit_previous_term at
-    // once; that one still needs the hand-tuned Figure 8 setting.
+    // The stock scenario with no overrides, as users' CI runs it: its
+    // moment-of-truth oracles (models/raft_kv/checks.h) catch four bugs at
+    // seed 1; commit_previous_term needs the figure8 shape aimed at the
+    // leader (first caught at seed 10, 7 of seeds 1..200).
     ::testing::Values(PlantedBug{"vote_not_persisted", "raft_kv", {}, "vote_durable", 5},
-                      PlantedBug{"commit_previous_term", "raft_kv", kFigureEight, "commit_survives_elections", 100},
+                      PlantedBug{"commit_previous_term", "raft_kv", {}, "commit_survives_elections", 30},
                       PlantedBug{"stale_read", "raft_kv", {}, "read_fresh", 20},
                       PlantedBug{"no_truncate_on_conflict", "raft_kv", {}, "log_matching", 20},
                       PlantedBug{"ack_before_commit", "raft_kv", {}, "ack_after_commit", 5}),
