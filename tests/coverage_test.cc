@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -19,6 +18,7 @@
 #include "replay/cli.h"
 #include "replay/scenario.h"
 #include "tests/run_helpers.h"
+#include "tests/scratch_dir.h"
 
 namespace detsim {
 namespace {
@@ -158,17 +158,11 @@ TEST(Coverage, HittingProbesLeavesTheRunAndItsFingerprintUnchanged) {
 class CoverageCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::random_device random;
-    dir_ = fs::temp_directory_path() / ("detsim_coverage_test_" + std::to_string(random()));
-    fs::create_directories(dir_);
-    setenv("DETSIM_SCENARIO_DIR", dir_.c_str(), 1);
-    std::ofstream(dir_ / "probes.toml") << "model = \"probes\"\ndescription = \"probes\"\nduration = \"1s\"\n";
+    setenv("DETSIM_SCENARIO_DIR", dir_.path().c_str(), 1);
+    std::ofstream(dir_.path() / "probes.toml") << "model = \"probes\"\ndescription = \"probes\"\nduration = \"1s\"\n";
     registry_.add(probe_model_info({}));
   }
-  void TearDown() override {
-    unsetenv("DETSIM_SCENARIO_DIR");
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { unsetenv("DETSIM_SCENARIO_DIR"); }
 
   std::string run(std::vector<std::string> args) {
     args.insert(args.begin(), "detsim");
@@ -181,7 +175,7 @@ class CoverageCli : public ::testing::Test {
     return out.str();
   }
 
-  fs::path dir_;
+  testing::ScratchDir dir_{"detsim_coverage_test_"};
   ModelRegistry registry_;
 };
 

@@ -222,9 +222,11 @@ class ArgumentReader {
       if (auto delay = parse_duration(words_[1])) action_->amount = *delay;
       else fail("a delay like 80ms", words_[1]);
     }
-    length(words_[action_->kind == FaultKind::kill ? 1 : 2 - (action_->kind == FaultKind::isolate ? 1 : 0)]);
+    // isolate @ROLE LENGTH CLIENTS; figure8 @ROLE DELAY DOWN NEXT_MS; kill @ROLE DOWN.
+    const bool is_figure8 = action_->kind == FaultKind::figure8;
+    length(words_[is_figure8 ? 2 : 1]);
     if (action_->kind == FaultKind::isolate) integer(words_[2], "", "a client count like 1");
-    if (action_->kind == FaultKind::figure8) integer(words_[3], "", "milliseconds after the next claim like 3");
+    if (is_figure8) integer(words_[3], "", "milliseconds after the next claim like 3");
   }
   void length(std::string_view word) {
     if (auto parsed = parse_duration(word)) action_->length = *parsed;
