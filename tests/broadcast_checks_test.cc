@@ -1,7 +1,9 @@
 // The broadcast checker on hand-built states: it must reject a known-bad
 // one (an acknowledged value missing on a server), not only pass good ones.
 #include <memory>
+#include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "models/broadcast/checks.h"
@@ -49,6 +51,34 @@ TEST(BroadcastChecks, AServerWithNoLiveIncarnationLacksEverything) {
   state.observer.record_ack(7, Time::zero());
   state.observer.detach(NodeId(1), 0);  // crashed, never restarted
   EXPECT_EQ(check_acked_everywhere(state.observer).verdict, Verdict::safety);
+}
+
+TEST(BroadcastChecks, RejectsAValueNoClientSent) {
+  TwoServers state;
+  state.observer.record_sent(7);
+  state.first->values = {7};
+  state.second->values = {7};
+  EXPECT_EQ(check_values_sent(state.observer).verdict, Verdict::pass);
+  state.second->values = {7, 4242};  // a phantom: a bad record read as a value
+  CheckResult result = check_values_sent(state.observer);
+  EXPECT_EQ(result.verdict, Verdict::safety);
+  EXPECT_EQ(result.property, "value_never_sent");
+  EXPECT_NE(result.detail.find("n1 holds value 4242"), std::string::npos) << result.detail;
+}
+
+TEST(BroadcastChecks, RejectsAnAckSentWhileOnlyAMinorityHoldsItDurably) {
+  Observer observer;
+  for (uint32_t i = 0; i < 3; ++i) observer.add_server(NodeId(i), fmt::format("n{}", i));
+  observer.on_durable(NodeId(0), {7});
+  observer.on_ack_sent(NodeId(0), 7);
+  ASSERT_TRUE(observer.violation().has_value());
+  EXPECT_EQ(observer.violation()->property, "ack_durable_on_majority");
+  Observer good;
+  for (uint32_t i = 0; i < 3; ++i) good.add_server(NodeId(i), fmt::format("n{}", i));
+  good.on_durable(NodeId(0), {7});
+  good.on_durable(NodeId(2), {7});
+  good.on_ack_sent(NodeId(0), 7);
+  EXPECT_FALSE(good.violation().has_value());
 }
 
 TEST(BroadcastChecks, NoAckAtAllIsALivenessFailureWhenClientsRan) {

@@ -104,6 +104,19 @@ CheckResult check_acked_everywhere(const Observer& observer) {
   return CheckResult::safety("acked_value_everywhere", first_detail);
 }
 
+CheckResult check_values_sent(const Observer& observer) {
+  for (NodeId node : observer.servers()) {
+    auto store = observer.store(node);
+    if (store == nullptr) continue;
+    for (int64_t value : store->values) {
+      if (observer.sent().count(value) != 0) continue;
+      return CheckResult::safety("value_never_sent",
+                                 fmt::format("{} holds value {}, which no client broadcast", observer.name(node), value));
+    }
+  }
+  return CheckResult::ok();
+}
+
 CheckResult check_progress(const Observer& observer, bool workload_ran) {
   if (!workload_ran || !observer.acked().empty()) return CheckResult::ok();
   return CheckResult::liveness("no_progress", fmt::format("clients ran until heal but no broadcast was acknowledged "

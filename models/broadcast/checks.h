@@ -37,6 +37,11 @@ class Observer {
   std::shared_ptr<const ServerStore> store(NodeId node) const;
 
   void record_ack(int64_t value, Time at);
+  // Every value a client broadcast, for validity: a server holds only
+  // values some client sent (Maelstrom's broadcast checker: no unexpected
+  // values).
+  void record_sent(int64_t value) { sent_.insert(value); }
+  const std::set<int64_t>& sent() const { return sent_; }
 
   // Durable mode's moment of truth (ack_durable_on_majority): when a server
   // sends broadcast_ok, a majority of servers hold the value in their logs,
@@ -67,6 +72,7 @@ class Observer {
   uint64_t client_retries_ = 0;
   uint64_t bad_records_ = 0;  // durable mode: log records that failed their checksum
   std::map<NodeId, std::set<int64_t>> durable_;  // per server: values its log holds fsynced
+  std::set<int64_t> sent_;
   std::optional<CheckResult> violation_;
 };
 
@@ -88,6 +94,8 @@ class Attachment {
 
 // Safety: every acknowledged value is held by every server.
 CheckResult check_acked_everywhere(const Observer& observer);
+// Safety (validity): every value a server holds was broadcast by a client.
+CheckResult check_values_sent(const Observer& observer);
 // Liveness: clients that ran got at least one acknowledgement.
 CheckResult check_progress(const Observer& observer, bool workload_ran);
 // Distinct values held by any live server.

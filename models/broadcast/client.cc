@@ -64,6 +64,7 @@ void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig
     // Invariant: values stay unique across clients.
     DETSIM_ASSERT(counter < kValuesPerClient);
     const int64_t value = config.index * kValuesPerClient + counter;
+    observer->record_sent(value);
     if (broadcast_until_acked(ctx, params, config, *observer, value, static_cast<uint64_t>(counter))) {
       observer->record_ack(value, ctx.now());
     }

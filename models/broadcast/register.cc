@@ -45,6 +45,8 @@ class BroadcastModel final : public Model {
     if (observer_->violation()) return *observer_->violation();
     CheckResult safety = check_acked_everywhere(*observer_);
     if (safety.verdict != Verdict::pass) return safety;
+    safety = check_values_sent(*observer_);
+    if (safety.verdict != Verdict::pass) return safety;
     return check_progress(*observer_, workload_ran_);
   }
 
