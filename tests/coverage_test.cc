@@ -17,6 +17,7 @@
 #include "models/registry.h"
 #include "replay/cli.h"
 #include "replay/scenario.h"
+#include "tests/real_cli.h"
 #include "tests/run_helpers.h"
 #include "tests/scratch_dir.h"
 
@@ -165,14 +166,9 @@ class CoverageCli : public ::testing::Test {
   void TearDown() override { unsetenv("DETSIM_SCENARIO_DIR"); }
 
   std::string run(std::vector<std::string> args) {
-    args.insert(args.begin(), "detsim");
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    std::ostringstream out;
-    std::ostringstream err;
-    EXPECT_EQ(run_cli(static_cast<int>(args.size()), argv.data(), out, err, registry_), 0) << err.str();
-    return out.str();
+    const testing::CliRun result = testing::real_cli(std::move(args), registry_);
+    EXPECT_EQ(result.code, 0) << result.err;
+    return result.out;
   }
 
   testing::ScratchDir dir_{"detsim_coverage_test_"};
