@@ -67,11 +67,17 @@ TEST_P(BroadcastPlantedBug, IsCaughtWithinOneHundredSeeds) {
   const uint64_t seed = first_failing_seed(scenario, 100, &failure);
   ASSERT_NE(seed, 0u) << planted.bug << " survived seeds 1..100 of " << planted.scenario;
   EXPECT_EQ(failure.verdict, Verdict::safety);
-  if (*planted.property != '\0') EXPECT_EQ(failure.property, planted.property) << failure.detail;
-  if (planted.needs_faults) EXPECT_FALSE(failure.faults.actions.empty()) << "a fault, not luck, must reveal the bug";
+  if (*planted.property != '\0') {
+    EXPECT_EQ(failure.property, planted.property) << failure.detail;
+  }
+  if (planted.needs_faults) {
+    EXPECT_FALSE(failure.faults.actions.empty()) << "a fault, not luck, must reveal the bug";
+  }
   // The stock scenario, with nothing but the bug set, is what users' CI
   // runs: it must catch every planted bug early.
-  if (std::string(planted.scenario) == "broadcast") EXPECT_LE(seed, 10u) << "first caught at seed " << seed;
+  if (std::string(planted.scenario) == "broadcast") {
+    EXPECT_LE(seed, 10u) << "first caught at seed " << seed;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -61,6 +61,12 @@ std::optional<FaultKind> parse_fault_kind(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_role_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 std::string check_action(const FaultAction& action) {
   if (action.at < Time::zero()) return "time must not be negative";
   if (action.kind == FaultKind::partition) return check_partition(action);

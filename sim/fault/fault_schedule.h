@@ -68,6 +68,9 @@ inline bool is_shape(FaultKind kind) {
 }
 const char* to_string(FaultKind kind);
 std::optional<FaultKind> parse_fault_kind(std::string_view name);
+// A role name as Context::set_role and "@ROLE" take it: nonempty,
+// lowercase letters, digits and '_'.
+bool is_role_name(std::string_view name);
 
 struct FaultAction {
   Time at;

@@ -200,12 +200,9 @@ class ArgumentReader {
     if (auto parsed = parse_node(word)) *out = *parsed;
     else fail("a node like n2", word);
   }
-  // "@leader": a role name, lowercase letters, digits and '_'.
+  // "@leader": '@' and a role name.
   bool role(std::string_view word) {
-    const bool good = word.size() >= 2 && word[0] == '@' &&
-                      std::all_of(word.begin() + 1, word.end(), [](char c) {
-                        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-                      });
+    const bool good = !word.empty() && word[0] == '@' && is_role_name(word.substr(1));
     if (good) action_->role = std::string(word.substr(1));
     return good;
   }

@@ -3,7 +3,6 @@
 // world's and the nemesis's options. docs/faults.md documents each one.
 #include "sim/world/world_params.h"
 
-#include <algorithm>
 #include <limits>
 
 #include "sim/core/assert.h"
@@ -159,10 +158,7 @@ void add_shape_specs(std::vector<ParamSpec>& out) {
   out.push_back(spec("faults.shape_length", ParamType::distribution, "uniform(200ms, 2s)",
                      "how long a shape's isolation, pause or down time lasts"));
   ParamSpec role = text_spec("faults.shape_role", "the role shapes aim at (Context::set_role)", [](std::string_view text) {
-    const bool good = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
-    return good ? std::string() : std::string("expected a role name like leader (a-z, 0-9, _)");
+    return is_role_name(text) ? std::string() : std::string("expected a role name like leader (a-z, 0-9, _)");
   });
   role.default_text = "leader";
   out.push_back(role);
