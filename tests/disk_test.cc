@@ -293,6 +293,24 @@ TEST(Disk, MisdirectedWriteLeavesTheIntendedRangeOldAndLandsElsewhere) {
   EXPECT_TRUE(h.traced("disk: misdirected write data@8192 -> @"));
 }
 
+// An append that goes astray still grows the file (the size is metadata):
+// its range holds zeros, and the next append lands after it, where the
+// writer's own bookkeeping expects it.
+TEST(Disk, AMisdirectedAppendStillGrowsTheFile) {
+  DiskHarness h;
+  h.run([&](SimDisk& disk) {
+    write_synced(disk, "log", sectors_of('a', 4));
+    h.farm.misdirect_next_write(NodeId(0));
+    ASSERT_EQ(disk.append("log", sectors_of('b', 1)), IoStatus::ok);
+    ASSERT_EQ(disk.append("log", sectors_of('c', 1)), IoStatus::ok);
+    const std::string cached = *disk.cached_content("log");
+    ASSERT_EQ(cached.size(), 6 * kSector);
+    EXPECT_EQ(cached.substr(4 * kSector, kSector), std::string(kSector, '\0'));
+    EXPECT_EQ(cached.substr(5 * kSector, kSector), sectors_of('c', 1));
+  });
+  EXPECT_TRUE(h.traced("disk: misdirected write log@16384 -> @"));
+}
+
 TEST(Disk, MisdirectedWritesKeepTheFaultBudget) {
   DiskHarness h;
   h.farm.set_replicas({0, 1});

@@ -274,13 +274,42 @@ RecoveredLog Storage::recover_log() {
   return out;
 }
 
+// The records a log file really holds, in file order: indices strictly
+// increase and terms never decrease, because the log is only appended to
+// and a truncation is durable before the next append. A misdirected write
+// breaks that: it leaves a stale copy of a record at another offset, before
+// or after its neighbours, while its intended place keeps old bytes. The
+// true records are then the longest chain that keeps the order (a
+// misplaced record is the one that breaks it); a tie keeps the earlier
+// chain. O(n^2) over the intact records past the damage, a few hundred.
+std::vector<size_t> ordered_chain(const std::vector<std::pair<uint64_t, uint64_t>>& records) {
+  const size_t n = records.size();
+  std::vector<size_t> length(n, 1);
+  std::vector<size_t> previous(n, n);
+  size_t best = n;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const bool follows = records[j].first < records[i].first && records[j].second <= records[i].second;
+      if (follows && length[j] + 1 > length[i]) {
+        length[i] = length[j] + 1;
+        previous[i] = j;
+      }
+    }
+    if (best == n || length[i] > length[best]) best = i;
+  }
+  std::vector<size_t> chain;
+  for (size_t at = best; at != n; at = previous[at]) chain.push_back(at);
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
 // The damage at `at`: is anything intact after it, written by a later
 // write? Then the bad bytes had been durable (latent corruption), and the
-// intact later records are salvaged: increasing indices, terms not
-// decreasing. Otherwise it is a torn or lost last write.
+// intact later records are salvaged (ordered_chain). Otherwise it is a
+// torn or lost last write.
 void Storage::salvage_damage(const std::string& file, size_t at, RecoveredLog& out) {
   const uint64_t bad_index = offsets_.size() + 1;
-  Salvage found;
+  std::vector<ParsedRecord> later_records;
   for (size_t scan = at + 1; scan + kRecordHeaderBytes <= file.size(); ++scan) {
     std::optional<ParsedRecord> later = parse_record(file, scan);
     if (!later || later->index < bad_index) continue;
@@ -288,15 +317,16 @@ void Storage::salvage_damage(const std::string& file, size_t at, RecoveredLog& o
     // The expected record intact at another offset: torn writes never move
     // bytes, only a misdirected write does (scan starts past `at`).
     if (later->index == bad_index) out.corrupted = true;
-    const bool ordered = found.empty() || (later->index > found.rbegin()->first &&
-                                           later->entry.term >= found.rbegin()->second.term);
-    if (ordered) found[later->index] = later->entry;
     scan += later->bytes - 1;
+    later_records.push_back(std::move(*later));
   }
   out.torn_tail = !out.corrupted;
   // A torn last write was never acknowledged: its records go with it.
   if (!out.corrupted) return;
-  for (auto& [index, entry] : found) out.salvaged[index] = std::move(entry);
+  std::vector<std::pair<uint64_t, uint64_t>> keys;
+  keys.reserve(later_records.size());
+  for (const ParsedRecord& record : later_records) keys.emplace_back(record.index, record.entry.term);
+  for (size_t i : ordered_chain(keys)) out.salvaged[later_records[i].index] = later_records[i].entry;
 }
 
 // What the log holds supersedes the salvage up to its end: an entry there

@@ -29,6 +29,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/raft_kv/messages.h"
@@ -65,6 +66,12 @@ struct LoadedMeta {
 using Salvage = std::map<uint64_t, Entry>;
 
 bool reconcile_salvage(const std::vector<Entry>& log, Salvage& salvage);
+
+// Which of the intact records found past damage, in file order, as (index,
+// term) pairs, are the log's own: the longest chain with indices strictly
+// increasing and terms never decreasing (storage.cc says why). Positions
+// into `records`, in order.
+std::vector<size_t> ordered_chain(const std::vector<std::pair<uint64_t, uint64_t>>& records);
 
 struct RecoveredLog {
   std::vector<Entry> entries;  // entry i is log index i + 1

@@ -141,7 +141,13 @@ IoStatus SimDisk::write_at(std::string_view path, std::optional<uint64_t> offset
     target = landing.value_or(intended);
   }
   const uint64_t before = file->cached.size();
-  const uint64_t after = data.empty() ? before : std::max(before, target + data.size());
+  // The file system grows the file over the intended range even when the
+  // data goes astray (the size is metadata, written as asked). Bytes that
+  // land past that end fall outside the file, in a block it was never
+  // given: they are lost.
+  const uint64_t after = data.empty() ? before : std::max(before, intended + data.size());
+  std::string_view landed = data;
+  if (target != intended) landed = target >= after ? std::string_view() : data.substr(0, after - target);
   if (!may_grow(*file, after)) {
     mix_op(kOpWrite, path, target, data, IoStatus::no_space);
     return IoStatus::no_space;
@@ -151,16 +157,25 @@ IoStatus SimDisk::write_at(std::string_view path, std::optional<uint64_t> offset
     // Both sectors now hold wrong bytes; the budget counts them until a
     // full rewrite (clear_rewritten).
     file->corrupted.insert(intended / farm_.options().sector_size);
-    file->corrupted.insert(target / farm_.options().sector_size);
-    farm_.trace(node_, fmt::format("disk: misdirected write {}@{} -> @{}", path, intended, target));
+    if (!landed.empty()) file->corrupted.insert(target / farm_.options().sector_size);
+    farm_.trace(node_, fmt::format("disk: misdirected write {}@{} -> @{}{}", path, intended, target,
+                                   landed.empty() ? " (past the end of the file: lost)" : ""));
     mix(kDiskMisdirectKind, combine(combine(stable_hash(path), intended), target));
+    if (intended + data.size() > before) {
+      // The intended range's new part holds no data: zeros here; its old
+      // part keeps its old bytes.
+      const uint64_t from = std::max(intended, before);
+      const std::string hole(intended + data.size() - from, '\0');
+      write_bytes(file->cached, from, hole);
+      file->pending.push_back(PendingOp{false, from, hole, from});
+    }
   }
-  write_bytes(file->cached, target, data);
+  write_bytes(file->cached, target, landed);
   if (!data.empty()) {
-    // An append goes where the model believes the end is, which a
-    // misdirected append left behind the cache's end.
+    // Where the model wrote it: the offset it gave, or for an append the
+    // end it believes the file has.
     const uint64_t model_offset = offset.value_or(file->intended_size);
-    file->pending.push_back(PendingOp{false, target, std::string(data), model_offset});
+    if (!landed.empty()) file->pending.push_back(PendingOp{false, target, std::string(landed), model_offset});
     file->intended_size = std::max(file->intended_size, model_offset + data.size());
   }
   set_cached_size_delta(before, after);
