@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "models/raft_kv/checks.h"
 #include "models/raft_kv/storage.h"
 #include "models/registry.h"
 #include "replay/scenario.h"
@@ -182,6 +184,51 @@ TEST(RaftStorage, SalvageReconcilesWithTheLog) {
   log.push_back(entry(4));  // index 5 of another term: a conflict
   EXPECT_FALSE(raft_kv::reconcile_salvage(log, salvage));
   EXPECT_TRUE(salvage.empty());
+}
+
+// A misdirected write leaves a stale copy of a record at another offset:
+// the salvage keeps the chain the file's order vouches for and drops the
+// copy, whether it landed before its neighbours or after them.
+TEST(RaftStorage, SalvageDropsAMisplacedRecord) {
+  using Records = std::vector<std::pair<uint64_t, uint64_t>>;
+  // Index 9 (term 2) landed below records 5..8; 9 was later rewritten in term 3.
+  const Records below = {{9, 2}, {5, 2}, {6, 2}, {7, 2}, {8, 2}, {9, 3}, {10, 3}};
+  EXPECT_EQ(raft_kv::ordered_chain(below), (std::vector<size_t>{1, 2, 3, 4, 5, 6}));
+  // Index 6 (term 1) landed past the tail, over where 9 would go.
+  const Records above = {{5, 2}, {6, 2}, {7, 2}, {8, 2}, {6, 1}, {10, 2}};
+  EXPECT_EQ(raft_kv::ordered_chain(above), (std::vector<size_t>{0, 1, 2, 3, 5}));
+  EXPECT_TRUE(raft_kv::ordered_chain({}).empty());
+}
+
+// one_vote_per_term and term_adopted reject what Figure 2 forbids.
+TEST(RaftChecks, RejectsTwoVotesInOneTerm) {
+  raft_kv::Observer observer(3);
+  observer.record_vote(0, 4, 0);
+  observer.record_vote(0, 4, 0);  // the same vote again is fine
+  observer.record_vote(0, 5, 2);
+  EXPECT_FALSE(observer.violation().has_value());
+  observer.record_vote(0, 5, 1);
+  ASSERT_TRUE(observer.violation().has_value());
+  EXPECT_EQ(observer.violation()->property, "one_vote_per_term");
+}
+
+TEST(RaftChecks, ADiskThatLostTheVoteExcusesASecondOne) {
+  raft_kv::Observer observer(3);
+  observer.record_vote(1, 5, 2);
+  observer.on_recovered_vote(1, 5, 2);  // the vote survived the reboot
+  observer.on_recovered_vote(1, 4, -1);  // a later reboot found an older meta
+  observer.record_vote(1, 5, 0);
+  EXPECT_FALSE(observer.violation().has_value());
+}
+
+TEST(RaftChecks, RejectsAServerThatKeepsALowerTerm) {
+  raft_kv::Observer observer(3);
+  observer.on_message_handled(2, 0, 3);
+  observer.on_message_handled(2, 3, 3);
+  EXPECT_FALSE(observer.violation().has_value());
+  observer.on_message_handled(2, 7, 3);
+  ASSERT_TRUE(observer.violation().has_value());
+  EXPECT_EQ(observer.violation()->property, "term_adopted");
 }
 
 TEST(RaftStorage, MetaSlotsRoundTripAndRejectDamage) {

@@ -176,6 +176,29 @@ void Observer::on_vote_granted(size_t server, uint64_t term, size_t candidate) {
     violate("vote_durable", fmt::format("n{} granted its vote in term {} to n{} while its disk holds term {} vote {}",
                                         server, term, candidate, meta ? meta->term : 0, meta ? meta->voted_for : -1));
   }
+  record_vote(server, term, candidate);
+}
+
+void Observer::record_vote(size_t server, uint64_t term, size_t candidate) {
+  const auto [it, first] = votes_[server].emplace(term, candidate);
+  if (!first && it->second != candidate) {
+    violate("one_vote_per_term",
+            fmt::format("n{} voted for n{} in term {}, having voted for n{} in that term", server, candidate, term,
+                        it->second));
+  }
+}
+
+void Observer::on_recovered_vote(size_t server, uint64_t term, int64_t voted_for) {
+  std::map<uint64_t, size_t>& votes = votes_[server];
+  if (votes.empty()) return;
+  const auto& [last_term, last_candidate] = *votes.rbegin();
+  const bool kept = last_term < term || (last_term == term && static_cast<int64_t>(last_candidate) == voted_for);
+  if (!kept) votes.clear();
+}
+
+void Observer::on_message_handled(size_t server, uint64_t seen, uint64_t term) {
+  if (seen <= term) return;
+  violate("term_adopted", fmt::format("n{} handled a message of term {} and stayed in term {}", server, seen, term));
 }
 
 // Figure 2: a follower persists entries before it acknowledges them.

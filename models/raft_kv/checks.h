@@ -21,6 +21,12 @@
 //
 // - vote_durable: a granted vote is on stable storage (the durable meta
 //   bytes say so) before the reply leaves (Figure 2);
+// - one_vote_per_term: a server votes (for itself or a peer) for at most
+//   one candidate per term (§5.2), across restarts, unless a disk fault
+//   took its vote away (it then recovers with a vote floor);
+// - term_adopted: a server that handled a message of a higher term has
+//   adopted it (Figure 2, "Rules for Servers"), save a vote request it
+//   ignores within the minimum election timeout of a leader (§4.2.3);
 // - ack_durable: a follower's successful AppendEntries reply covers only
 //   entries durable on its disk (Figure 2);
 // - commit_durable_on_majority: at every commit a majority holds the entry
@@ -72,7 +78,7 @@ class Observer {
  public:
   explicit Observer(size_t servers)
       : logs_(servers), commits_(servers, 0), leader_term_(servers, 0), fail_stopped_(servers, false),
-        disks_(servers, nullptr), up_(servers, false), floors_(servers) {}
+        disks_(servers, nullptr), up_(servers, false), floors_(servers), votes_(servers) {}
 
   // The server's disk, for the durability checks: it outlives incarnations.
   void attach_disk(size_t server, const Disk* disk) { disks_[server] = disk; }
@@ -82,6 +88,14 @@ class Observer {
   // up-to-date; (0, 0) when it is not recovering (node.h).
   void set_vote_floor(size_t server, uint64_t term, uint64_t index) { floors_[server] = {term, index}; }
   void on_vote_granted(size_t server, uint64_t term, size_t candidate);
+  // one_vote_per_term alone (on_vote_granted also checks vote_durable).
+  void record_vote(size_t server, uint64_t term, size_t candidate);
+  // The term and vote a server booted with. If its disk lost a vote it
+  // granted (vote_durable held then, so a disk fault did it), that
+  // server's earlier votes are forgotten: it may vote again.
+  void on_recovered_vote(size_t server, uint64_t term, int64_t voted_for);
+  // After a server handled a message carrying `seen` (0: none, or exempt).
+  void on_message_handled(size_t server, uint64_t seen, uint64_t term);
   void on_append_acked(size_t server, uint64_t match_index);
   void on_write_acked(size_t server, uint64_t client, uint64_t seq);
   // The highest index committed anywhere so far.
@@ -140,6 +154,7 @@ class Observer {
   std::vector<const Disk*> disks_;                      // by server
   std::vector<bool> up_;                                // by server: booted and not yet down
   std::vector<std::pair<uint64_t, uint64_t>> floors_;   // vote floors (term, index), by server
+  std::vector<std::map<uint64_t, size_t>> votes_;        // per server: term -> the candidate it voted for
   std::vector<uint64_t> applied_seq_;                   // by client: the highest seq applied anywhere
   Counters counters_;
   History history_;

@@ -109,6 +109,7 @@ void Server::report_boot() {
   for (uint64_t index = 1; index <= last_index(); ++index) ends.push_back(storage_.record_end(index));
   observer_->on_boot(self_, log_, ends);
   observer_->set_vote_floor(self_, recovering_ ? floor_term_ : 0, recovering_ ? recover_target_ : 0);
+  observer_->on_recovered_vote(self_, term_, voted_for_);
 }
 
 // Both meta slots lost: the server neither votes, nor acknowledges, nor
@@ -131,6 +132,20 @@ void Server::persist_meta(bool sync) {
   storage_.save_meta(Meta{term_, voted_for_, recovering_, recover_target_, floor_term_, 0}, sync);
 }
 
+namespace {
+
+// The term a message obliges its receiver to adopt (Figure 2): any Raft
+// RPC or reply, save a vote request, which §4.2.3 lets a server ignore
+// within the minimum election timeout of hearing from a leader.
+uint64_t term_to_adopt(const Message& message) {
+  if (const auto* append = message.get_if<AppendEntries>()) return append->term;
+  if (const auto* reply = message.get_if<AppendReply>()) return reply->term;
+  if (const auto* vote_reply = message.get_if<VoteReply>()) return vote_reply->term;
+  return 0;
+}
+
+}  // namespace
+
 void Server::handle(const Envelope& envelope) {
   const Message& message = envelope.message;
   const NodeId from = envelope.from;
@@ -138,6 +153,12 @@ void Server::handle(const Envelope& envelope) {
     if (const auto* request = message.get_if<ClientRequest>()) reply_not_leader(from, request->command.seq);
     return;
   }
+  const uint64_t seen = term_to_adopt(message);
+  dispatch(from, message);
+  observer_->on_message_handled(self_, seen, term_);
+}
+
+void Server::dispatch(NodeId from, const Message& message) {
   if (const auto* append = message.get_if<AppendEntries>()) {
     on_append_entries(from, *append);
   } else if (const auto* reply = message.get_if<AppendReply>()) {
@@ -208,6 +229,7 @@ void Server::start_election() {
   leader_ = -1;
   voted_for_ = static_cast<int64_t>(self_);
   persist_meta(!params_.vote_not_persisted);
+  observer_->on_vote_granted(self_, term_, self_);
   votes_ = {self_};
   ++observer_->counters().elections;
   reset_election_deadline();

@@ -70,6 +70,7 @@ class Server {
   void recover();
   void fail_stop(const RecoveredLog& recovered);
   void handle(const Envelope& envelope);
+  void dispatch(NodeId from, const Message& message);
   void on_timer();
   Duration until_deadline() const;
   void reset_election_deadline();
