@@ -2,6 +2,7 @@
 // one (an acknowledged value missing on a server), not only pass good ones.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -15,13 +16,63 @@ struct TwoServers {
   TwoServers() {
     observer.add_server(NodeId(0), "n0");
     observer.add_server(NodeId(1), "n1");
-    observer.attach(NodeId(0), 0, first);
-    observer.attach(NodeId(1), 0, second);
+    observer.attach(NodeId(0), 0, Time::zero(), first);
+    observer.attach(NodeId(1), 0, Time::zero(), second);
   }
   Observer observer;
   std::shared_ptr<ServerStore> first = std::make_shared<ServerStore>();
   std::shared_ptr<ServerStore> second = std::make_shared<ServerStore>();
 };
+
+// In-memory mode's ack check (ack_on_majority): three servers, n0 acks.
+struct ThreeServers {
+  ThreeServers() {
+    for (uint32_t i = 0; i < 3; ++i) {
+      observer.add_server(NodeId(i), fmt::format("n{}", i));
+      stores.push_back(std::make_shared<ServerStore>());
+      observer.attach(NodeId(i), 0, Time::zero(), stores.back());
+    }
+  }
+  Time at(int64_t ms) const { return Time::zero() + Duration::milliseconds(ms); }
+  Observer observer;
+  std::vector<std::shared_ptr<ServerStore>> stores;
+};
+
+TEST(BroadcastChecks, AcceptsAnAckHeldByALiveMajority) {
+  ThreeServers state;
+  state.stores[0]->values = {7};
+  state.stores[1]->values = {7};
+  state.observer.on_ack_in_memory(NodeId(0), 7);
+  EXPECT_FALSE(state.observer.violation().has_value());
+}
+
+TEST(BroadcastChecks, RejectsAnAckCountingServersThatNeverHeldTheValue) {
+  ThreeServers state;
+  state.stores[0]->values = {7};
+  state.observer.on_delivered(NodeId(0), NodeId(1), state.at(5));
+  state.observer.on_ack_in_memory(NodeId(0), 7);
+  ASSERT_TRUE(state.observer.violation().has_value());
+  EXPECT_EQ(state.observer.violation()->property, "ack_on_majority");
+}
+
+TEST(BroadcastChecks, ADeadHolderCountsUntilTheAckerHearsItsSuccessor) {
+  ThreeServers state;
+  state.stores[0]->values = {7};
+  state.stores[1]->values = {7};
+  state.observer.on_delivered(NodeId(0), NodeId(1), state.at(5));
+  // n1 crashes and comes back empty at 100 ms.
+  state.observer.detach(NodeId(1), 0);
+  auto reborn = std::make_shared<ServerStore>();
+  state.observer.attach(NodeId(1), 1, state.at(100), reborn);
+  // n0 has heard only from the dead incarnation, which held 7: it counts.
+  state.observer.on_ack_in_memory(NodeId(0), 7);
+  EXPECT_FALSE(state.observer.violation().has_value());
+  // Once n0 heard the empty successor, it no longer does.
+  state.observer.on_delivered(NodeId(0), NodeId(1), state.at(150));
+  state.observer.on_ack_in_memory(NodeId(0), 7);
+  ASSERT_TRUE(state.observer.violation().has_value());
+  EXPECT_EQ(state.observer.violation()->property, "ack_on_majority");
+}
 
 TEST(BroadcastChecks, AcceptsEveryAckedValueOnEveryServer) {
   TwoServers state;

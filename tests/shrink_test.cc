@@ -76,9 +76,9 @@ using testing::real_cli;
 TEST(ShrinkCommand, ShrinksAPlantedBugsScheduleAndTheFileReplaysTheFailure) {
   const fs::path file = fs::temp_directory_path() / "detsim_shrink_test.txt";
   testing::CliRun shrunk = real_cli(
-      {"shrink", "broadcast_clock", "--seed", "2", "--set", "bug=trust_wall_clock", "--save-faults", file.string()});
+      {"shrink", "broadcast_partitions", "--seed", "2", "--set", "bug=no_retry", "--save-faults", file.string()});
   ASSERT_EQ(shrunk.code, 1) << shrunk.out << shrunk.err;
-  EXPECT_NE(shrunk.out.find("seed=2 verdict=safety property=acked_value_everywhere faults=32"), std::string::npos)
+  EXPECT_NE(shrunk.out.find("seed=2 verdict=safety property=acked_value_everywhere faults=14"), std::string::npos)
       << shrunk.out;
   std::ifstream in(file);
   std::stringstream text;
@@ -87,7 +87,7 @@ TEST(ShrinkCommand, ShrinksAPlantedBugsScheduleAndTheFileReplaysTheFailure) {
   EXPECT_GT(saved.size(), 0u);
   EXPECT_LE(saved.size(), 12u) << text.str();
   testing::CliRun replayed =
-      real_cli({"replay", "broadcast_clock", "--seed", "2", "--set", "bug=trust_wall_clock", "--faults", file.string()});
+      real_cli({"replay", "broadcast_partitions", "--seed", "2", "--set", "bug=no_retry", "--faults", file.string()});
   EXPECT_EQ(replayed.code, 1);
   EXPECT_NE(replayed.out.find("property: acked_value_everywhere"), std::string::npos) << replayed.out;
   fs::remove(file);
@@ -100,7 +100,7 @@ TEST(ShrinkCommand, APassingSeedHasNothingToShrink) {
 }
 
 TEST(ShrinkCommand, WithoutAFileTheReproduceLineCarriesTheSchedule) {
-  testing::CliRun result = real_cli({"shrink", "broadcast_clock", "--seed", "2", "--set", "bug=trust_wall_clock"});
+  testing::CliRun result = real_cli({"shrink", "broadcast_partitions", "--seed", "2", "--set", "bug=no_retry"});
   ASSERT_EQ(result.code, 1);
   EXPECT_NE(result.out.find("--set 'faults.schedule="), std::string::npos) << result.out;
 }

@@ -21,13 +21,14 @@ const std::string& Observer::name(NodeId node) const {
   return it->second;
 }
 
-void Observer::attach(NodeId node, uint32_t incarnation, std::weak_ptr<const ServerStore> store) {
+void Observer::attach(NodeId node, uint32_t incarnation, Time booted, std::shared_ptr<const ServerStore> store) {
   // Invariant: only declared servers attach a store.
   DETSIM_ASSERT(names_.find(node) != names_.end());
   auto it = attached_.find(node);
   // Invariant: incarnations of a node boot in increasing order.
   DETSIM_ASSERT(it == attached_.end() || it->second.incarnation < incarnation);
-  attached_[node] = Attached{incarnation, std::move(store)};
+  attached_[node] = Attached{incarnation, store};
+  incarnations_[node].push_back(Incarnation{incarnation, booted, std::move(store)});
 }
 
 void Observer::detach(NodeId node, uint32_t incarnation) {
@@ -64,11 +65,48 @@ void Observer::on_ack_sent(NodeId server, int64_t value) {
                   servers_.size()));
 }
 
-Attachment::Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation,
-                       std::weak_ptr<const ServerStore> store)
+void Observer::on_delivered(NodeId server, NodeId from, Time sent_at) {
+  auto it = incarnations_.find(from);
+  if (it == incarnations_.end()) return;  // a client
+  // The incarnation up when the message left: the last to boot by then.
+  const Incarnation* sender = nullptr;
+  for (const Incarnation& incarnation : it->second) {
+    if (incarnation.booted <= sent_at) sender = &incarnation;
+  }
+  if (sender == nullptr) return;
+  uint32_t& heard = heard_[{server, from}];
+  heard = std::max(heard, sender->incarnation);
+}
+
+bool Observer::counts_as_holder(NodeId acker, NodeId node, int64_t value) const {
+  auto live = store(node);
+  if (live != nullptr && live->values.count(value) != 0) return true;
+  if (node == acker) return false;
+  auto heard = heard_.find({acker, node});
+  if (heard == heard_.end()) return false;
+  auto attached = attached_.find(node);
+  if (attached != attached_.end() && attached->second.incarnation == heard->second) return false;
+  for (const Incarnation& incarnation : incarnations_.at(node)) {
+    if (incarnation.incarnation == heard->second) return incarnation.store->values.count(value) != 0;
+  }
+  return false;
+}
+
+void Observer::on_ack_in_memory(NodeId server, int64_t value) {
+  size_t holders = 0;
+  for (NodeId node : servers_) holders += counts_as_holder(server, node, value) ? 1 : 0;
+  if (holders * 2 > servers_.size() || violation_) return;
+  violation_ = CheckResult::safety(
+      "ack_on_majority", fmt::format("{} acknowledged value {} while {} of {} servers hold it, or held it when "
+                                     "{} last heard from them",
+                                     name(server), value, holders, servers_.size(), name(server)));
+}
+
+Attachment::Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation, Time booted,
+                       std::shared_ptr<const ServerStore> store)
     : observer_(std::move(observer)), node_(node), incarnation_(incarnation) {
   DETSIM_ASSERT(observer_ != nullptr);
-  observer_->attach(node_, incarnation_, std::move(store));
+  observer_->attach(node_, incarnation_, booted, std::move(store));
 }
 
 Attachment::~Attachment() { observer_->detach(node_, incarnation_); }

@@ -31,7 +31,9 @@ class Observer {
 
   // The live incarnation's store. A newer incarnation replaces an older one
   // even if the older has not finished unwinding yet.
-  void attach(NodeId node, uint32_t incarnation, std::weak_ptr<const ServerStore> store);
+  // `booted` is when the incarnation starts to speak; its memory is kept
+  // after it dies, for ack_on_majority.
+  void attach(NodeId node, uint32_t incarnation, Time booted, std::shared_ptr<const ServerStore> store);
   void detach(NodeId node, uint32_t incarnation);
   // nullptr if the node has no live incarnation.
   std::shared_ptr<const ServerStore> store(NodeId node) const;
@@ -49,6 +51,16 @@ class Observer {
   // the disks, and so these sets, outlive incarnations.
   void on_durable(NodeId node, const std::vector<int64_t>& values);
   void on_ack_sent(NodeId server, int64_t value);
+  // In-memory mode's moment of truth (ack_on_majority): when a server
+  // sends broadcast_ok, each server counts if its live incarnation holds
+  // the value, or if the newest incarnation of it the acker has heard
+  // from is dead and held the value (the acker cannot know yet that it
+  // died). A server that never spoke to the acker, or whose live,
+  // empty incarnation the acker has heard from, does not count.
+  void on_ack_in_memory(NodeId server, int64_t value);
+  // A server received a message `from` (any node) sent at `sent_at`; for
+  // a server sender, the incarnation that sent it is the one up then.
+  void on_delivered(NodeId server, NodeId from, Time sent_at);
   const std::optional<CheckResult>& violation() const { return violation_; }
   const std::map<int64_t, Time>& acked() const { return acked_; }
 
@@ -64,6 +76,12 @@ class Observer {
     uint32_t incarnation = 0;
     std::weak_ptr<const ServerStore> store;
   };
+  struct Incarnation {
+    uint32_t incarnation = 0;
+    Time booted;
+    std::shared_ptr<const ServerStore> store;
+  };
+  bool counts_as_holder(NodeId acker, NodeId node, int64_t value) const;
   std::vector<NodeId> servers_;
   std::map<NodeId, std::string> names_;
   std::map<NodeId, Attached> attached_;
@@ -73,6 +91,8 @@ class Observer {
   uint64_t bad_records_ = 0;  // durable mode: log records that failed their checksum
   std::map<NodeId, std::set<int64_t>> durable_;  // per server: values its log holds fsynced
   std::set<int64_t> sent_;
+  std::map<NodeId, std::vector<Incarnation>> incarnations_;  // per server, in boot order
+  std::map<std::pair<NodeId, NodeId>, uint32_t> heard_;       // (receiver, server) -> newest incarnation heard
   std::optional<CheckResult> violation_;
 };
 
@@ -80,8 +100,8 @@ class Observer {
 // the node's fibers own it, so it detaches when they unwind after a crash.
 class Attachment {
  public:
-  Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation,
-             std::weak_ptr<const ServerStore> store);
+  Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation, Time booted,
+             std::shared_ptr<const ServerStore> store);
   ~Attachment();
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;

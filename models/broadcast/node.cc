@@ -26,7 +26,7 @@ void Server::main(Context& ctx, const BroadcastParams& params, std::shared_ptr<O
 
 void Server::run() {
   if (params_.durable) recover();
-  attachment_.emplace(observer_, ctx_.self(), ctx_.incarnation(), store_);
+  attachment_.emplace(observer_, ctx_.self(), ctx_.incarnation(), ctx_.now(), store_);
   for (const auto& [node, peer] : peers_) ctx_.net().send(node, Hello{ctx_.incarnation()});
   if (!params_.no_retry) {
     ctx_.spawn("gossip", [self = shared_from_this()] { self->gossip_loop(); });
@@ -63,6 +63,7 @@ void Server::receive_loop() {
     if (!envelope) continue;
     const NodeId from = envelope->from;
     const Message& message = envelope->message;
+    observer_->on_delivered(ctx_.self(), from, envelope->sent_at);
     if (params_.no_retry) {
       naive_receive(from, message);
     } else if (const auto* broadcast = message.get_if<Broadcast>()) {
@@ -236,7 +237,11 @@ void Server::maybe_ack(int64_t value) {
   if (it == pending_acks_.end()) return;
   const size_t majority = ctx_.servers().size() / 2 + 1;
   if (holders(value) < majority) return;
-  if (params_.durable) observer_->on_ack_sent(ctx_.self(), value);
+  if (params_.durable) {
+    observer_->on_ack_sent(ctx_.self(), value);
+  } else {
+    observer_->on_ack_in_memory(ctx_.self(), value);
+  }
   ctx_.net().send(it->second.client, BroadcastOk{it->second.request_id});
   pending_acks_.erase(it);
 }
