@@ -175,7 +175,7 @@ TEST(EdgeJson, RunJsonCarriesTheLagAndThroughputMetrics) {
 
 TEST(EdgeWorkload, BurstyArrivalsKeepTheirMeanRate) {
   const Scenario scenario = load_scenario(
-      "edge_replication", {"arrivals=bursty", "faults.swarm=false", "faults.schedule=", "duration=30s", "settle=4s"},
+      "edge_replication", {"arrivals=bursty", "rate=4000", "faults.swarm=false", "faults.schedule=", "duration=30s", "settle=4s"},
       model_registry());
   const RunResult result = run_seed(scenario, 3);
   ASSERT_EQ(result.verdict, Verdict::pass) << result.property << ": " << result.detail;
