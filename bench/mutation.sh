@@ -21,7 +21,11 @@
 # target is made there. Per patch: apply, build (incremental), run the
 # model's stock scenario over seeds 1..N, record the outcome, reverse.
 # A patch that does not apply or build is listed, but not counted in the
-# kill rate. Exit 0 once it ran (the kill rate is data), 64 on bad arguments.
+# kill rate. A patch whose header has an "# equivalent: WHY" line is a
+# mutant argued to change no observable behaviour (WHY says why); it is
+# still run, and if it survives it is listed as equivalent and left out of
+# the kill rate (if it is killed, the argument was wrong: it counts).
+# Exit 0 once it ran (the kill rate is data), 64 on bad arguments.
 set -euo pipefail
 
 usage_error() {
@@ -174,13 +178,14 @@ if [ "$baseline" = 1 ]; then
 fi
 
 rows=()
-declare -A counted=() killed_count=() unmeasured=()
+declare -A counted=() killed_count=() unmeasured=() equivalent_count=()
 index=0
 for patch in "${patches[@]}"; do
   index=$((index + 1))
   model="$(basename "$(dirname "$patch")")"
   name="$(basename "$patch" .patch)"
   description="$(sed -n 's/^# bug: //p' "$patch" | head -n 1)"
+  equivalent="$(sed -n 's/^# equivalent: //p' "$patch" | head -n 1)"
   applied=no built=no killed=- failing=- first=- verdict=- property=-
   progress "[$index/${#patches[@]}] $model/$name: applying"
   if git -C "$tree" apply "$patch" 2>"$workdir/apply.log"; then
@@ -192,7 +197,13 @@ for patch in "${patches[@]}"; do
       progress "[$index/${#patches[@]}] $model/$name: running seeds 1..$seeds"
       read -r failing first verdict property < <(run_stock "$model" "$workdir/run-$model-$name.log")
       [ "$first" != "-" ] && killed=yes
-      counted[$model]=$(( ${counted[$model]:-0} + 1 ))
+      if [ "$killed" = no ] && [ -n "$equivalent" ]; then
+        killed=equivalent
+        equivalent_count[$model]=$(( ${equivalent_count[$model]:-0} + 1 ))
+        description="$description (equivalent: $equivalent)"
+      else
+        counted[$model]=$(( ${counted[$model]:-0} + 1 ))
+      fi
       [ "$killed" = yes ] && killed_count[$model]=$(( ${killed_count[$model]:-0} + 1 ))
     fi
   fi
@@ -219,19 +230,20 @@ report="$workdir/report.md"
   echo "|---|---|---|---|---|---:|---:|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "| model | killed | measured | kill rate | not applied or not built |"
-  echo "|---|---:|---:|---:|---:|"
-  total_killed=0 total_counted=0 total_unmeasured=0
+  echo "| model | killed | measured | kill rate | equivalent (not counted) | not applied or not built |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  total_killed=0 total_counted=0 total_unmeasured=0 total_equivalent=0
   for model in "${models[@]}"; do
-    k=${killed_count[$model]:-0} c=${counted[$model]:-0} u=${unmeasured[$model]:-0}
+    k=${killed_count[$model]:-0} c=${counted[$model]:-0} u=${unmeasured[$model]:-0} e=${equivalent_count[$model]:-0}
     total_killed=$((total_killed + k)) total_counted=$((total_counted + c)) total_unmeasured=$((total_unmeasured + u))
+    total_equivalent=$((total_equivalent + e))
     rate="-"
     [ "$c" -gt 0 ] && rate="$(awk -v k="$k" -v c="$c" 'BEGIN { printf "%.0f%%", 100 * k / c }')"
-    echo "| $model | $k | $c | $rate | $u |"
+    echo "| $model | $k | $c | $rate | $e | $u |"
   done
   rate="-"
   [ "$total_counted" -gt 0 ] && rate="$(awk -v k="$total_killed" -v c="$total_counted" 'BEGIN { printf "%.0f%%", 100 * k / c }')"
-  echo "| **overall** | $total_killed | $total_counted | $rate | $total_unmeasured |"
+  echo "| **overall** | $total_killed | $total_counted | $rate | $total_equivalent | $total_unmeasured |"
 } >"$report"
 cat "$report"
 if [ -n "$out" ]; then cp "$report" "$out"; fi
