@@ -273,6 +273,31 @@ TEST(EdgeChecks, ACheckpointPastARowTheEdgeLacksIsCaught) {
   EXPECT_EQ(result.property, "checkpoint_durable_on_edge");
 }
 
+TEST(EdgeChecks, ACursorMovedPastAQueuedChunkRowIsCaught) {
+  edge::EdgeParams params;
+  edge::Observer observer(params);
+  for (int64_t key : {3, 4}) observer.on_chunk_row_emitted(1, key, 50);
+  edge::ApplyBatch batch;
+  edge::RowChange change;
+  change.table = 1;
+  change.key = 3;
+  change.seq = 50;
+  change.backfill = true;
+  batch.changes.push_back(change);
+  observer.on_stream_applied(batch, Time::zero());
+  observer.on_chunk_done(0, Time::zero());
+  EXPECT_FALSE(observer.chunk_ahead().has_value()) << "table 0 has nothing queued";
+  observer.on_chunk_done(1, Time::zero());
+  ASSERT_TRUE(observer.chunk_ahead().has_value());
+  EXPECT_EQ(observer.chunk_ahead()->key, 4);
+  EXPECT_EQ(edge::check_chunk_applied_before_cursor(observer.chunk_ahead()).property, "chunk_applied_before_cursor");
+  edge::Observer restarted(params);
+  restarted.on_chunk_row_emitted(1, 4, 50);
+  restarted.on_replicator_restart();  // the queue died with the replicator
+  restarted.on_chunk_done(1, Time::zero());
+  EXPECT_FALSE(restarted.chunk_ahead().has_value());
+}
+
 TEST(EdgeChecks, AMissingSchemaChangeIsADifference) {
   auto source = one_table_with(1, 1);
   const auto edge = one_table_with(1, 1);

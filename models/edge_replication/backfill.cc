@@ -118,6 +118,7 @@ void Replicator::wait_applied_through(uint64_t seq) {
 void Replicator::chunk_done(uint32_t table, const ChunkRows& chunk, RpcLink& sql, RpcLink& edge) {
   const int64_t lo = cursors_[table] + 1;
   const int64_t hi = chunk.done ? params_.keys - 1 : chunk.rows.back().first;
+  observer_->on_chunk_done(table, ctx_.now());
   if (!chunk.rows.empty()) cursors_[table] = chunk.rows.back().first;
   if (chunk.done) backfilled_[table] = true;
   std::string detail;

@@ -56,6 +56,14 @@ CheckResult check_checkpoints_forward(const std::optional<CheckpointRegression>&
                                          r->before.position, r->after.position));
 }
 
+CheckResult check_chunk_applied_before_cursor(const std::optional<ChunkAhead>& a) {
+  if (!a) return CheckResult::ok();
+  return CheckResult::safety("chunk_applied_before_cursor",
+                             fmt::format("at {:.6f}s the backfill cursor of table {} moved past its chunk while the "
+                                         "chunk row of key {} was still queued for the edge",
+                                         a->at.to_seconds(), a->table, a->key));
+}
+
 CheckResult check_checkpoint_durable_on_edge(const std::optional<CheckpointAhead>& a) {
   if (!a) return CheckResult::ok();
   return CheckResult::safety("checkpoint_durable_on_edge",

@@ -19,6 +19,7 @@ CheckResult check_no_time_travel(const std::optional<TimeTravel>& time_travel);
 CheckResult check_checkpoints_forward(const std::optional<CheckpointRegression>& regression);
 // No saved checkpoint passed a binlog row the edge had not made durable.
 CheckResult check_checkpoint_durable_on_edge(const std::optional<CheckpointAhead>& ahead);
+CheckResult check_chunk_applied_before_cursor(const std::optional<ChunkAhead>& ahead);
 // Liveness: after the faults healed, the replicator caught up (lag back to
 // zero, backfill complete) before the run ended.
 CheckResult check_caught_up(const std::optional<Time>& caught_up_at, Time heal_at, uint64_t rows_committed,

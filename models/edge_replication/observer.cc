@@ -1,6 +1,7 @@
 #include "models/edge_replication/observer.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace detsim::edge {
 
@@ -53,6 +54,7 @@ void Observer::on_durable_writes(const std::vector<DurableWrite>& writes, Time n
 void Observer::on_stream_applied(const ApplyBatch& batch, Time now) {
   uint64_t fresh = 0;
   for (const RowChange& change : batch.changes) {
+    if (change.backfill) chunk_rows_queued_.erase({change.table, change.key, change.seq});
     if (!change.backfill) fresh += stream_applied_.insert(change.seq, change.seq + 1);
   }
   for (const SeqSpan& span : batch.spans) fresh += stream_applied_.insert(span.first_seq, span.first_seq + span.rows);
@@ -86,6 +88,12 @@ void Observer::on_checkpoint(const Checkpoint& checkpoint, Time now) {
     checkpoint_regression_ = CheckpointRegression{*last_checkpoint_, checkpoint, now};
   }
   last_checkpoint_ = checkpoint;
+}
+
+void Observer::on_chunk_done(uint32_t table, Time now) {
+  if (chunk_ahead_) return;
+  auto it = chunk_rows_queued_.lower_bound({table, INT64_MIN, 0});
+  if (it != chunk_rows_queued_.end() && std::get<0>(*it) == table) chunk_ahead_ = ChunkAhead{table, std::get<1>(*it), now};
 }
 
 void Observer::on_backfill_done(Time now) {

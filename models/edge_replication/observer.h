@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -65,6 +66,16 @@ struct CheckpointAhead {
   Time at;
 };
 
+// DBLog's promise at a chunk's end (backfill.cc chunk_done): the chunk's
+// rows are applied at the edge before its cursor moves on (the next
+// checkpoint saves that cursor, and a restart never copies the chunk
+// again). A row still queued at that moment breaks it.
+struct ChunkAhead {
+  uint32_t table = 0;
+  int64_t key = 0;  // the first chunk row not yet applied
+  Time at;
+};
+
 struct FinalVerification {
   bool match = false;
   std::string detail;  // the first mismatching range, if any
@@ -111,7 +122,14 @@ class Observer {
   void on_backfill_done(Time now);
   void on_final_verification(bool match, std::string detail, KeySet keys, Time now);
   void on_inline_verification(bool match) { ++(match ? inline_ok_ : inline_dirty_); }
-  void on_replicator_restart() { ++replicator_restarts_; }
+  void on_replicator_restart() {
+    ++replicator_restarts_;
+    chunk_rows_queued_.clear();  // the dead incarnation's queues are gone
+  }
+  // chunk_applied_before_cursor: a chunk row was queued for the edge ...
+  void on_chunk_row_emitted(uint32_t table, int64_t key, uint64_t seq) { chunk_rows_queued_.insert({table, key, seq}); }
+  // ... and the chunk's cursor is about to move past it.
+  void on_chunk_done(uint32_t table, Time now);
   void on_caught_up(Time now) {
     if (!caught_up_at_) caught_up_at_ = now;
   }
@@ -121,6 +139,7 @@ class Observer {
   const std::optional<TimeTravel>& time_travel() const { return time_travel_; }
   const std::optional<CheckpointRegression>& checkpoint_regression() const { return checkpoint_regression_; }
   const std::optional<CheckpointAhead>& checkpoint_ahead() const { return checkpoint_ahead_; }
+  const std::optional<ChunkAhead>& chunk_ahead() const { return chunk_ahead_; }
   const std::optional<FinalVerification>& final_verification() const { return final_verification_; }
   uint64_t rows_committed() const { return rows_committed_; }
   uint64_t rows_applied() const { return rows_applied_; }
@@ -144,6 +163,8 @@ class Observer {
   std::optional<Checkpoint> last_checkpoint_;
   std::optional<CheckpointRegression> checkpoint_regression_;
   std::optional<CheckpointAhead> checkpoint_ahead_;
+  std::set<std::tuple<uint32_t, int64_t, uint64_t>> chunk_rows_queued_;  // (table, key, seq), not yet applied
+  std::optional<ChunkAhead> chunk_ahead_;
   uint64_t checked_below_ = 0;  // rows below it were durable on the edge at a checkpoint
   std::optional<FinalVerification> final_verification_;
   KeySet injected_;

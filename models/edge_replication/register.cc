@@ -45,6 +45,7 @@ class EdgeReplicationModel final : public Model {
     CheckResult result = check_no_time_travel(observer_->time_travel());
     if (result.verdict == Verdict::pass) result = check_checkpoints_forward(observer_->checkpoint_regression());
     if (result.verdict == Verdict::pass) result = check_checkpoint_durable_on_edge(observer_->checkpoint_ahead());
+    if (result.verdict == Verdict::pass) result = check_chunk_applied_before_cursor(observer_->chunk_ahead());
     if (result.verdict == Verdict::pass) {
       result = check_caught_up(observer_->caught_up_at(), heal_at_, observer_->rows_committed(), observer_->rows_applied());
     }

@@ -175,6 +175,7 @@ void Replicator::emit_chunk(const ChunkRows& chunk, uint64_t seq, const std::set
     item.change.seq = seq;
     item.change.after = row;
     item.change.backfill = true;
+    observer_->on_chunk_row_emitted(chunk.table, key, seq);
     push(partition_of(chunk.table, key), std::move(item));
   }
 }
