@@ -38,6 +38,12 @@ void Progress::update(uint64_t done, uint64_t failed) {
   redraw();
 }
 
+void Progress::update(uint64_t done, uint64_t failed, double total, std::string note) {
+  total_ = static_cast<uint64_t>(total);
+  note_ = std::move(note);
+  update(done, failed);
+}
+
 void Progress::redraw() {
   if (!enabled_) return;
   last_draw_ = std::chrono::steady_clock::now();
@@ -47,6 +53,7 @@ void Progress::redraw() {
     double remaining_s = elapsed_s / static_cast<double>(done_) * static_cast<double>(total_ - done_);
     line += ", eta " + format_eta(remaining_s);
   }
+  if (!note_.empty()) line += ", " + note_;
   err_ << kEraseLine << line << std::flush;
   shown_ = true;
 }

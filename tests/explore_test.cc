@@ -1,0 +1,127 @@
+// detsim explore (docs/bug-finding.md, "Guided search"): branch paths,
+// replaying a branch, and the search finding a planted bug whose printed
+// reproduce line, branch path included, replays it exactly.
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "replay/commands.h"
+#include "tests/reproduce_check.h"
+#include "tests/real_cli.h"
+
+namespace detsim {
+namespace {
+
+using testing::CliRun;
+using testing::fingerprint_of;
+using testing::real_cli;
+
+TEST(BranchPath, ReadsEventSaltPairsAndWritesThemBack) {
+  const std::vector<BranchPoint> path = parse_branch_path("81234:3,190002:1");
+  ASSERT_EQ(path.size(), 2u);
+  EXPECT_EQ(path[0], (BranchPoint{81234, 3}));
+  EXPECT_EQ(path[1], (BranchPoint{190002, 1}));
+  EXPECT_EQ(branch_path_text(path), "81234:3,190002:1");
+  EXPECT_TRUE(parse_branch_path("").empty());
+}
+
+TEST(BranchPath, RejectsMalformedZeroSaltAndOutOfOrderSteps) {
+  for (const char* bad : {"x", "10", "10:", ":3", "10:0", "10:-1", "10:3,5:1", "10:3,10:1", "10:3,", ",10:3",
+                          "10:3;20:1", "1e3:2"}) {
+    EXPECT_THROW(parse_branch_path(bad), UsageError) << bad;
+  }
+}
+
+TEST(BranchPath, BadBranchTextIsOneLineAndExit64) {
+  CliRun run = real_cli({"replay", "broadcast", "--seed", "1", "--branch", "10:0"});
+  EXPECT_EQ(run.code, 64);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  EXPECT_NE(run.err.find("--branch 10:0: expected EVENT:SALT"), std::string::npos) << run.err;
+}
+
+std::string events_of(const std::string& out) {
+  std::smatch match;
+  return std::regex_search(out, match, std::regex(" events=([0-9]+)")) ? match[1].str() : "";
+}
+
+TEST(BranchReplay, IsDeterministicAndDiffersFromTheUnbranchedRun) {
+  const std::vector<std::string> plain = {"replay", "raft_kv", "--seed", "3"};
+  CliRun unbranched = real_cli(plain);
+  ASSERT_EQ(unbranched.code, 0) << unbranched.out << unbranched.err;
+  const uint64_t events = std::stoull(events_of(unbranched.out));
+  ASSERT_GT(events, 100u);
+  // Two branch points, both inside the run.
+  std::vector<std::string> branched = plain;
+  branched.push_back("--branch");
+  branched.push_back(std::to_string(events / 3) + ":7," + std::to_string(events / 2) + ":1");
+  CliRun first = real_cli(branched);
+  CliRun second = real_cli(branched);
+  const std::string fingerprint = fingerprint_of(first.out, "3");
+  ASSERT_FALSE(fingerprint.empty()) << first.out;
+  EXPECT_EQ(fingerprint_of(second.out, "3"), fingerprint);
+  EXPECT_EQ(first.code, second.code);
+  EXPECT_NE(fingerprint, fingerprint_of(unbranched.out, "3"));
+  // A branch point past the run's end changes nothing.
+  std::vector<std::string> late = plain;
+  late.push_back("--branch");
+  late.push_back(std::to_string(events + 1000) + ":5");
+  EXPECT_EQ(fingerprint_of(real_cli(late).out, "3"), fingerprint_of(unbranched.out, "3"));
+}
+
+TEST(ExploreCli, BadBudgetIsExit64) {
+  for (const char* budget : {"soon", "0s", "-5s"}) {
+    CliRun run = real_cli({"explore", "broadcast", "--budget", budget});
+    EXPECT_EQ(run.code, 64) << budget;
+    EXPECT_NE(run.err.find("--budget"), std::string::npos) << run.err;
+  }
+  EXPECT_EQ(real_cli({"explore", "broadcast", "--budget", "5s", "--fanout", "99"}).code, 64);
+  EXPECT_EQ(real_cli({"explore", "broadcast"}).code, 64);
+}
+
+// The line of the first failure whose seed line carries a branch, and its
+// reproduce arguments.
+struct BranchedFailure {
+  std::string seed;
+  std::string fingerprint;
+  std::vector<std::string> reproduce;
+};
+
+std::optional<BranchedFailure> first_branched_failure(const std::string& out) {
+  std::smatch match;
+  std::regex failure("seed=([0-9]+) branch=[0-9:,]+ verdict=(?!pass)[^\n]* fingerprint=([0-9a-f]{16})[^\n]*\n"
+                     "(  [^\n]*\n)*?  reproduce: detsim ([^\n]*)\n");
+  if (!std::regex_search(out, match, failure)) return std::nullopt;
+  BranchedFailure found{match[1].str(), match[2].str(), {}};
+  std::istringstream words(match[4].str());
+  for (std::string word; words >> word;) found.reproduce.push_back(word);
+  return found;
+}
+
+TEST(ExploreCli, FindsAPlantedBugAndItsBranchedReproduceLineReplaysIt) {
+  CliRun run = real_cli({"explore", "broadcast", "--set", "bug=ack_before_fsync",
+                         "--seeds", "1..2", "--budget", "15s", "--jobs", "2"});
+  EXPECT_EQ(run.code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("summary: runs="), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("properties=ack_durable_on_majority"), std::string::npos) << run.out;
+  std::optional<BranchedFailure> failure = first_branched_failure(run.out);
+  ASSERT_TRUE(failure.has_value()) << run.out;
+  ASSERT_GE(failure->reproduce.size(), 6u);
+  EXPECT_EQ(failure->reproduce[0], "replay");
+  CliRun replay = real_cli(failure->reproduce);
+  EXPECT_EQ(replay.code, 1) << replay.out;
+  EXPECT_EQ(fingerprint_of(replay.out, failure->seed), failure->fingerprint) << replay.out;
+}
+
+TEST(ExploreCli, WithNoFanoutItRunsThePlainSeedsAndPasses) {
+  CliRun run = real_cli({"explore", "broadcast", "--seeds", "1..3", "--budget", "60s",
+                         "--fanout", "0", "--json"});
+  EXPECT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("\"runs\":3,\"seeds\":3,\"branches\":0,\"fail\":0"), std::string::npos) << run.out;
+}
+
+}  // namespace
+}  // namespace detsim
