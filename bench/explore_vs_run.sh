@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Guided search against plain seeds: for each planted bug, `detsim run`
-# over fresh seeds and `detsim explore` get the same wall-clock budget and
-# the same two worker processes, and each reports failures found, failing
-# seeds, failures per CPU-minute and the time to the first failure
-# (docs/bug-finding.md, "Guided search").
+# Guided search against plain seeds (docs/bug-finding.md, "Guided search").
+# For each planted bug, three searches on the same two processes:
+#   plain    `detsim explore --fanout 0`: seeds 1, 2, 3... with no branch,
+#            for the wall-clock budget (the same machinery as guided);
+#   guided   `detsim explore`: the same budget, branching;
+#   run      `detsim run --seeds 1..N`, N = the seeds plain finished, for
+#            the same work done by the ordinary command.
+# CPU time is measured (the explore summary's cpu_s; bash's `time` for
+# run), so a machine shared with other work still compares fairly.
 #
 # Usage: bench/explore_vs_run.sh [--budget SECONDS] [--jobs J] [--detsim BIN] [SCENARIO:BUG...]
-#   --budget S   wall-clock seconds per tool and bug (default 60)
-#   --jobs J     processes for both (default 2); CPU-minutes = S * J / 60
-#   --detsim BIN the binary (default build/detsim)
-# Without SCENARIO:BUG pairs: the default list below.
-# Prints one markdown table row per pair. Exit 0 once measured, 64 on bad arguments.
+#   --budget S    wall-clock seconds per explore search (default 40)
+#   --jobs J      processes (default 2)
+#   --detsim BIN  the binary (default build/detsim)
+# Without SCENARIO:BUG pairs: the default list below. Prints a markdown
+# table. Exit 0 once measured, 64 on bad arguments.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-budget=60
+budget=40
 jobs=2
 detsim="$root/build/detsim"
 pairs=()
@@ -36,64 +40,51 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Plain seeds: `run` over more seeds than fit, stopped at the budget by
-# timeout. Each line is stamped when it arrives, for the first failure.
-plain_run() {
-  local scenario="$1" bug="$2" start
-  start=$(date +%s.%N)
-  timeout --signal=TERM "$budget" "$detsim" run "$scenario" --seeds 1..1000000 --jobs "$jobs" --json \
-      --set "bug=$bug" 2>/dev/null |
-    while IFS= read -r line; do echo "$(date +%s.%N) $line"; done > "$work/run.txt" || true
-  python3 - "$work/run.txt" "$start" <<'PY'
-import json, sys
-start = float(sys.argv[2])
-seeds = fails = 0
-first = None
-for raw in open(sys.argv[1]):
-    stamp, _, text = raw.partition(' ')
-    try:
-        line = json.loads(text)
-    except ValueError:
-        continue
-    if 'seed' not in line:
-        continue
-    seeds += 1
-    if line['verdict'] != 'pass':
-        fails += 1
-        if first is None:
-            first = float(stamp) - start
-print(seeds, fails, fails, 'never' if first is None else f'{first:.1f}')
-PY
-}
-
-guided_run() {
-  local scenario="$1" bug="$2"
-  "$detsim" explore "$scenario" --budget "${budget}s" --jobs "$jobs" --json --set "bug=$bug" \
+# "seeds runs branches fails failing_seeds first_fail_s cpu_s" from an
+# explore's JSON summary.
+explore_search() {
+  "$detsim" explore "$1" --budget "${budget}s" --jobs "$jobs" --json --set "bug=$2" "${@:3}" \
       > "$work/explore.txt" 2>/dev/null || true
   python3 - "$work/explore.txt" <<'PY'
 import json, sys
-summary = None
-for text in open(sys.argv[1]):
-    line = json.loads(text)
-    if 'summary' in line:
-        summary = line['summary']
-first = summary['first_fail_s']
-print(f"{summary['runs']} {summary['fail']} {summary['failing_seeds']} "
-      f"{'never' if first is None else f'{first:.1f}'} {summary['branches']} {summary['plain_fail']}")
+s = [json.loads(l)['summary'] for l in open(sys.argv[1]) if '"summary"' in l][0]
+first = s['first_fail_s']
+print(s['seeds'], s['runs'], s['branches'], s['fail'], f"{s['failing_seeds']}/{s['branch_only_seeds']}",
+      'never' if first is None else f'{first:.1f}', f"{s['cpu_s']:.1f}")
 PY
 }
 
-cpu_min=$(python3 -c "print($budget * $jobs / 60)")
-echo "budget ${budget}s x $jobs jobs = $cpu_min CPU-minutes per tool; $(date -u '+%Y-%m-%d %H:%M UTC'); $(git -C "$root" rev-parse --short HEAD)"
+# "fails first_fail_seed cpu_s" of `detsim run --seeds 1..N`.
+run_search() {
+  local TIMEFORMAT='%U %S'
+  { time "$detsim" run "$1" --seeds "1..$3" --jobs "$jobs" --json --set "bug=$2" \
+      > "$work/run.txt" 2>/dev/null || true; } 2> "$work/time.txt"
+  python3 - "$work/run.txt" "$work/time.txt" <<'PY'
+import json, sys
+fails, first = 0, None
+for text in open(sys.argv[1]):
+    line = json.loads(text)
+    if 'seed' in line and line['verdict'] != 'pass':
+        fails += 1
+        first = first or line['seed']
+user, system = open(sys.argv[2]).read().split()[-2:]
+print(fails, first or 'none', f'{float(user) + float(system):.1f}')
+PY
+}
+
+per_min() { python3 -c "print(f'{$1 / max($2, 1e-9) * 60:.1f}')"; }
+
+echo "budget ${budget}s per explore, $jobs processes; $(date -u '+%Y-%m-%d %H:%M UTC'); $(git -C "$root" rev-parse --short HEAD)"
 echo
-echo "| scenario | bug | run: seeds | run: failing seeds | run: fails/CPU-min | run: first fail (s) | explore: runs (branches) | explore: fails (on branches) | explore: failing seeds | explore: fails/CPU-min | explore: first fail (s) |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| scenario | bug | plain: seeds, fails, CPU s | plain: fails/CPU-min, first (s) | guided: runs (branches), fails, failing seeds/of them on branches only, CPU s | guided: fails/CPU-min, first (s) | run 1..N: fails, first seed, CPU s | run: fails/CPU-min |"
+echo "|---|---|---|---|---|---|---|---|"
 for pair in "${pairs[@]}"; do
   scenario="${pair%%:*}"
   bug="${pair#*:}"
-  read -r r_seeds r_fails r_failing r_first < <(plain_run "$scenario" "$bug")
-  read -r e_runs e_fails e_failing e_first e_branches e_plain < <(guided_run "$scenario" "$bug")
-  r_rate=$(python3 -c "print(f'{$r_fails / $cpu_min:.1f}')")
-  e_rate=$(python3 -c "print(f'{$e_fails / $cpu_min:.1f}')")
-  echo "| $scenario | $bug | $r_seeds | $r_failing | $r_rate | $r_first | $e_runs ($e_branches) | $e_fails ($((e_fails - e_plain))) | $e_failing | $e_rate | $e_first |"
+  read -r p_seeds p_runs p_branches p_fails p_failing p_first p_cpu < <(explore_search "$scenario" "$bug" --fanout 0)
+  read -r g_seeds g_runs g_branches g_fails g_failing g_first g_cpu < <(explore_search "$scenario" "$bug")
+  read -r r_fails r_first r_cpu < <(run_search "$scenario" "$bug" "$p_seeds")
+  echo "| $scenario | $bug | $p_seeds, $p_fails, $p_cpu | $(per_min "$p_fails" "$p_cpu"), $p_first" \
+       "| $g_runs ($g_branches), $g_fails, $g_failing, $g_cpu | $(per_min "$g_fails" "$g_cpu"), $g_first" \
+       "| $r_fails, $r_first, $r_cpu | $(per_min "$r_fails" "$r_cpu") |"
 done

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kRecordMax = 1 << 16;
 
+// CPU seconds of the reaped descendants: every process of an exploration
+// is reaped (by the driver, or by a parent the driver reaps) before the
+// summary, so the difference is the search's cost, comparable across runs
+// on a machine shared with other work.
+double children_cpu_s() {
+  rusage usage{};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 struct Tracked {
   uint64_t seed = 0;
   std::string branch;
@@ -46,6 +58,13 @@ struct Tally {
   uint64_t failures = 0;
   uint64_t plain_failures = 0;  // of them, seeds' own runs
   std::set<uint64_t> failing_seeds;
+  std::set<uint64_t> plain_failing_seeds;  // their own run failed
+  // Seeds whose own run failed on no branch: what branching alone found.
+  size_t branch_only_seeds() const {
+    size_t count = 0;
+    for (uint64_t seed : failing_seeds) count += plain_failing_seeds.count(seed) == 0 ? 1 : 0;
+    return count;
+  }
   std::set<std::string> properties;
   std::set<std::string> probes_all;
   std::set<std::string> probes_plain;
@@ -77,7 +96,7 @@ class Driver {
   void finish();
   void record(const SeedOutcome& outcome);
   void show_progress();
-  void print_summary(double wall_s);
+  void print_summary(double wall_s, double cpu_s);
 
   const Scenario& scenario_;
   const ExploreOptions& options_;
@@ -103,6 +122,7 @@ int Driver::run() {
   // driver inherits and reaps them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   start_ = Clock::now();
+  const double cpu_start_s = children_cpu_s();
   const Clock::time_point deadline = start_ + std::chrono::nanoseconds(budget_.count_ns());
   while (Clock::now() < deadline) {
     while (seeds_left() && shared_->live.load() < options_.jobs) launch();
@@ -115,7 +135,7 @@ int Driver::run() {
   }
   finish();
   progress_.clear();
-  print_summary(std::chrono::duration<double>(Clock::now() - start_).count());
+  print_summary(std::chrono::duration<double>(Clock::now() - start_).count(), children_cpu_s() - cpu_start_s);
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   ::close(sockets_[0]);
   ::close(sockets_[1]);
@@ -227,7 +247,10 @@ void Driver::record(const SeedOutcome& outcome) {
   }
   if (outcome.verdict == Verdict::pass) return;
   ++tally_.failures;
-  if (outcome.branch.empty()) ++tally_.plain_failures;
+  if (outcome.branch.empty()) {
+    ++tally_.plain_failures;
+    tally_.plain_failing_seeds.insert(outcome.seed);
+  }
   tally_.failing_seeds.insert(outcome.seed);
   tally_.properties.insert(outcome.property);
   if (!tally_.first_failure_s) tally_.first_failure_s = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -251,17 +274,17 @@ std::string join(const std::set<std::string>& names) {
   return text.empty() ? "none" : text;
 }
 
-void Driver::print_summary(double wall_s) {
+void Driver::print_summary(double wall_s, double cpu_s) {
   const Tally& t = tally_;
   const size_t probes = scenario_.model->probes.size();
   const std::string first = t.first_failure_s ? fmt::format("{:.3f}", *t.first_failure_s) : "never";
   if (!options_.json) {
     out_ << fmt::format(
         "summary: runs={} seeds={} branches={} fail={} plain_fail={} branch_fail={} failing_seeds={} "
-        "properties={} probes={}/{} plain_probes={}/{} first_fail_s={} wall_s={:.3f}\n",
+        "branch_only_seeds={} properties={} probes={}/{} plain_probes={}/{} first_fail_s={} wall_s={:.3f} cpu_s={:.3f}\n",
         t.seeds + t.branches, t.seeds, t.branches, t.failures, t.plain_failures, t.failures - t.plain_failures,
-        t.failing_seeds.size(), join(t.properties), t.probes_all.size(), probes, t.probes_plain.size(), probes,
-        first, wall_s);
+        t.failing_seeds.size(), t.branch_only_seeds(), join(t.properties), t.probes_all.size(), probes, t.probes_plain.size(), probes,
+        first, wall_s, cpu_s);
     return;
   }
   nlohmann::ordered_json summary = {{"runs", t.seeds + t.branches},
@@ -271,12 +294,14 @@ void Driver::print_summary(double wall_s) {
                                     {"plain_fail", t.plain_failures},
                                     {"branch_fail", t.failures - t.plain_failures},
                                     {"failing_seeds", t.failing_seeds.size()},
+                                    {"branch_only_seeds", t.branch_only_seeds()},
                                     {"properties", t.properties},
                                     {"probes", t.probes_all.size()},
                                     {"plain_probes", t.probes_plain.size()},
                                     {"probes_declared", probes},
                                     {"first_fail_s", t.first_failure_s ? nlohmann::json(*t.first_failure_s) : nullptr},
                                     {"wall_s", wall_s},
+                                    {"cpu_s", cpu_s},
                                     {"exit", t.exit_code}};
   out_ << nlohmann::ordered_json{{"summary", summary}}.dump() << '\n';
 }

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "replay/commands.h"
+#include "sim/core/engine.h"
 #include "tests/reproduce_check.h"
 #include "tests/real_cli.h"
 
@@ -121,6 +122,62 @@ TEST(ExploreCli, WithNoFanoutItRunsThePlainSeedsAndPasses) {
                          "--fanout", "0", "--json"});
   EXPECT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("\"runs\":3,\"seeds\":3,\"branches\":0,\"fail\":0"), std::string::npos) << run.out;
+}
+
+}  // namespace
+}  // namespace detsim
+
+namespace detsim {
+namespace {
+
+using namespace time_literals;
+
+class CountingTarget final : public EventTarget {
+ public:
+  void fire(uint64_t a, uint64_t) override { fired.push_back(a); }
+  std::vector<uint64_t> fired;
+};
+
+TEST(EventBoundary, HooksRunBetweenEventsInOrderAndOnlyOnce) {
+  EngineOptions options;
+  options.seed = 7;
+  options.time_limit = Time::zero() + 1_s;
+  Engine engine(options);
+  CountingTarget target;
+  for (uint64_t i = 1; i <= 10; ++i) engine.schedule(Time::zero() + Duration::milliseconds(static_cast<int64_t>(i)), &target, i, 0);
+  std::vector<std::string> seen;
+  auto note = [&](std::string name) {
+    return [&, name] { seen.push_back(name + "@" + std::to_string(target.fired.size())); };
+  };
+  engine.at_event_boundary(4, note("b"));
+  engine.at_event_boundary(2, note("a"));
+  engine.at_event_boundary(4, [&] {
+    seen.push_back("c@" + std::to_string(target.fired.size()));
+    engine.at_event_boundary(6, note("d"));  // a hook may add hooks
+  });
+  engine.at_event_boundary(50, note("never"));  // past the run's end
+  engine.run();
+  EXPECT_EQ(seen, (std::vector<std::string>{"a@2", "b@4", "c@4", "d@6"}));
+  EXPECT_EQ(target.fired.size(), 10u);
+}
+
+TEST(EventBoundary, ReseedChangesTheFingerprintAndHooksAloneDoNot) {
+  auto fingerprint = [](bool hook, bool reseed) {
+    EngineOptions options;
+    options.seed = 7;
+    options.time_limit = Time::zero() + 1_s;
+    Engine engine(options);
+    CountingTarget target;
+    for (uint64_t i = 1; i <= 10; ++i) engine.schedule(Time::zero() + Duration::milliseconds(static_cast<int64_t>(i)), &target, i, 0);
+    if (hook) engine.at_event_boundary(5, [&engine, reseed] {
+        if (reseed) engine.reseed(3);
+      });
+    engine.run();
+    return engine.fingerprint();
+  };
+  EXPECT_EQ(fingerprint(false, false), fingerprint(true, false));
+  EXPECT_NE(fingerprint(false, false), fingerprint(true, true));
+  EXPECT_EQ(fingerprint(true, true), fingerprint(true, true));
 }
 
 }  // namespace
