@@ -1,6 +1,7 @@
 // detsim explore (docs/bug-finding.md, "Guided search"): branch paths,
 // replaying a branch, and the search finding a planted bug whose printed
 // reproduce line, branch path included, replays it exactly.
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -132,48 +133,50 @@ namespace {
 
 using namespace time_literals;
 
-class CountingTarget final : public EventTarget {
- public:
-  void fire(uint64_t a, uint64_t) override { fired.push_back(a); }
-  std::vector<uint64_t> fired;
-};
-
-TEST(EventBoundary, HooksRunBetweenEventsInOrderAndOnlyOnce) {
+// Ten events, one per millisecond, after arm(engine, fired) has added its
+// hooks (fired counts the events fired so far); returns the fingerprint.
+uint64_t run_ten_events(const std::function<void(Engine&, const uint64_t& fired)>& arm) {
+  struct Counter final : EventTarget {
+    void fire(uint64_t, uint64_t) override { ++fired; }
+    uint64_t fired = 0;
+  };
   EngineOptions options;
   options.seed = 7;
   options.time_limit = Time::zero() + 1_s;
   Engine engine(options);
-  CountingTarget target;
-  for (uint64_t i = 1; i <= 10; ++i) engine.schedule(Time::zero() + Duration::milliseconds(static_cast<int64_t>(i)), &target, i, 0);
-  std::vector<std::string> seen;
-  auto note = [&](std::string name) {
-    return [&, name] { seen.push_back(name + "@" + std::to_string(target.fired.size())); };
-  };
-  engine.at_event_boundary(4, note("b"));
-  engine.at_event_boundary(2, note("a"));
-  engine.at_event_boundary(4, [&] {
-    seen.push_back("c@" + std::to_string(target.fired.size()));
-    engine.at_event_boundary(6, note("d"));  // a hook may add hooks
-  });
-  engine.at_event_boundary(50, note("never"));  // past the run's end
+  Counter counter;
+  for (int64_t i = 1; i <= 10; ++i) engine.schedule(Time::zero() + Duration::milliseconds(i), &counter, 0, 0);
+  arm(engine, counter.fired);
   engine.run();
+  EXPECT_EQ(counter.fired, 10u);
+  return engine.fingerprint();
+}
+
+TEST(EventBoundary, HooksRunBetweenEventsInOrderAndOnlyOnce) {
+  std::vector<std::string> seen;
+  run_ten_events([&seen](Engine& engine, const uint64_t& fired) {
+    auto note = [&seen, &fired](std::string name) {
+      return [&seen, &fired, name] { seen.push_back(name + "@" + std::to_string(fired)); };
+    };
+    engine.at_event_boundary(4, note("b"));
+    engine.at_event_boundary(2, note("a"));
+    engine.at_event_boundary(4, [&engine, note] {
+      note("c")();
+      engine.at_event_boundary(6, note("d"));  // a hook may add hooks
+    });
+    engine.at_event_boundary(50, note("never"));  // past the run's end
+  });
   EXPECT_EQ(seen, (std::vector<std::string>{"a@2", "b@4", "c@4", "d@6"}));
-  EXPECT_EQ(target.fired.size(), 10u);
 }
 
 TEST(EventBoundary, ReseedChangesTheFingerprintAndHooksAloneDoNot) {
   auto fingerprint = [](bool hook, bool reseed) {
-    EngineOptions options;
-    options.seed = 7;
-    options.time_limit = Time::zero() + 1_s;
-    Engine engine(options);
-    CountingTarget target;
-    for (uint64_t i = 1; i <= 10; ++i) engine.schedule(Time::zero() + Duration::milliseconds(static_cast<int64_t>(i)), &target, i, 0);
-    if (hook) engine.at_event_boundary(5, [&engine, reseed] {
+    return run_ten_events([hook, reseed](Engine& engine, const uint64_t&) {
+      if (!hook) return;
+      engine.at_event_boundary(5, [&engine, reseed] {
         if (reseed) engine.reseed(3);
       });
-    engine.run();
-    return engine.fingerprint();
+    });
   };
   EXPECT_EQ(fingerprint(false, false), fingerprint(true, false));
   EXPECT_NE(fingerprint(false, false), fingerprint(true, true));
