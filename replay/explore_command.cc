@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -82,7 +83,7 @@ class Driver {
         next_seed_(seeds.first),
         budget_(budget),
         out_(out),
-        progress_(err, !options.json && is_terminal_stderr(err), 0, "s") {}
+        progress_(err, !options.json && is_terminal_stderr(err), 0) {}
 
   int run();
 
@@ -262,10 +263,10 @@ void Driver::record(const SeedOutcome& outcome) {
 
 void Driver::show_progress() {
   const double elapsed_s = std::chrono::duration<double>(Clock::now() - start_).count();
-  const double budget_s = budget_.to_seconds();
-  progress_.update(static_cast<uint64_t>(elapsed_s), tally_.failures, budget_s,
-                   fmt::format("{} seeds, {} branches, {}/{} probes", tally_.seeds, tally_.branches,
-                               tally_.probes_all.size(), scenario_.model->probes.size()));
+  const double left_s = std::max(0.0, budget_.to_seconds() - elapsed_s);
+  progress_.update(fmt::format("{:.0f}s left, {} seeds, {} branches, {} failed, {}/{} probes", left_s,
+                               tally_.seeds, tally_.branches, tally_.failures, tally_.probes_all.size(),
+                               scenario_.model->probes.size()));
 }
 
 std::string join(const std::set<std::string>& names) {

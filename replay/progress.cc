@@ -38,10 +38,9 @@ void Progress::update(uint64_t done, uint64_t failed) {
   redraw();
 }
 
-void Progress::update(uint64_t done, uint64_t failed, double total, std::string note) {
-  total_ = static_cast<uint64_t>(total);
-  note_ = std::move(note);
-  update(done, failed);
+void Progress::update(std::string line) {
+  line_ = std::move(line);
+  update(done_, failed_);
 }
 
 void Progress::redraw() {
@@ -53,8 +52,7 @@ void Progress::redraw() {
     double remaining_s = elapsed_s / static_cast<double>(done_) * static_cast<double>(total_ - done_);
     line += ", eta " + format_eta(remaining_s);
   }
-  if (!note_.empty()) line += ", " + note_;
-  err_ << kEraseLine << line << std::flush;
+  err_ << kEraseLine << (line_.empty() ? line : line_) << std::flush;
   shown_ = true;
 }
 
