@@ -118,6 +118,21 @@ TEST(ExploreCli, FindsAPlantedBugAndItsBranchedReproduceLineReplaysIt) {
   EXPECT_EQ(fingerprint_of(replay.out, failure->seed), failure->fingerprint) << replay.out;
 }
 
+// One process at a time explores depth first, in an order the seeds
+// alone decide: the same failures, branch paths and fingerprints twice.
+TEST(ExploreCli, OneJobExploresTheSameWayTwice) {
+  auto explore = [] {
+    CliRun run = real_cli({"explore", "broadcast", "--set", "bug=no_retry", "--seeds", "1..4", "--budget", "60s",
+                           "--jobs", "1", "--rare", "20"});
+    EXPECT_EQ(run.code, 1) << run.out << run.err;
+    // The only fields real time decides.
+    return std::regex_replace(run.out, std::regex(" (wall|cpu|first_fail)_s=[0-9.]+"), "");
+  };
+  const std::string first = explore();
+  EXPECT_NE(first.find(" branch="), std::string::npos) << first;
+  EXPECT_EQ(explore(), first);
+}
+
 TEST(ExploreCli, WithNoFanoutItRunsThePlainSeedsAndPasses) {
   CliRun run = real_cli({"explore", "broadcast", "--seeds", "1..3", "--budget", "60s",
                          "--fanout", "0", "--json"});
