@@ -116,6 +116,12 @@ TEST(ExploreCli, FindsAPlantedBugAndItsBranchedReproduceLineReplaysIt) {
   CliRun replay = real_cli(failure->reproduce);
   EXPECT_EQ(replay.code, 1) << replay.out;
   EXPECT_EQ(fingerprint_of(replay.out, failure->seed), failure->fingerprint) << replay.out;
+  // A seed's own run, the parent of its branches, is the plain run.
+  CliRun plain = real_cli({"run", "broadcast", "--seed", "1", "--set", "bug=ack_before_fsync"});
+  std::smatch own;
+  ASSERT_TRUE(std::regex_search(run.out, own, std::regex("(^|\n)seed=1 verdict=[^\n]* fingerprint=([0-9a-f]{16})")))
+      << run.out;
+  EXPECT_EQ(own[2].str(), fingerprint_of(plain.out, "1")) << plain.out;
 }
 
 // One process at a time explores depth first, in an order the seeds
