@@ -130,6 +130,9 @@ CLI::App* add_explore(CLI::App& app, ExploreOptions* options) {
   explore->add_option("--rare", options->rare_percent,
                       "Branch also at a feature fewer than this percentage of runs reached (default 1; 0: new only)")
       ->type_name("PERCENT");
+  explore->add_option("--branches", options->branches_per_seed,
+                      "Branches forked from one seed at most, over its whole tree (default 64)")
+      ->type_name("B");
   explore->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
   explore->footer(
       "Prints each failing run with its reproduce line (a branched run's includes --branch), then a summary. "

@@ -79,6 +79,7 @@ struct ExploreOptions {
   int fanout = 2;  // branches forked at one branch point
   int depth = 4;   // branch points on one path
   double rare_percent = 1;  // a feature fewer runs reached branches too
+  int branches_per_seed = 64;  // over a seed's whole tree of branches
   bool json = false;
 };
 

@@ -41,6 +41,11 @@ struct ExploreShared {
   std::atomic<uint32_t> runs{0};  // seeds and branches started
   // By feature (probe * kBucketsMax + bucket): the runs that reached it.
   std::atomic<uint32_t> reached[kProbesMax * kBucketsMax];
+  // Branches forked so far in one seed's family, by seed % kFamilies (the
+  // driver zeroes a seed's counter as it launches it). Rare features at
+  // every depth would otherwise grow a tree of fanout^depth runs.
+  static constexpr size_t kFamilies = 1024;
+  std::atomic<uint32_t> family_branches[kFamilies];
 };
 static_assert(std::atomic<int32_t>::is_always_lock_free, "shared across processes");
 
@@ -54,6 +59,7 @@ struct ExploreLimits {
   // A feature reached by fewer than this percentage of the runs started
   // so far is rare, and branches like a new one.
   double rare_percent = 1;
+  uint32_t branches_per_seed = 64;  // at most, over the seed's whole tree
 };
 
 // The seed worker's whole life, in the child the driver just forked: runs

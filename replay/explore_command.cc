@@ -149,11 +149,13 @@ void Driver::launch() {
   if (next_seed_ == seeds_.last) seeds_done_ = true;
   ++next_seed_;
   shared_->live.fetch_add(1);
+  shared_->family_branches[seed % ExploreShared::kFamilies].store(0);
   const pid_t pid = ::fork();
   DETSIM_ASSERT(pid >= 0);
   if (pid == 0) {
     ::close(sockets_[0]);
-    ExploreLimits limits{options_.jobs, options_.fanout, static_cast<size_t>(options_.depth), options_.rare_percent};
+    ExploreLimits limits{options_.jobs, options_.fanout, static_cast<size_t>(options_.depth), options_.rare_percent,
+                         static_cast<uint32_t>(options_.branches_per_seed)};
     explore_seed_worker(scenario_, seed, shared_, limits, sockets_[1]);
   }
   tracked_[pid] = {seed, "", true};
@@ -333,6 +335,8 @@ int explore_command(const ExploreOptions& options, const ModelRegistry& registry
     throw UsageError("--fanout " + std::to_string(options.fanout) + ": expected 0 to 16");
   if (!(options.rare_percent >= 0 && options.rare_percent <= 100))
     throw UsageError("--rare " + fmt::format("{}", options.rare_percent) + ": expected a percentage, 0 to 100");
+  if (options.branches_per_seed < 0)
+    throw UsageError("--branches " + std::to_string(options.branches_per_seed) + ": expected 0 or more");
   if (options.depth < 1 || options.depth > 64)
     throw UsageError("--depth " + std::to_string(options.depth) + ": expected 1 to 64");
   const Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);

@@ -87,8 +87,10 @@ uint64_t branch_here(Family& family, uint64_t index) {
   // Several features at one boundary branch once.
   if (index == family.last_branch_index) return 0;
   family.last_branch_index = index;
+  std::atomic<uint32_t>& forked = family.shared->family_branches[family.seed % ExploreShared::kFamilies];
   for (int salt = 1; salt <= family.limits.fanout; ++salt) {
     if (family.shared->stop.load() != 0) break;
+    if (forked.fetch_add(1) >= family.limits.branches_per_seed) break;
     const bool owned = try_take_slot(*family.shared, family.limits.jobs);
     const pid_t pid = ::fork();
     if (pid == 0) return become_branch(family, index, static_cast<uint64_t>(salt), owned);
