@@ -15,8 +15,9 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<std::string_view, 6> kCommands = {"list", "run", "replay", "shrink", "sweep", "check-history"};
-constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history";
+constexpr std::array<std::string_view, 7> kCommands = {"list",  "run",           "replay", "shrink",
+                                                       "sweep", "check-history", "explore"};
+constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history, explore";
 
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -72,6 +73,9 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
                      "Write the run's client history as JSON lines (for check-history)")
       ->type_name("F.jsonl");
   replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
+  replay->add_option("--branch", options->branch,
+                     "Reseed the future at these event boundaries, as detsim explore printed them")
+      ->type_name("E:S,...");
   return replay;
 }
 
@@ -111,6 +115,30 @@ CLI::App* add_sweep(CLI::App& app, SweepOptions* options) {
       "One CSV row per (grid point, seed). Failing verdicts are data, not errors: the exit code is 0 once the "
       "CSV is written, 64 on bad input (nothing runs, no file is written). docs/sweep.md describes the columns.");
   return sweep;
+}
+
+CLI::App* add_explore(CLI::App& app, ExploreOptions* options) {
+  CLI::App* explore = app.add_subcommand("explore", "Guided search: fork runs at new probe hits and reseed the branches");
+  explore->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
+  explore->add_option("--budget", options->budget, "Wall-clock time to search for")->required()->type_name("T");
+  explore->add_option("--seeds", options->seeds, "Seeds to start from (default 1 on)")->type_name("A..B");
+  add_set_option(explore, &options->sets);
+  add_faults_option(explore, &options->faults);
+  explore->add_option("--jobs", options->jobs, "Processes running at once (default 1)")->type_name("J");
+  explore->add_option("--fanout", options->fanout, "Branches forked at a branch point (default 2)")->type_name("K");
+  explore->add_option("--depth", options->depth, "Branch points on one path at most (default 4)")->type_name("D");
+  explore->add_option("--rare", options->rare_percent,
+                      "Branch also at a feature fewer than this percentage of runs reached (default 1; 0: new only)")
+      ->type_name("PERCENT");
+  explore->add_option("--branches", options->branches_per_seed,
+                      "Branches forked from one seed at most, over its whole tree (default 64)")
+      ->type_name("B");
+  explore->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
+  explore->footer(
+      "Prints each failing run with its reproduce line (a branched run's includes --branch), then a summary. "
+      "Exit 0 if nothing failed, else the first failure's verdict; 64 on bad input. docs/bug-finding.md "
+      "describes the search.");
+  return explore;
 }
 
 CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
@@ -153,6 +181,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
   CLI::App* sweep = add_sweep(app, &sweep_options);
   CheckHistoryOptions check_history_options;
   CLI::App* check_history = add_check_history(app, &check_history_options);
+  ExploreOptions explore_options;
+  CLI::App* explore = add_explore(app, &explore_options);
 
   if (argc < 2) return bad_input(err, std::string("no command given (commands: ") + kCommandList + "; --help for more)");
   if (std::optional<std::string> message = unknown_command(argc, argv)) return bad_input(err, *message);
@@ -170,6 +200,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
     if (shrink->parsed()) return shrink_command(shrink_options, registry, out, err);
     if (sweep->parsed()) return sweep_command(sweep_options, registry, out, err);
     if (check_history->parsed()) return check_history_command(check_history_options, out);
+    if (explore->parsed()) return explore_command(explore_options, registry, out, err);
   } catch (const UsageError& error) {
     return bad_input(err, error.what());
   } catch (const ScenarioError& error) {

@@ -53,6 +53,38 @@ TimeWindow parse_window(std::string_view text) {
   return {Time::zero() + *from, Time::zero() + *to};
 }
 
+std::vector<BranchPoint> parse_branch_path(std::string_view text) {
+  const std::string message = "--branch " + std::string(text) +
+                              ": expected EVENT:SALT,... with event indexes ascending and salts above 0, "
+                              "like 81234:3,190002:1";
+  std::vector<BranchPoint> path;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view step = text.substr(0, comma);
+    const size_t colon = step.find(':');
+    std::optional<uint64_t> event = parse_u64(step.substr(0, colon));
+    std::optional<uint64_t> salt =
+        colon == std::string_view::npos ? std::nullopt : parse_u64(step.substr(colon + 1));
+    if (!event || !salt || *salt == 0) throw UsageError(message);
+    if (!path.empty() && *event <= path.back().event_index) throw UsageError(message);
+    path.push_back({*event, *salt});
+    // A trailing comma ("1:2,") leaves an empty step: rejected above next time.
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+    if (text.empty()) throw UsageError(message);
+  }
+  return path;
+}
+
+std::string branch_path_text(const std::vector<BranchPoint>& path) {
+  std::string text;
+  for (const BranchPoint& step : path) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(step.event_index) + ":" + std::to_string(step.salt);
+  }
+  return text;
+}
+
 std::string shell_quote(std::string_view argument) {
   auto is_safe = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

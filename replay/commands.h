@@ -13,6 +13,7 @@
 
 #include "sim/api/model.h"
 #include "sim/core/time.h"
+#include "sim/world/simulation.h"
 
 namespace detsim {
 
@@ -46,6 +47,7 @@ struct ReplayOptions {
   std::optional<std::string> perfetto_path;
   std::optional<std::string> window;  // "1s..2.5s"
   std::optional<std::string> history_path;  // the client history, JSON lines
+  std::optional<std::string> branch;        // "E:S,...", from detsim explore
 };
 
 struct ShrinkOptions {
@@ -67,6 +69,20 @@ struct SweepOptions {
   int jobs = 1;
 };
 
+struct ExploreOptions {
+  std::string scenario;
+  std::optional<std::string> seeds;  // "1..20"; default: from 1 on until the budget ends
+  std::vector<std::string> sets;
+  std::optional<std::string> faults;  // FILE or "none"
+  std::string budget;                 // wall clock: "90s", "10m"
+  int jobs = 1;
+  int fanout = 2;  // branches forked at one branch point
+  int depth = 4;   // branch points on one path
+  double rare_percent = 1;  // a feature fewer runs reached branches too
+  int branches_per_seed = 64;  // over a seed's whole tree of branches
+  bool json = false;
+};
+
 struct CheckHistoryOptions {
   std::string model;  // "register" | "kv"
   std::string file;
@@ -84,6 +100,11 @@ int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, 
 // Exit 0 once the CSV is written, whatever the verdicts; throws UsageError
 // or ScenarioError on bad input, before anything runs.
 int sweep_command(const SweepOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
+
+// Exit 0 if no run failed, else the first failure's verdict; throws
+// UsageError or ScenarioError on bad input, before anything runs.
+int explore_command(const ExploreOptions& options, const ModelRegistry& registry, std::ostream& out,
+                    std::ostream& err);
 
 // Exit 0 linearizable, 1 not, 2 unknown; throws UsageError on bad input.
 int check_history_command(const CheckHistoryOptions& options, std::ostream& out);
@@ -103,6 +124,11 @@ struct TimeWindow {
   Time to = Time::max();
 };
 TimeWindow parse_window(std::string_view text);  // "1s..2.5s"
+
+// "E:S,E:S,...": a branch path (BranchPoint), event indexes ascending,
+// salts above 0; "" is the empty path. Throws UsageError naming --branch.
+std::vector<BranchPoint> parse_branch_path(std::string_view text);
+std::string branch_path_text(const std::vector<BranchPoint>& path);
 
 // An argument as a POSIX shell reads it back: bare if safe, else quoted.
 std::string shell_quote(std::string_view argument);

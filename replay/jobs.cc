@@ -67,19 +67,6 @@ void close_fd(int* fd) {
   *fd = -1;
 }
 
-// What a worker's wait status says about how it ended.
-std::string describe_exit(int status) {
-  if (WIFSIGNALED(status)) {
-    int signal_number = WTERMSIG(status);
-    const char* abbreviation = sigabbrev_np(signal_number);
-    std::string name =
-        abbreviation != nullptr ? std::string("SIG") + abbreviation : std::to_string(signal_number);
-    return fmt::format("worker process killed by {} ({})", name, strsignal(signal_number));
-  }
-  if (WIFEXITED(status)) return fmt::format("worker process exited with status {}", WEXITSTATUS(status));
-  return "worker process ended";
-}
-
 // The child's whole life: read task numbers until the parent shuts its side.
 [[noreturn]] void worker_main(const TaskList& tasks, int socket) {
   std::string buffer;
@@ -248,6 +235,18 @@ void WorkerPool::deliver(uint64_t task, SeedOutcome outcome) {
 }
 
 }  // namespace
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    int signal_number = WTERMSIG(status);
+    const char* abbreviation = sigabbrev_np(signal_number);
+    std::string name =
+        abbreviation != nullptr ? std::string("SIG") + abbreviation : std::to_string(signal_number);
+    return fmt::format("worker process killed by {} ({})", name, strsignal(signal_number));
+  }
+  if (WIFEXITED(status)) return fmt::format("worker process exited with status {}", WEXITSTATUS(status));
+  return "worker process ended";
+}
 
 void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome) {
   DETSIM_ASSERT(jobs >= 1);

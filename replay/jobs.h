@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "replay/commands.h"
 #include "replay/outcome.h"
@@ -34,6 +35,10 @@ enum class Isolation {
 
 using TaskCallback = std::function<void(uint64_t index, const SeedOutcome&)>;
 using OutcomeCallback = std::function<void(const SeedOutcome&)>;
+
+// What a worker's wait status says about how it ended: "worker process
+// killed by SIGSEGV (Segmentation fault)".
+std::string describe_exit(int status);
 
 // Calls on_outcome once per task, in index order, from this thread, while
 // up to `jobs` workers run the tasks in any order.

@@ -47,8 +47,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 std::string fingerprint_text(uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
 
-SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, ClientHistory* history) {
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, ClientHistory* history,
+                     const BranchSetup* branches) {
   RunRequest request;
+  if (branches != nullptr) {
+    request.branches = branches->path;
+    request.wants_branch = branches->wants_branch;
+    request.branch_salt = branches->branch_salt;
+  }
   request.model = scenario.model;
   request.params = scenario.params;
   request.seed = seed;
@@ -76,6 +82,7 @@ SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, 
     outcome.property = "uncaught_exception";
   }
   outcome.seed = seed;
+  if (branches != nullptr) outcome.branch = branch_path_text(branches->path);
   outcome.wall_s = seconds_since(start);
   return outcome;
 }
@@ -97,6 +104,7 @@ nlohmann::json to_wire(const SeedOutcome& outcome) {
   nlohmann::json probes = nlohmann::json::array();
   for (const ProbeCount& probe : outcome.probes) probes.push_back({probe.name, probe.hits});
   return {{"seed", outcome.seed},
+          {"branch", outcome.branch},
           {"verdict", static_cast<int>(outcome.verdict)},
           {"property", outcome.property},
           {"detail", outcome.detail},
@@ -114,6 +122,7 @@ nlohmann::json to_wire(const SeedOutcome& outcome) {
 SeedOutcome from_wire(const nlohmann::json& wire) {
   SeedOutcome outcome;
   outcome.seed = wire.at("seed").get<uint64_t>();
+  outcome.branch = wire.at("branch").get<std::string>();
   outcome.verdict = verdict_from_code(wire.at("verdict").get<int>());
   outcome.property = wire.at("property").get<std::string>();
   outcome.detail = wire.at("detail").get<std::string>();
@@ -135,16 +144,19 @@ SeedOutcome from_wire(const nlohmann::json& wire) {
   return outcome;
 }
 
-std::string reproduce_command(const Scenario& scenario, uint64_t seed) {
+std::string reproduce_command(const Scenario& scenario, uint64_t seed, std::string_view branch) {
   std::string command = "detsim replay " + shell_quote(scenario.argument) + " --seed " + std::to_string(seed);
+  if (!branch.empty()) command += " --branch " + shell_quote(branch);
   for (const std::string& assignment : scenario.overrides) command += " --set " + shell_quote(assignment);
   if (scenario.faults) command += " --faults " + shell_quote(*scenario.faults);
   return command;
 }
 
 void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
-  std::string line = fmt::format("seed={} verdict={} events={} sim_s={:.3f} wall_s={:.3f} fingerprint={}",
-                                 outcome.seed, to_string(outcome.verdict), outcome.events, outcome.sim_s,
+  // branch= only on a branched run: run's lines stay as scripts know them.
+  const std::string branch = outcome.branch.empty() ? "" : " branch=" + outcome.branch;
+  std::string line = fmt::format("seed={}{} verdict={} events={} sim_s={:.3f} wall_s={:.3f} fingerprint={}",
+                                 outcome.seed, branch, to_string(outcome.verdict), outcome.events, outcome.sim_s,
                                  outcome.wall_s, fingerprint_text(outcome.fingerprint));
   for (const Metric& metric : outcome.metrics) line += " " + metric.name + "=" + format_metric(metric.value);
   out << line << '\n';
@@ -152,7 +164,7 @@ void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostre
   out << "  property: " << outcome.property << ": " << outcome.detail << '\n';
   if (!outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   out << "  faults: " << (outcome.faults.empty() ? "none" : outcome.faults) << '\n';
-  out << "  reproduce: " << reproduce_command(scenario, outcome.seed) << '\n';
+  out << "  reproduce: " << reproduce_command(scenario, outcome.seed, outcome.branch) << '\n';
 }
 
 void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
@@ -169,14 +181,24 @@ void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostre
       {"detail", outcome.detail},
       {"faults", outcome.faults},
       {"swarm", outcome.swarm},
-      {"reproduce", reproduce_command(scenario, outcome.seed)},
+      {"reproduce", reproduce_command(scenario, outcome.seed, outcome.branch)},
   };
+  if (!outcome.branch.empty()) line["branch"] = outcome.branch;
   // A metric never overwrites a fixed field that scripts rely on.
   for (const Metric& metric : outcome.metrics) {
     if (!line.contains(metric.name)) line[metric.name] = metric_json(metric.value);
   }
   // replace: a model's detail text may hold bytes that are not UTF-8.
   out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void print_outcome(const Scenario& scenario, const SeedOutcome& outcome, bool json, std::ostream& out) {
+  if (json) {
+    print_json(scenario, outcome, out);
+  } else {
+    print_text(scenario, outcome, out);
+  }
+  out.flush();
 }
 
 void Summary::add(const SeedOutcome& outcome) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@ namespace detsim {
 
 struct SeedOutcome {
   uint64_t seed = 0;
+  std::string branch;  // the branch path (branch_path_text), "" for none
   Verdict verdict = Verdict::pass;
   std::string property;
   std::string detail;
@@ -39,7 +42,14 @@ std::string fingerprint_text(uint64_t fingerprint);
 // Runs one seed in this process, timing it with the steady clock. An
 // exception escaping simulate() becomes a model_crashed outcome.
 // history receives the model's client history, if it records one.
-SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr, ClientHistory* history = nullptr);
+// branches: a branch path to apply, and explore's hooks (RunRequest).
+struct BranchSetup {
+  std::vector<BranchPoint> path;
+  std::function<bool(size_t probe, uint64_t hits)> wants_branch;
+  std::function<uint64_t(uint64_t event_index)> branch_salt;
+};
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr, ClientHistory* history = nullptr,
+                     const BranchSetup* branches = nullptr);
 
 // A worker process that died mid-seed: model_crashed, "process_crashed".
 SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s);
@@ -48,15 +58,17 @@ SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s);
 nlohmann::json to_wire(const SeedOutcome& outcome);
 SeedOutcome from_wire(const nlohmann::json& wire);
 
-// `detsim replay SCENARIO --seed N [--set k=v ...] [--faults F]`, quoted
-// for a shell.
-std::string reproduce_command(const Scenario& scenario, uint64_t seed);
+// `detsim replay SCENARIO --seed N [--branch PATH] [--set k=v ...]
+// [--faults F]`, quoted for a shell.
+std::string reproduce_command(const Scenario& scenario, uint64_t seed, std::string_view branch = {});
 
 // The `seed=... verdict=...` line, and for a failure the indented
 // property, faults and reproduce lines.
 void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out);
 // One JSON object line: the fixed fields, then the metrics flattened.
 void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out);
+// One or the other, flushed, so a long run can be watched or piped live.
+void print_outcome(const Scenario& scenario, const SeedOutcome& outcome, bool json, std::ostream& out);
 
 // Totals over a run of several seeds, for the closing summary line.
 class Summary {

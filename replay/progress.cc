@@ -38,6 +38,11 @@ void Progress::update(uint64_t done, uint64_t failed) {
   redraw();
 }
 
+void Progress::update(std::string line) {
+  line_ = std::move(line);
+  update(done_, failed_);
+}
+
 void Progress::redraw() {
   if (!enabled_) return;
   last_draw_ = std::chrono::steady_clock::now();
@@ -47,7 +52,7 @@ void Progress::redraw() {
     double remaining_s = elapsed_s / static_cast<double>(done_) * static_cast<double>(total_ - done_);
     line += ", eta " + format_eta(remaining_s);
   }
-  err_ << kEraseLine << line << std::flush;
+  err_ << kEraseLine << (line_.empty() ? line : line_) << std::flush;
   shown_ = true;
 }
 

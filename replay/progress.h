@@ -18,6 +18,9 @@ class Progress {
   ~Progress() { clear(); }
 
   void update(uint64_t done, uint64_t failed);
+  // A line of the caller's own instead of "done/total" (explore's time
+  // left, seeds, branches, probes), redrawn at the same pace.
+  void update(std::string line);
   // Erases the line. Call before printing a result line to a terminal, so
   // the two do not share a row; see before_output().
   void clear();
@@ -33,6 +36,7 @@ class Progress {
   bool shown_ = false;
   uint64_t total_;
   std::string unit_;
+  std::string line_;  // update(line)'s, drawn instead of the counts
   uint64_t done_ = 0;
   uint64_t failed_ = 0;
   std::chrono::steady_clock::time_point start_;

@@ -131,7 +131,7 @@ void save_faults(const Scenario& scenario, const SeedOutcome& outcome, AtomicFil
   replayed.faults = path;
   file->stream() << "# " << scenario.name << " seed " << outcome.seed << " (" << to_string(outcome.verdict) << ")"
                  << (outcome.swarm.empty() ? "" : ", " + outcome.swarm) << '\n'
-                 << "# replay: " << reproduce_command(replayed, outcome.seed) << '\n'
+                 << "# replay: " << reproduce_command(replayed, outcome.seed, outcome.branch) << '\n'
                  << schedule->to_file_text();
   file->commit();
   out << "faults: " << path << " (" << schedule->size() << " actions)" << '\n';
@@ -156,6 +156,8 @@ void save_history(const Scenario& scenario, const ClientHistory& client, AtomicF
 
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out) {
   uint64_t seed = parse_seed(options.seed);
+  BranchSetup branches;
+  if (options.branch) branches.path = parse_branch_path(*options.branch);
   TimeWindow window;
   if (options.window) {
     if (!options.dot_path)
@@ -173,7 +175,7 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   std::optional<AtomicFile> history_file;
   if (options.history_path) history_file.emplace(*options.history_path);
   ClientHistory history;
-  SeedOutcome outcome = run_seed(scenario, seed, outputs.sink(), &history);
+  SeedOutcome outcome = run_seed(scenario, seed, outputs.sink(), &history, &branches);
   print_text(scenario, outcome, out);
   // A passing run's report has no swarm line; a replay always says.
   if (outcome.verdict == Verdict::pass && !outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';

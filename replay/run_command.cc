@@ -40,13 +40,7 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
   uint64_t failed = 0;
   run_seeds(scenario, seeds, options.jobs, [&](const SeedOutcome& outcome) {
     progress.before_output(out);
-    if (options.json) {
-      print_json(scenario, outcome, out);
-    } else {
-      print_text(scenario, outcome, out);
-    }
-    // Flushed per seed so a long run can be watched or piped live.
-    out.flush();
+    print_outcome(scenario, outcome, options.json, out);
     summary.add(outcome);
     coverage.add(outcome);
     ++done;

@@ -138,6 +138,9 @@ class Context {
   bool wake(Waiter waiter);
 
  private:
+  // World::reseed perturbs rng_ and buggify_rng_ (detsim explore's
+  // branches); nothing else reaches them.
+  friend class World;
   bool tracing() const;
   void log_text(std::string text);
 

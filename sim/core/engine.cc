@@ -21,6 +21,10 @@ namespace {
 
 thread_local Engine* t_engine = nullptr;
 
+// The engine's fingerprint kind (the network's are 101.., the disk's
+// 201.., the clocks' 301..): a branch's salt, mixed in where it applies.
+constexpr uint64_t kReseedKind = 1;
+
 // FxHash-style step: cheap enough to run on every event. The final value is
 // put through a full avalanche in fingerprint().
 inline uint64_t mix_step(uint64_t state, uint64_t value) {
@@ -196,9 +200,37 @@ void Engine::reach_change_point(const Event& event) {
 
 // Change point i falls on event index k_i, which fires when k_i - 1 events
 // have fired.
+// A boundary hook's index joins them: the slow path then runs it.
 void Engine::update_checkpoint() {
   const uint64_t change_index = order_.next_change_index();
   next_checkpoint_ = std::min(options_.event_limit, change_index == UINT64_MAX ? UINT64_MAX : change_index - 1);
+  if (!boundary_hooks_.empty()) next_checkpoint_ = std::min(next_checkpoint_, boundary_hooks_.begin()->first);
+}
+
+void Engine::at_event_boundary(uint64_t index, std::function<void()> hook) {
+  // Invariant: a hook is something to run.
+  DETSIM_ASSERT(hook != nullptr);
+  boundary_hooks_.emplace(index, std::move(hook));
+  update_checkpoint();
+}
+
+// Returns whether any hook ran. Each is taken off before it runs, so one
+// that adds a hook at this same index sees it run next, not itself again.
+bool Engine::run_due_hooks() {
+  bool ran = false;
+  while (!boundary_hooks_.empty() && boundary_hooks_.begin()->first <= events_fired_) {
+    std::function<void()> hook = std::move(boundary_hooks_.begin()->second);
+    boundary_hooks_.erase(boundary_hooks_.begin());
+    hook();
+    ran = true;
+  }
+  update_checkpoint();
+  return ran;
+}
+
+void Engine::reseed(uint64_t salt) {
+  order_.reseed(salt);
+  mix_fingerprint(kReseedKind, 0, salt);
 }
 
 Engine::CallbackId Engine::schedule_callback(Time at, std::function<void()> fn) {
@@ -560,6 +592,10 @@ void Engine::fire_next_event() {
       request_stop(StopReason::event_limit, fmt::format("event limit {} reached", options_.event_limit));
       return;
     }
+    // A hook's turn: the callers loop back here, and the next pass fires
+    // the event (or meets the change point) with the hooks' effects in.
+    if (run_due_hooks()) return;
+    if (events_fired_ + 1 < order_.next_change_index()) return fire_event(queue_.pop());
     Event event = queue_.pop();
     reach_change_point(event);
     return fire_event(event);

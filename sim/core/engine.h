@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +103,17 @@ class Engine {
   CallbackId schedule_callback(Time at, std::function<void()> fn);
   void cancel(CallbackId id);
 
+  // ---- event boundaries (detsim explore's branch points) ----
+  // Runs hook once `index` events have fired, before the next one fires:
+  // between events, never inside a fiber's step, so a fork() or reseed
+  // there cuts the run at a point a replay can find again by count alone.
+  // Hooks due at one index run in the order added; an index already
+  // passed runs at the next boundary. A hook may add hooks.
+  void at_event_boundary(uint64_t index, std::function<void()> hook);
+  // Perturbs the engine's own draws from here on (PCT priorities of owners
+  // not yet seen, timer jitter) and mixes salt into the fingerprint.
+  void reseed(uint64_t salt);
+
   // ---- groups ----
   GroupId create_group(uint32_t node);
   uint32_t node_of(GroupId group) const;
@@ -168,6 +180,7 @@ class Engine {
   // Inlined into fire_next_event(): as a call it cost W2 about 5%.
   [[gnu::always_inline]] inline void fire_event(const Event& event);
   [[gnu::noinline]] void reach_change_point(const Event& event);
+  [[gnu::noinline]] bool run_due_hooks();
   void update_checkpoint();
   void teardown();
 
@@ -195,6 +208,9 @@ class Engine {
   FiberId current_ = kNoFiber;
   FiberId fast_parker_ = kNoFiber;  // the fiber firing events in park()
   bool parker_woken_ = false;
+
+  // By event index; a multimap keeps the hooks of one index in order.
+  std::multimap<uint64_t, std::function<void()>> boundary_hooks_;
 
   std::vector<std::function<void()>> callbacks_;
   std::vector<uint32_t> callback_generations_;

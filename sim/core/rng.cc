@@ -18,6 +18,7 @@ constexpr uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 
 // values, so fork("a") and fork("a", i) meet only by a 2^-64 accident.
 constexpr uint64_t kForkSalt = 0x6a09e667f3bcc908;        // frac(sqrt(2))
 constexpr uint64_t kIndexedForkSalt = 0xbb67ae8584caa73b;  // frac(sqrt(3))
+constexpr uint64_t kPerturbSalt = 0x3c6ef372fe94f82b;      // frac(sqrt(5))
 
 // One round of "xor in a word, then scramble": splitmix64's output function
 // is a bijection of its state, so for a fixed chain value distinct words
@@ -108,6 +109,14 @@ Rng Rng::fork(std::string_view label, uint64_t index) const {
   uint64_t chain = absorb(seed_, kIndexedForkSalt);
   chain = absorb(chain, stable_hash(label));
   return Rng(absorb(chain, index));
+}
+
+void Rng::perturb(uint64_t salt) {
+  seed_ = absorb(absorb(seed_, kPerturbSalt), salt);
+  uint64_t state = seed_;
+  for (uint64_t& word : s_) word ^= splitmix64(state);
+  // The all-zero state is a fixed point of xoshiro; leave it at once.
+  if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
 }
 
 // xoshiro256** 1.0 (Blackman & Vigna, 2018, "Scrambled linear pseudorandom

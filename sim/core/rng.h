@@ -52,6 +52,10 @@ class Rng {
   Rng fork(std::string_view label) const;
   // The same, for numbered children (node 3's stream, actor 12's stream).
   Rng fork(std::string_view label, uint64_t index) const;
+  // Mixes salt into the seed and the state: the draws from here on, and the
+  // streams forked from here on, differ. For `detsim explore`'s branches,
+  // which reseed the future of a run at an event boundary.
+  void perturb(uint64_t salt);
 
   uint64_t next_u64();
 

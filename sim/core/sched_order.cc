@@ -139,4 +139,9 @@ Time SchedOrder::jittered(Time at, Time now, Time limit) {
   return at + delay;
 }
 
+void SchedOrder::reseed(uint64_t salt) {
+  priority_rng_.perturb(salt);
+  jitter_rng_.perturb(salt);
+}
+
 }  // namespace detsim

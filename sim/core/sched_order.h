@@ -91,6 +91,12 @@ class SchedOrder {
   // now or past the time limit.
   Time jittered(Time at, Time now, Time limit);
 
+  // A branch of `detsim explore`: perturbs the draws still to come (PCT
+  // priorities of owners not yet ranked, timer jitter). The random
+  // policy's salt stays: events of one owner already pending at an
+  // instant must keep ranking equal with the ones still to come.
+  void reseed(uint64_t salt);
+
  private:
   uint32_t priority_of(uint32_t owner);
   uint32_t assign_priority(uint32_t owner);

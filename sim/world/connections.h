@@ -80,6 +80,9 @@ class Connections {
   // Breaks every connection whose link is cut in either direction.
   void break_cut();
   size_t open_count() const { return open_.size(); }
+  // A branch of `detsim explore`: perturbs the stream latency draws. A
+  // stream stays FIFO: arrival times never go backwards (arrival_time).
+  void reseed(uint64_t salt) { rng_.perturb(salt); }
 
  private:
   struct Attempt;

@@ -60,6 +60,11 @@ struct SimDisk::CrashTally {
 SimDisk::SimDisk(DiskFarm& farm, NodeId node, Rng rng)
     : farm_(farm), node_(node), latency_rng_(rng.fork("latency")), fault_rng_(rng.fork("fault")) {}
 
+void SimDisk::reseed(uint64_t salt) {
+  latency_rng_.perturb(salt);
+  fault_rng_.perturb(salt);
+}
+
 // ------------------------------------------------------------------ timing
 
 // One FIFO queue per disk: an operation starts when the disk is free, holds
@@ -619,6 +624,11 @@ DiskFarm::DiskFarm(Engine& engine, Rng rng, DiskOptions options)
 }
 
 DiskFarm::~DiskFarm() = default;
+
+void DiskFarm::reseed(uint64_t salt) {
+  rng_.perturb(salt);
+  for (auto& [node, disk] : disks_) disk->reseed(salt);
+}
 
 void DiskFarm::set_replicas(std::vector<uint32_t> node_indexes) {
   replicas_ = std::set<uint32_t>(node_indexes.begin(), node_indexes.end());

@@ -56,6 +56,8 @@ class SimDisk final : public Disk {
  public:
   SimDisk(DiskFarm& farm, NodeId node, Rng rng);
   SimDisk(const SimDisk&) = delete;
+  // A branch of `detsim explore`: perturbs the latency and fault draws.
+  void reseed(uint64_t salt);
   SimDisk& operator=(const SimDisk&) = delete;
 
   // ---- Disk (blocks the calling fiber) ----
@@ -163,6 +165,9 @@ class DiskFarm {
   DiskFarm& operator=(const DiskFarm&) = delete;
 
   void set_trace(DiskTraceHook hook) { trace_hook_ = std::move(hook); }
+  // A branch of `detsim explore`: perturbs every disk's draws, and the
+  // streams of disks first used from here on.
+  void reseed(uint64_t salt);
   // The nodes that hold copies of the same files, for the fault budget.
   void set_replicas(std::vector<uint32_t> node_indexes);
 

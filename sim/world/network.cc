@@ -43,6 +43,11 @@ SimulatedNetwork::SimulatedNetwork(World& world, Engine& engine, Rng rng, Networ
 
 SimulatedNetwork::~SimulatedNetwork() = default;
 
+void SimulatedNetwork::reseed(uint64_t salt) {
+  rng_.perturb(salt);
+  connections_->reseed(salt);
+}
+
 // ---------------------------------------------------------------- datagrams
 
 const DurationDist& SimulatedNetwork::latency(NodeId from, NodeId to) const {

@@ -88,6 +88,9 @@ class SimulatedNetwork {
   Connections& connections() { return *connections_; }
   uint64_t next_message_id() { return next_message_id_++; }
   void on_crash(NodeId node);
+  // A branch of `detsim explore`: perturbs the datagram and stream draws
+  // (latency, loss, duplication, reordering) from here on.
+  void reseed(uint64_t salt);
   uint64_t messages_sent() const { return messages_sent_; }
   uint64_t messages_delivered() const { return messages_delivered_; }
 

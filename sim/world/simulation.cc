@@ -97,6 +97,35 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   return CheckResult::safety("linearizability", report.summary);
 }
 
+void apply_branch(Engine& engine, World& world, uint64_t salt) {
+  // Invariant: a branch changes something; salt 0 means "no branch".
+  DETSIM_ASSERT(salt != 0);
+  world.reseed(salt);
+  engine.reseed(salt);
+}
+
+// The request's branch path, and explore's branching at probe news.
+void arm_branches(const RunRequest& request, Engine& engine, World& world) {
+  uint64_t previous = 0;
+  for (const BranchPoint& branch : request.branches) {
+    // Invariant: the path is in event order (parse_branch_path checks it).
+    DETSIM_ASSERT(branch.event_index >= previous);
+    previous = branch.event_index;
+    engine.at_event_boundary(branch.event_index,
+                             [&engine, &world, salt = branch.salt] { apply_branch(engine, world, salt); });
+  }
+  if (!request.wants_branch) return;
+  // Invariant: whoever asks to branch says with what.
+  DETSIM_ASSERT(request.branch_salt != nullptr);
+  world.set_probe_observer([&request, &engine, &world](size_t probe, uint64_t hits) {
+    if (!request.wants_branch(probe, hits)) return;
+    engine.at_event_boundary(engine.events_fired(), [&request, &engine, &world] {
+      const uint64_t salt = request.branch_salt(engine.events_fired());
+      if (salt != 0) apply_branch(engine, world, salt);
+    });
+  });
+}
+
 }  // namespace
 
 std::vector<ParamSpec> all_param_specs(const ModelInfo& model) {
@@ -165,6 +194,7 @@ RunResult simulate(const RunRequest& request) {
                                        result.faults.size())});
   }
   world.start();
+  arm_branches(request, engine, world);
 
   CheckResult check;
   // check() and report() run before the fibers unwind: node state is

@@ -3,6 +3,7 @@
 // and the benchmarks run goes through simulate().
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,15 @@ struct ClientHistory {
   History history;
 };
 
+// One step of `detsim explore`'s branch path: once event_index events
+// have fired, before the next, the future is reseeded with salt
+// (World::reseed and Engine::reseed). salt is never 0.
+struct BranchPoint {
+  uint64_t event_index = 0;
+  uint64_t salt = 0;
+  bool operator==(const BranchPoint&) const = default;
+};
+
 struct RunRequest {
   const ModelInfo* model = nullptr;
   Params params;   // validated against all_param_specs(*model)
@@ -41,6 +51,15 @@ struct RunRequest {
   // Receives a copy of the model's client history (Model::history()); left
   // empty for a model that records none. For `replay --history`.
   ClientHistory* history_out = nullptr;
+  // Applied in order; event indexes ascending. A run and its branches
+  // share everything before a branch point, bit for bit.
+  std::vector<BranchPoint> branches;
+  // For `detsim explore`: asked at each probe's 1st, 2nd, 4th... hit
+  // (World::ProbeObserver) whether to branch; if so, branch_salt runs at
+  // the next event boundary and returns the salt to apply there, or 0 to
+  // go on unchanged (explore forks there, and each child returns a salt).
+  std::function<bool(size_t probe, uint64_t hits)> wants_branch;
+  std::function<uint64_t(uint64_t event_index)> branch_salt;
 };
 
 struct RunResult {

@@ -313,10 +313,27 @@ void World::declare_probes(const std::vector<ProbeSpec>& probes) {
 bool World::count_probe(std::string_view name, bool hit) {
   for (ProbeCount& probe : probe_counts_) {
     if (probe.name != name) continue;
-    if (hit) ++probe.hits;
+    if (!hit) return true;
+    ++probe.hits;
+    // Powers of two, like AFL's hit-count buckets: "hit 8 times" is news
+    // that "hit 5 times" is not.
+    const bool news = (probe.hits & (probe.hits - 1)) == 0;
+    if (news && probe_observer_) probe_observer_(static_cast<size_t>(&probe - probe_counts_.data()), probe.hits);
     return true;
   }
   return false;
+}
+
+void World::reseed(uint64_t salt) {
+  rng_.perturb(salt);
+  shape_rng_.perturb(salt);
+  network_->reseed(salt);
+  disks_->reseed(salt);
+  for (const std::unique_ptr<Node>& node : nodes_) {
+    if (!node->current) continue;
+    node->current->context.rng_.perturb(salt);
+    node->current->context.buggify_rng_.perturb(salt);
+  }
 }
 
 }  // namespace detsim

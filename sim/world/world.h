@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -111,6 +112,17 @@ class World final : public Setup {
   uint64_t messages_sent() const { return network_->messages_sent(); }
   uint64_t messages_delivered() const { return network_->messages_delivered(); }
 
+  // ---- detsim explore's branches ----
+  // Perturbs every stream that draws the future: the network's, the
+  // disks', the shapes', each running node's Context::rng() and buggify
+  // stream, and the world's own (future incarnations, buggify sites first
+  // reached). The fault schedule already armed stays as it was.
+  void reseed(uint64_t salt);
+  // Called at each probe's 1st, 2nd, 4th, 8th... hit in this run, with the
+  // probe's index in declaration order and its hits so far.
+  using ProbeObserver = std::function<void(size_t probe, uint64_t hits)>;
+  void set_probe_observer(ProbeObserver observer) { probe_observer_ = std::move(observer); }
+
   // ---- coverage probes (Context::sometimes) ----
   // The model's declared probes, all at zero hits.
   void declare_probes(const std::vector<ProbeSpec>& probes);
@@ -162,6 +174,7 @@ class World final : public Setup {
   std::optional<ArmedKill> armed_kill_;
   TraceSink* trace_ = nullptr;
   std::vector<ProbeCount> probe_counts_;
+  ProbeObserver probe_observer_;
 };
 
 }  // namespace detsim
