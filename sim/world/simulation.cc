@@ -52,7 +52,8 @@ void choose_faults(const RunRequest& request, const Params& params, const Rng& r
     result.faults = std::move(*given);
     return;
   }
-  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(params), world.servers(), heal_at);
+  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(params), world.servers(), heal_at,
+                                     world.clients());
   result.faults = std::move(plan.schedule);
   // No fault family configured: nothing was chosen, so nothing to report.
   const auto& families = plan.swarm.families;
