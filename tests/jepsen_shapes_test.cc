@@ -191,6 +191,7 @@ TEST(JepsenShapes, GeneratedShapesReplayFromASavedSchedule) {
   }
   EXPECT_TRUE(kinds.contains(FaultKind::power_fsync)) << first.faults.to_short_string();
   EXPECT_TRUE(client_placed) << "partition_clients = 1 puts clients on sides: " << first.faults.to_short_string();
+  EXPECT_NE(first.swarm.find("partition_clients on"), std::string::npos) << first.swarm;
   std::string error;
   request.faults = FaultSchedule::parse_file_text(first.faults.to_file_text(), &error);
   ASSERT_TRUE(request.faults.has_value()) << error;

@@ -454,6 +454,9 @@ NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::
   if (options.swarm && !rng.fork("partition_clients_swarm").bernoulli(0.5)) placement.probability = 0;
   add_partitions(partition_rng, options, generator.interval(FaultFamily::partition, options.partition_interval),
                  servers, heal_at, placement, out);
+  if (options.partition_clients > 0 && !clients.empty() && plan.swarm.family(FaultFamily::partition).configured) {
+    plan.client_placement = placement.probability > 0 ? "partition_clients on" : "partition_clients off";
+  }
   Rng clog_rng = rng.fork("clog");
   add_clogs(clog_rng, options, generator.interval(FaultFamily::clog, options.clog_interval), servers, heal_at, out);
   generator.disk_faults();

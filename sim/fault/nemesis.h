@@ -89,6 +89,9 @@ FaultAction make_partition(Rng& rng, PartitionShape shape, const std::vector<Nod
 struct NemesisPlan {
   FaultSchedule schedule;
   SwarmConfig swarm;
+  // "partition_clients on" or "... off" when partition_clients and the
+  // partition family are configured (the seed's draw), else "".
+  std::string client_placement;
 };
 
 // Faults of the servers in [0, heal_at), on whole milliseconds. Every

@@ -59,6 +59,7 @@ void choose_faults(const RunRequest& request, const Params& params, const Rng& r
   const auto& families = plan.swarm.families;
   const bool any = std::any_of(families.begin(), families.end(), [](const FamilySwarm& f) { return f.configured; });
   result.swarm = any ? plan.swarm.to_string() : "";
+  if (any && !plan.client_placement.empty()) result.swarm += "; " + plan.client_placement;
 }
 
 // Runs the model's check; an exception there is the model's crash too.
