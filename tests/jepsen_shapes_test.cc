@@ -5,6 +5,7 @@
 // (saved and read back) replays to the same fingerprint.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -219,6 +220,35 @@ TEST(JepsenShapes, NemesisGeneratesEveryNewShape) {
   for (FaultKind kind : {FaultKind::ring, FaultKind::flap, FaultKind::rolling, FaultKind::power_fsync}) {
     EXPECT_GT(seen[kind], 3) << to_string(kind);
   }
+}
+
+// With max_down 1 and rejoin_time 1s, no server crashes while another is
+// down or came back less than 1s ago.
+TEST(JepsenShapes, RejoinTimeCountsARestartedServerAsDown) {
+  NemesisOptions options;
+  options.crash_interval = Duration::milliseconds(200);
+  options.down_time = DurationDist::uniform(Duration::milliseconds(100), Duration::milliseconds(500));
+  options.max_down = 1;
+  options.rejoin_time = Duration::seconds(1);
+  std::vector<NodeId> servers;
+  for (uint32_t i = 0; i < 5; ++i) servers.push_back(NodeId(i));
+  size_t crashes = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const NemesisPlan plan = generate_nemesis(Rng(seed), options, servers, Time::zero() + Duration::seconds(20));
+    std::map<NodeId, std::optional<Time>> back_at;  // nullopt: down now
+    for (const FaultAction& action : plan.schedule.actions) {
+      if (action.kind == FaultKind::restart) back_at[action.node] = action.at;
+      if (action.kind != FaultKind::crash) continue;
+      ++crashes;
+      for (const auto& [node, back] : back_at) {
+        EXPECT_TRUE(back.has_value() && *back + Duration::seconds(1) <= action.at)
+            << "seed " << seed << ": " << to_short_string(action) << " while " << fmt::format("{}", node)
+            << " is down or rejoining";
+      }
+      back_at[action.node] = std::nullopt;
+    }
+  }
+  EXPECT_GT(crashes, 100u);
 }
 
 }  // namespace

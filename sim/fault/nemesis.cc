@@ -68,10 +68,10 @@ struct DownWindow {
 // reserved windows: the victim has none there, and the servers that do,
 // with `down` already crashed, leave room for one more.
 bool fits_windows(const std::vector<DownWindow>& windows, NodeId victim, Time from, Time until, int down,
-                  int max_down) {
+                  int max_down, Duration rejoin) {
   std::set<NodeId> busy;
   for (const DownWindow& window : windows) {
-    if (window.until <= from || window.from >= until) continue;
+    if (window.until + rejoin <= from || window.from >= until) continue;
     if (window.node == victim) return false;
     busy.insert(window.node);
   }
@@ -143,13 +143,14 @@ void add_crashes(Rng& rng, const NemesisOptions& options, Duration interval, con
     int down = 0;
     for (NodeId server : servers) {
       auto it = down_until.find(server.index());
-      if (it != down_until.end() && it->second > t) ++down;
+      // A server back for less than rejoin_time still counts as down.
+      if (it != down_until.end() && it->second + options.rejoin_time > t) ++down;
       else up.push_back(server);
     }
     if (down >= max_down || up.empty()) return t;
     NodeId victim = up[rng.below(up.size())];
     Time restart_at = std::min(round_to_ms(t + options.down_time.sample(rng)), heal_at);
-    if (!fits_windows(windows, victim, t, restart_at, down, max_down)) return t;
+    if (!fits_windows(windows, victim, t, restart_at, down, max_down, options.rejoin_time)) return t;
     down_until[victim.index()] = restart_at;
     out.push_back(action_at(t, FaultKind::crash, victim));
     out.push_back(action_at(restart_at, FaultKind::restart, victim));

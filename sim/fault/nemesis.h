@@ -22,6 +22,10 @@ struct NemesisOptions {
   Duration crash_interval;
   DurationDist down_time;
   int max_down = -1;  // servers down at once, at most; -1: a minority
+  // For max_down, a restarted server counts as down this much longer: a
+  // model that keeps state in memory needs time to copy it back before
+  // the next holder goes (0: counts as up at once, as before).
+  Duration rejoin_time;
   // power loss: every server crashes at the same instant (a rack or data
   // centre losing power), and each restarts after its own down_time. It is
   // in the crash family for swarm testing; max_down does not apply.

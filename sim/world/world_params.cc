@@ -121,6 +121,9 @@ void add_node_fault_specs(std::vector<ParamSpec>& out) {
   out.push_back(
       spec("faults.down_time", T::distribution, "uniform(500ms, 3s)", "how long a crashed server stays down"));
   out.push_back(spec("faults.max_down", T::integer, "-1", "servers down at once, at most (-1: a minority)", -1, 1000));
+  out.push_back(spec("faults.rejoin_time", T::duration, "0s",
+                     "for max_down, a restarted server counts as down this much longer (time to rejoin)", 0,
+                     kDaySeconds));
   out.push_back(interval("faults.pause_interval", "server pauses (GC or VM stalls)"));
   out.push_back(spec("faults.pause_length", T::distribution, "uniform(100ms, 1s)", "how long a pause lasts"));
 }
@@ -288,6 +291,7 @@ NemesisOptions nemesis_options(const Params& p) {
   o.power_fsync_nodes = static_cast<int>(p.integer("faults.power_fsync_nodes"));
   o.down_time = p.distribution("faults.down_time");
   o.max_down = static_cast<int>(p.integer("faults.max_down"));
+  o.rejoin_time = p.duration("faults.rejoin_time");
   o.pause_interval = p.duration("faults.pause_interval");
   o.pause_length = p.distribution("faults.pause_length");
   o.partition_interval = p.duration("faults.partition_interval");
