@@ -236,6 +236,10 @@ TEST_F(CliTest, BadFaultScheduleIsBadInput) {
       contains(expect_bad_input({"replay", "tiny", "--seed", "1", "--faults", file("node.txt", "1s crash n3\n")}),
                "there is no node n3"));
   EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("empty.txt", "\n")}), "the file is empty"));
+  EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("ring.txt", "1s ring n0,n0,n1,n2\n")}),
+                       "ring names n0 twice"));
+  EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("flap.txt", "1s flap n0 n0 1s 100ms\n")}),
+                       "a flap needs two different nodes"));
   expect_bad_input({"run", "tiny", "--set", "faults.schedule=1s crash"});
   expect_bad_input({"run", "tiny", "--set", "net.links=n0>n1 latency=soon"});
   write("bad_schedule", "model = \"tiny\"\ndescription = \"d\"\n[faults]\nschedule = \"1s crash n9\"\n");

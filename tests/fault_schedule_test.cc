@@ -230,6 +230,30 @@ FaultAction gen_action(uint32_t node_count) {
       action.amount = ms_duration(0, 100'000);
       action.length = length;
       break;
+    case FaultKind::ring:
+    case FaultKind::power_fsync: {
+      const auto order = *rc::gen::unique<std::vector<uint32_t>>(node_count, rc::gen::inRange<uint32_t>(0, node_count));
+      action.groups = {{}};
+      for (uint32_t index : order) action.groups[0].push_back(NodeId(index));
+      if (action.kind == FaultKind::ring && action.groups[0].size() < 4) action.kind = FaultKind::power_fsync;
+      if (action.kind == FaultKind::power_fsync) action.length = length;
+      if (action.kind == FaultKind::power_fsync) action.amount = ms_duration(0, 10'000);
+      break;
+    }
+    case FaultKind::flap:
+      action.node = node;
+      action.peer = peer;
+      if (*rc::gen::inRange(0, 4) == 0) {
+        action.node = NodeId();
+        action.role = "leader";
+      }
+      action.length = length;
+      action.amount = ms_duration(1, 10'000);
+      break;
+    case FaultKind::rolling:
+      action.amount = ms_duration(0, 10'000);
+      action.length = length;
+      break;
     case FaultKind::isolate:
     case FaultKind::figure8:
     case FaultKind::kill:
@@ -355,7 +379,11 @@ NemesisOptions quiet_options() {
 
 NemesisOptions with_family(NemesisOptions options, FaultFamily family) {
   switch (family) {
-    case FaultFamily::crash: options.crash_interval = 1_s; break;
+    case FaultFamily::crash:
+      options.crash_interval = 1_s;
+      options.rolling_interval = 4_s;
+      options.power_fsync_interval = 2_s;
+      break;
     case FaultFamily::pause: options.pause_interval = 1_s; break;
     case FaultFamily::partition: options.partition_interval = 1_s; break;
     case FaultFamily::clog: options.clog_interval = 1_s; break;
@@ -385,16 +413,17 @@ NemesisOptions all_families() {
 
 std::set<FaultKind> kinds_of(FaultFamily family) {
   switch (family) {
-    case FaultFamily::crash: return {FaultKind::crash, FaultKind::restart};
+    case FaultFamily::crash: return {FaultKind::crash, FaultKind::restart, FaultKind::rolling, FaultKind::power_fsync};
     case FaultFamily::pause: return {FaultKind::pause};
-    case FaultFamily::partition: return {FaultKind::partition, FaultKind::heal};
+    case FaultFamily::partition: return {FaultKind::partition, FaultKind::heal, FaultKind::ring, FaultKind::flap};
     case FaultFamily::clog: return {FaultKind::clog};
     case FaultFamily::disk:
       return {FaultKind::corrupt, FaultKind::misdirect, FaultKind::disk_full, FaultKind::disk_slow};
     case FaultFamily::clock: return {FaultKind::clock_jump, FaultKind::clock_drift};
     // Shapes also pause the role's holder and jump its clock.
     case FaultFamily::shape:
-      return {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause, FaultKind::clock_jump};
+      return {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause, FaultKind::clock_jump,
+              FaultKind::flap};
   }
   return {};
 }
@@ -491,7 +520,9 @@ TEST(Nemesis, EachPartitionIsHealedBeforeTheNextOne) {
     for (size_t i = 0; i < schedule.size(); i += 2) {
       const FaultAction& partition = schedule.actions[i];
       const FaultAction& heal = schedule.actions[i + 1];
-      ASSERT_EQ(partition.kind, FaultKind::partition) << schedule.to_short_string();
+      ASSERT_TRUE(partition.kind == FaultKind::partition || partition.kind == FaultKind::ring ||
+                  partition.kind == FaultKind::flap)
+          << schedule.to_short_string();
       ASSERT_EQ(heal.kind, FaultKind::heal) << schedule.to_short_string();
       EXPECT_GE(partition.at, last_heal);
       EXPECT_GT(heal.at, partition.at);

@@ -18,12 +18,23 @@ constexpr const char* kShapes =
     "2s isolate @leader 1s 2; 3s figure8 @leader 80ms 1s 3; 4s kill @leader 500ms; 5s pause @leader 300ms; "
     "6s clock_jump @leader -2s";
 
+// Jepsen's nemesis shapes (sim/world/jepsen_shapes.cc; more in
+// tests/jepsen_shapes_test.cc).
+constexpr const char* kJepsenShapes =
+    "1s ring n0,n2,n4,n1,n3; 2s flap n1 n3 2s 200ms; 3s flap @leader n2 1s 50ms; 4s rolling 300ms 400ms; "
+    "5s power_fsync n0,n2 1s 800ms";
+
 TEST(Shapes, ParseAndPrintBackExactly) {
   std::string error;
-  const auto schedule = FaultSchedule::parse_short(kShapes, &error);
-  ASSERT_TRUE(schedule.has_value()) << error;
-  EXPECT_EQ(schedule->to_short_string(), kShapes);
-  EXPECT_TRUE(schedule->validate(1, &error)) << "a role names no node: " << error;
+  for (const char* text : {kShapes, kJepsenShapes}) {
+    const auto schedule = FaultSchedule::parse_short(text, &error);
+    ASSERT_TRUE(schedule.has_value()) << error;
+    EXPECT_EQ(schedule->to_short_string(), text);
+    const auto reread = FaultSchedule::parse_file_text(schedule->to_file_text(), &error);
+    ASSERT_TRUE(reread.has_value()) << error;
+    EXPECT_EQ(reread->actions, schedule->actions);
+  }
+  EXPECT_TRUE(FaultSchedule::parse_short(kShapes, &error)->validate(1, &error)) << "a role names no node: " << error;
   for (const char* bad : {"2s isolate n1 1s 2", "2s kill @Leader 1s", "2s figure8 @leader 80ms 1s -1",
                           "2s kill @leader 0s", "2s pause @ 1s"}) {
     EXPECT_FALSE(FaultSchedule::parse_short(bad, &error).has_value()) << bad;

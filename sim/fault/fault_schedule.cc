@@ -14,11 +14,45 @@ namespace {
 constexpr std::array<const char*, kFaultKindCount> kKindNames = {
     "crash",   "restart",   "pause",     "partition", "heal",       "clog",
     "corrupt", "misdirect", "disk_full", "disk_slow", "clock_jump", "clock_drift",
-    "isolate", "figure8",   "kill",
+    "isolate", "figure8",   "kill",      "ring",      "flap",       "rolling",
+    "power_fsync",
 };
 
 bool takes_length(FaultKind kind) {
-  return kind == FaultKind::clog || kind == FaultKind::disk_full || kind == FaultKind::disk_slow || is_shape(kind);
+  return kind == FaultKind::clog || kind == FaultKind::disk_full || kind == FaultKind::disk_slow || is_shape(kind) ||
+         kind == FaultKind::flap || kind == FaultKind::rolling || kind == FaultKind::power_fsync;
+}
+
+// ring and power_fsync name one group of distinct nodes.
+std::string check_node_list(const FaultAction& action, size_t at_least) {
+  if (action.groups.size() != 1) return fmt::format("{} takes one list of nodes", to_string(action.kind));
+  if (action.groups[0].size() < at_least) {
+    return fmt::format("{} needs at least {} nodes", to_string(action.kind), at_least);
+  }
+  std::set<NodeId> seen;
+  for (NodeId node : action.groups[0]) {
+    if (!seen.insert(node).second) return fmt::format("{} names {} twice", to_string(action.kind), node);
+  }
+  return "";
+}
+
+// The kinds added with Jepsen's nemesis shapes (ring, flap, rolling,
+// power_fsync); "" for any other kind.
+std::string check_jepsen_shape(const FaultAction& action) {
+  switch (action.kind) {
+    // Three nodes in a ring all see each other: a ring of 3 cuts nothing.
+    case FaultKind::ring: return check_node_list(action, 4);
+    case FaultKind::power_fsync:
+      if (action.amount < Duration::zero()) return "a power_fsync wait must not be negative";
+      return check_node_list(action, 1);
+    case FaultKind::flap:
+      if (action.amount <= Duration::zero()) return "a flap needs a period > 0";
+      if (action.role.empty() && action.node == action.peer) return "a flap needs two different nodes";
+      return "";
+    case FaultKind::rolling:
+      return action.amount < Duration::zero() ? "a rolling restart's gap must not be negative" : "";
+    default: return "";
+  }
 }
 
 std::string check_partition(const FaultAction& action) {
@@ -36,8 +70,11 @@ std::string check_partition(const FaultAction& action) {
 // The node (and peer) an action names, for the range check; a partition
 // names its groups' nodes and heal names none.
 std::vector<NodeId> nodes_named(const FaultAction& action) {
-  if (action.kind == FaultKind::heal || !action.role.empty()) return {};
-  if (action.kind == FaultKind::partition) {
+  if (action.kind == FaultKind::flap) {
+    return action.role.empty() ? std::vector{action.node, action.peer} : std::vector{action.peer};
+  }
+  if (action.kind == FaultKind::heal || action.kind == FaultKind::rolling || !action.role.empty()) return {};
+  if (action.kind == FaultKind::partition || action.kind == FaultKind::ring || action.kind == FaultKind::power_fsync) {
     std::vector<NodeId> nodes;
     for (const std::vector<NodeId>& group : action.groups) nodes.insert(nodes.end(), group.begin(), group.end());
     return nodes;
@@ -85,7 +122,7 @@ std::string check_action(const FaultAction& action) {
   if (action.kind == FaultKind::isolate && action.value < 0) return "an isolate's client count must not be negative";
   if (action.kind == FaultKind::figure8 && action.amount < Duration::zero()) return "a figure8 delay must not be negative";
   if (action.kind == FaultKind::figure8 && action.value < 0) return "a figure8 next-claim delay must not be negative";
-  return "";
+  return check_jepsen_shape(action);
 }
 
 void FaultSchedule::sort() {

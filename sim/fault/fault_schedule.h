@@ -25,11 +25,22 @@
 //                                    restart it and heal; the next node to claim ROLE is crashed N ms
 //                                    after its claim (0: not), for DOWN: Raft's Figure 8)
 //   TIME kill ROLE DOWN              9s kill @leader 1s  (crash ROLE's holder, restart it DOWN later)
+//   TIME ring NODE,NODE,...          2s ring n0,n2,n4,n1,n3  (Jepsen's majorities ring over the nodes in
+//                                    this ring order: each sees its ring neighbours out to a majority,
+//                                    no two neighbours see the same majority; see ring_cuts, links.h)
+//   TIME flap NODE PEER LEN PERIOD   2s flap n1 n3 2s 200ms  (the link n1<->n3 is cut for PERIOD, up for
+//                                    PERIOD, cut again... for LEN; NODE may be @ROLE: if PEER then holds
+//                                    the role, the server after it stands in)
+//   TIME rolling GAP DOWN            2s rolling 500ms 1s  (rolling restart: each server in index order
+//                                    crashes, restarts DOWN later, and the next crashes GAP after that)
+//   TIME power_fsync NODES WAIT DOWN 2s power_fsync n0,n2 1s 800ms  (each node loses power at the
+//                                    moment its next fsync starts, or WAIT later if none does; each
+//                                    restarts DOWN after its own loss)
 //
 // A shape names a ROLE (@leader), not a node: the world resolves it when
 // the action is applied, to the node that most recently claimed the role
 // with Context::set_role and still holds it (nothing happens if none does).
-// pause and clock_jump take @ROLE in place of NODE too. So a saved
+// pause, clock_jump and flap take @ROLE in place of NODE too. So a saved
 // schedule replays the same run, and a shrunk one still aims at the leader.
 //
 // GROUP is NODE[,NODE...]; after '>' further groups are separated by '|'.
@@ -60,8 +71,12 @@ enum class FaultKind {
   isolate,                // shapes, on the holder of role (see above)
   figure8,
   kill,
+  ring,         // groups[0]: the ring order (Jepsen's majorities ring)
+  flap,         // link node <-> peer (node may be a role): cut and healed every amount, for length
+  rolling,      // every server in turn: crash, restart length later, the next amount after that
+  power_fsync,  // each of groups[0] loses power at its next fsync start, or amount later; down length
 };
-inline constexpr int kFaultKindCount = static_cast<int>(FaultKind::kill) + 1;
+inline constexpr int kFaultKindCount = static_cast<int>(FaultKind::power_fsync) + 1;
 // Whether the kind is a shape: it names a role, never a node.
 inline bool is_shape(FaultKind kind) {
   return kind == FaultKind::isolate || kind == FaultKind::figure8 || kind == FaultKind::kill;
@@ -76,13 +91,16 @@ struct FaultAction {
   Time at;
   FaultKind kind = FaultKind::crash;
   NodeId node;
-  Duration length;      // pause, clog, disk_full, disk_slow; isolate; figure8 and kill: down time
-  NodeId peer;          // clog destination
-  Duration amount;      // clog extra delay; clock_jump offset (signed); figure8 delay before the crash
+  Duration length;      // pause, clog, disk_full, disk_slow, flap; isolate; figure8, kill, rolling,
+                        // power_fsync: down time
+  NodeId peer;          // clog destination; flap's other end
+  Duration amount;      // clog extra delay; clock_jump offset (signed); figure8 delay before the crash;
+                        // flap period; rolling gap; power_fsync wait for an fsync
   int64_t value = 0;    // corrupt pick; disk_slow factor; clock_drift ppm; isolate clients
-  std::vector<std::vector<NodeId>> groups;  // partition: nodes in different groups are cut
+  std::vector<std::vector<NodeId>> groups;  // partition: nodes in different groups are cut; ring,
+                                            // power_fsync: one group, the nodes
   bool one_way = false;  // partition: only groups[0] -> the other groups is cut
-  std::string role;      // shapes, pause, clock_jump: aim at the role's holder instead of node
+  std::string role;      // shapes, pause, clock_jump, flap: aim at the role's holder instead of node
   auto operator<=>(const FaultAction&) const = default;
 };
 

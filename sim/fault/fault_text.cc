@@ -38,6 +38,10 @@ constexpr std::array<Usage, kFaultKindCount> kUsages = {{
     {FaultKind::isolate, 3, "@ROLE LENGTH CLIENTS", "9s isolate @leader 2s 1"},
     {FaultKind::figure8, 4, "@ROLE DELAY DOWN NEXT_MS", "9s figure8 @leader 80ms 1s 3"},
     {FaultKind::kill, 2, "@ROLE DOWN", "9s kill @leader 1s"},
+    {FaultKind::ring, 1, "NODE,NODE,NODE,NODE...", "2s ring n0,n2,n4,n1,n3"},
+    {FaultKind::flap, 4, "NODE|@ROLE PEER LENGTH PERIOD", "2s flap n1 n3 2s 200ms"},
+    {FaultKind::rolling, 2, "GAP DOWN", "2s rolling 500ms 1s"},
+    {FaultKind::power_fsync, 3, "NODE,NODE... WAIT DOWN", "2s power_fsync n0,n2 1s 800ms"},
 }};
 
 const Usage& usage_of(FaultKind kind) {
@@ -179,6 +183,10 @@ class ArgumentReader {
     if (kind == FaultKind::partition) return groups(words_[0]);
     if (kind == FaultKind::clog) return clog();
     if (is_shape(kind)) return shape();
+    if (kind == FaultKind::ring || kind == FaultKind::flap || kind == FaultKind::rolling ||
+        kind == FaultKind::power_fsync) {
+      return jepsen_shape();
+    }
     if (kind == FaultKind::pause || kind == FaultKind::clock_jump) {
       node_or_role(words_[0]);
     } else {
@@ -224,6 +232,34 @@ class ArgumentReader {
     length(words_[is_figure8 ? 2 : 1]);
     if (action_->kind == FaultKind::isolate) integer(words_[2], "", "a client count like 1");
     if (is_figure8) integer(words_[3], "", "milliseconds after the next claim like 3");
+  }
+  // ring NODES; flap NODE|@ROLE PEER LENGTH PERIOD; rolling GAP DOWN;
+  // power_fsync NODES WAIT DOWN.
+  void jepsen_shape() {
+    switch (action_->kind) {
+      case FaultKind::ring: return node_list(words_[0]);
+      case FaultKind::flap:
+        node_or_role(words_[0]);
+        node(words_[1], &action_->peer);
+        length(words_[2]);
+        return amount(words_[3], "a period like 200ms");
+      case FaultKind::rolling:
+        amount(words_[0], "a gap like 500ms");
+        return length(words_[1]);
+      case FaultKind::power_fsync:
+        node_list(words_[0]);
+        amount(words_[1], "a wait like 1s");
+        return length(words_[2]);
+      default: DETSIM_ASSERT(false && "not a Jepsen shape");
+    }
+  }
+  void node_list(std::string_view word) {
+    if (auto group = parse_group(word)) action_->groups.push_back(*group);
+    else fail("nodes like n0,n2,n4", word);
+  }
+  void amount(std::string_view word, std::string_view expected) {
+    if (auto parsed = parse_duration(word)) action_->amount = *parsed;
+    else fail(expected, word);
   }
   void length(std::string_view word) {
     if (auto parsed = parse_duration(word)) action_->length = *parsed;
@@ -311,6 +347,12 @@ std::string to_short_string(const FaultAction& action) {
     case FaultKind::clog:
       return text + fmt::format(" {}>{} {} {}", action.node, action.peer, format_duration(action.amount),
                                 format_duration(action.length));
+    case FaultKind::ring: return text + " " + format_groups(action);
+    case FaultKind::rolling:
+      return text + fmt::format(" {} {}", format_duration(action.amount), format_duration(action.length));
+    case FaultKind::power_fsync:
+      return text + fmt::format(" {} {} {}", format_groups(action), format_duration(action.amount),
+                                format_duration(action.length));
     default: break;
   }
   text += action.role.empty() ? fmt::format(" {}", action.node) : " @" + action.role;
@@ -320,6 +362,9 @@ std::string to_short_string(const FaultAction& action) {
       return text + fmt::format(" {} {} {}", format_duration(action.amount), format_duration(action.length),
                                 action.value);
     case FaultKind::kill: return text + " " + format_duration(action.length);
+    case FaultKind::flap:
+      return text + fmt::format(" {} {} {}", action.peer, format_duration(action.length),
+                                format_duration(action.amount));
     case FaultKind::pause:
     case FaultKind::disk_full: return text + " " + format_duration(action.length);
     case FaultKind::corrupt: return text + fmt::format(" {}", action.value);

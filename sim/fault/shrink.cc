@@ -139,7 +139,10 @@ std::vector<std::vector<size_t>> fault_units(const FaultSchedule& schedule) {
     if (action.kind == FaultKind::crash) open_crash[action.node.index()] = units.size() - 1;
     // A heal ends every partition so far: pair it with the latest only if
     // one is open; overlapping partitions keep their own units.
-    if (action.kind == FaultKind::partition) open_partition = units.size() - 1;
+    // A ring and a flap are partitions of their own shape.
+    const bool cuts = action.kind == FaultKind::partition || action.kind == FaultKind::ring ||
+                      (action.kind == FaultKind::flap && action.role.empty());
+    if (cuts) open_partition = units.size() - 1;
   }
   return units;
 }

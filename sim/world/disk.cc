@@ -204,6 +204,7 @@ IoStatus SimDisk::read(std::string_view path, uint64_t offset, size_t length, st
 }
 
 IoStatus SimDisk::fsync(std::string_view path) {
+  farm_.fsync_started(node_);
   wait_for_io(0, true);
   File* file = find(path);
   if (file == nullptr) {

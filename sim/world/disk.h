@@ -49,6 +49,9 @@ struct DiskOptions {
 // Called for every fault and crash effect, with a line such as
 // "disk: corrupted wal sector 7". The world forwards it to the trace.
 using DiskTraceHook = std::function<void(NodeId, std::string)>;
+// Called when a node's fsync starts, before it waits for the disk: the
+// moment a power loss hurts most (the power_fsync shape arms on it).
+using FsyncStartHook = std::function<void(NodeId)>;
 
 class DiskFarm;
 
@@ -168,6 +171,7 @@ class DiskFarm {
   // A branch of `detsim explore`: perturbs every disk's draws, and the
   // streams of disks first used from here on.
   void reseed(uint64_t salt);
+  void set_fsync_start_hook(FsyncStartHook hook) { fsync_start_hook_ = std::move(hook); }
   // The nodes that hold copies of the same files, for the fault budget.
   void set_replicas(std::vector<uint32_t> node_indexes);
 
@@ -193,6 +197,9 @@ class DiskFarm {
   // Whether corrupting (path, sector) on node keeps the fault budget.
   bool may_corrupt(NodeId node, std::string_view path, uint64_t sector) const;
   void trace(NodeId node, std::string text) const;
+  void fsync_started(NodeId node) const {
+    if (fsync_start_hook_) fsync_start_hook_(node);
+  }
 
  private:
   Engine& engine_;
@@ -201,6 +208,7 @@ class DiskFarm {
   std::map<uint32_t, std::unique_ptr<SimDisk>> disks_;
   std::set<uint32_t> replicas_;
   DiskTraceHook trace_hook_;
+  FsyncStartHook fsync_start_hook_;
 };
 
 }  // namespace detsim

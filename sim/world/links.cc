@@ -1,5 +1,6 @@
 #include "sim/world/links.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -173,7 +174,30 @@ void LinkTable::set_options(NodeId from, NodeId to, const LinkOptions& options) 
 
 bool LinkTable::is_cut(NodeId from, NodeId to) const {
   const Link* link = find(from, to);
-  return link != nullptr && link->cut;
+  return link != nullptr && (link->cut || link->flapped);
+}
+
+bool LinkTable::set_flapped(NodeId from, NodeId to, bool flapped) {
+  Link& link = at(from, to);
+  const bool changed = link.flapped != flapped;
+  link.flapped = flapped;
+  return changed;
+}
+
+std::vector<std::pair<NodeId, NodeId>> ring_cuts(const std::vector<NodeId>& ring) {
+  const size_t n = ring.size();
+  const size_t majority = n / 2 + 1;
+  const size_t reach = majority / 2;
+  // Invariant: each node sees itself and reach neighbours each way: a majority.
+  DETSIM_ASSERT(n == 0 || std::min(n, 2 * reach + 1) >= majority);
+  std::vector<std::pair<NodeId, NodeId>> cuts;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      const size_t distance = std::min(j - i, n - (j - i));
+      if (distance > reach) cuts.emplace_back(ring[i], ring[j]);
+    }
+  }
+  return cuts;
 }
 
 Duration LinkTable::clog_delay(NodeId from, NodeId to, Time now) const {
@@ -185,8 +209,9 @@ Duration LinkTable::clog_delay(NodeId from, NodeId to, Time now) const {
 bool LinkTable::heal(Time now) {
   bool healed = false;
   for (auto& [key, link] : links_) {
-    healed = healed || link.cut || now < link.clog_until;
+    healed = healed || link.cut || link.flapped || now < link.clog_until;
     link.cut = false;
+    link.flapped = false;
     link.clog_until = Time();
     link.clog_extra = Duration::zero();
   }

@@ -44,11 +44,21 @@ std::optional<std::vector<LinkOverride>> parse_link_overrides(std::string_view t
 // "n0>n1 latency=const(50ms) loss=0.1": what parse_link_overrides reads back.
 std::string format_link_override(const LinkOverride& link);
 
+// Jepsen's majorities ring over the nodes in ring order: a node keeps the
+// links to its ring neighbours out to distance reach = majority / 2, so it
+// sees 2 * reach + 1 >= a majority, and two neighbours see majorities that
+// differ (each sees one node at its far end the other does not). Returns
+// the pairs (a, b), a before b in ring order, to cut both ways: those at
+// ring distance greater than reach. Empty for 3 or fewer nodes, where every
+// node is within reach.
+std::vector<std::pair<NodeId, NodeId>> ring_cuts(const std::vector<NodeId>& ring);
+
 class LinkTable {
  public:
   struct Link {
     LinkOptions options;
     bool cut = false;
+    bool flapped = false;  // cut by a flapping link; apart from cut so a flap's up phase keeps a partition
     Time clog_until;     // no clog once now >= clog_until
     Duration clog_extra;
     Time busy_until;     // connection bytes serialize one after another
@@ -62,6 +72,8 @@ class LinkTable {
   // Later fields replace earlier ones; fields left empty stay as they were.
   void set_options(NodeId from, NodeId to, const LinkOptions& options);
   bool is_cut(NodeId from, NodeId to) const;
+  // A flapping link's phase; returns whether it changed.
+  bool set_flapped(NodeId from, NodeId to, bool flapped);
   // The extra delay a message sent now on this link gets from a clog.
   Duration clog_delay(NodeId from, NodeId to, Time now) const;
   // Removes every cut and clog; returns whether there was any.

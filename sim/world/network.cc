@@ -206,6 +206,26 @@ void SimulatedNetwork::clog(NodeId from, NodeId to, Duration extra_delay, Durati
                fmt::format("clog {}>{} +{} for {}", from, to, format_duration(extra_delay), format_duration(length)));
 }
 
+void SimulatedNetwork::ring(const std::vector<NodeId>& order) {
+  const std::vector<std::pair<NodeId, NodeId>> cuts = ring_cuts(order);
+  for (const auto& [a, b] : cuts) {
+    links_.at(a, b).cut = true;
+    links_.at(b, a).cut = true;
+  }
+  const size_t sees = order.size() - 2 * cuts.size() / std::max<size_t>(order.size(), 1);
+  record_fault(kRingKind, cuts.size(), fmt::format("ring {} (each sees {})", join_nodes(order), sees));
+  connections_->break_cut();
+}
+
+void SimulatedNetwork::flap(NodeId a, NodeId b, bool down) {
+  const bool changed = links_.set_flapped(a, b, down);
+  links_.set_flapped(b, a, down);
+  if (!changed) return;
+  record_fault(kFlapKind, (uint64_t{a.index()} << 33) | (uint64_t{b.index()} << 1) | (down ? 1 : 0),
+               fmt::format("flap {}<>{} {}", a, b, down ? "down" : "up"));
+  if (down) connections_->break_cut();
+}
+
 void SimulatedNetwork::heal() {
   if (!links_.heal(engine_.now())) return;
   record_fault(kHealNetworkKind, 0, "heal network");

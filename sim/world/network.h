@@ -55,6 +55,10 @@ enum FingerprintKind : uint64_t {
   kStreamDeliverKind,
   kRoleKind,
   kShapeKind,
+  kRingKind,
+  kFlapKind,
+  kRollingKind,
+  kPowerFsyncKind,
 };
 
 class SimulatedNetwork {
@@ -75,6 +79,10 @@ class SimulatedNetwork {
   void apply_link_overrides(const std::vector<LinkOverride>& overrides, uint32_t node_count);
   void partition(const std::vector<std::vector<NodeId>>& groups, bool one_way);
   void clog(NodeId from, NodeId to, Duration extra_delay, Duration length);
+  // Cuts the pairs ring_cuts (links.h) gives for this ring order, both ways.
+  void ring(const std::vector<NodeId>& order);
+  // One phase of a flapping link a <-> b: cut (down) or not, both ways.
+  void flap(NodeId a, NodeId b, bool down);
   // Removes every partition and clog (link overrides stay). Does nothing,
   // not even a trace line, when there is nothing to heal.
   void heal();

@@ -58,6 +58,7 @@ void World::apply_role_action(const FaultAction& action) {
     case FaultKind::clock_jump: clock_jump(*holder, action.amount); break;
     case FaultKind::isolate: isolate(*holder, action); break;
     case FaultKind::figure8: figure8(*holder, action); break;
+    case FaultKind::flap: flap_role(*holder, action); break;
     case FaultKind::kill: {
       crash(*holder);
       const NodeId node = *holder;

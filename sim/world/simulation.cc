@@ -52,12 +52,14 @@ void choose_faults(const RunRequest& request, const Params& params, const Rng& r
     result.faults = std::move(*given);
     return;
   }
-  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(params), world.servers(), heal_at);
+  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(params), world.servers(), heal_at,
+                                     world.clients());
   result.faults = std::move(plan.schedule);
   // No fault family configured: nothing was chosen, so nothing to report.
   const auto& families = plan.swarm.families;
   const bool any = std::any_of(families.begin(), families.end(), [](const FamilySwarm& f) { return f.configured; });
   result.swarm = any ? plan.swarm.to_string() : "";
+  if (any && !plan.client_placement.empty()) result.swarm += "; " + plan.client_placement;
 }
 
 // Runs the model's check; an exception there is the model's crash too.

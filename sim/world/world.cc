@@ -37,6 +37,7 @@ World::World(Engine& engine, Rng rng, WorldOptions options)
       disks_(std::make_unique<DiskFarm>(engine, rng.fork("disk"), options_.disk)),
       shape_rng_(rng.fork("shapes")) {
   disks_->set_trace([this](NodeId node, std::string text) { trace_fault(node, std::move(text)); });
+  disks_->set_fsync_start_hook([this](NodeId node) { power_loss_at_fsync(node); });
 }
 
 World::~World() = default;
@@ -97,6 +98,10 @@ void World::apply_action(const FaultAction& action) {
     case FaultKind::misdirect:
     case FaultKind::disk_full:
     case FaultKind::disk_slow: apply_disk_action(action); break;
+    case FaultKind::ring:
+    case FaultKind::flap:
+    case FaultKind::rolling:
+    case FaultKind::power_fsync: apply_jepsen_shape(action); break;
     case FaultKind::isolate:
     case FaultKind::figure8:
     case FaultKind::kill: DETSIM_ASSERT(false && "a shape always names a role");
@@ -220,6 +225,7 @@ void World::heal() {
   network_->stop_datagram_faults();
   if (tracing()) trace({engine_.now(), TraceKind::fault, NodeId(), NodeId(), 0, Time(), "heal"});
   heal_network();
+  disarm_power_losses();
   for (NodeId server : servers_) disks_->heal(server);
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     Node& node = *nodes_[i];

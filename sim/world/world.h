@@ -144,6 +144,17 @@ class World final : public Setup {
   void apply_role_action(const FaultAction& action);
   void isolate(NodeId holder, const FaultAction& action);
   void figure8(NodeId holder, const FaultAction& action);
+  // jepsen_shapes.cc: ring, flap, rolling, power_fsync.
+  bool in_fault_window() const;
+  void apply_jepsen_shape(const FaultAction& action);
+  void flap_role(NodeId holder, const FaultAction& action);
+  void flap(NodeId a, NodeId b, Time until, Duration period);
+  void flap_phase(NodeId a, NodeId b, Time until, Duration period, bool down);
+  void rolling_restart(size_t index, Duration gap, Duration down);
+  void arm_power_loss(const FaultAction& action);
+  void power_loss_at_fsync(NodeId node);
+  void power_loss(NodeId node, bool during_fsync);
+  void disarm_power_losses();
   // One NTP poll of every clock, then the next one an interval later.
   void discipline_clocks();
   void trace_fault(NodeId node, std::string text);
@@ -172,6 +183,12 @@ class World final : public Setup {
     Duration down;
   };
   std::optional<ArmedKill> armed_kill_;
+  // power_fsync: node index -> its down time and the wait's fallback event.
+  struct PowerArm {
+    Duration down;
+    Engine::CallbackId timeout;
+  };
+  std::map<uint32_t, PowerArm> power_armed_;
   TraceSink* trace_ = nullptr;
   std::vector<ProbeCount> probe_counts_;
   ProbeObserver probe_observer_;

@@ -114,17 +114,28 @@ void add_node_fault_specs(std::vector<ParamSpec>& out) {
   using T = ParamType;
   out.push_back(interval("faults.crash_interval", "server crashes"));
   out.push_back(interval("faults.power_interval", "power losses (every server crashes at once)"));
+  out.push_back(interval("faults.rolling_interval", "rolling restarts (every server in turn, down at most 1s)"));
+  out.push_back(interval("faults.power_fsync_interval", "power losses on k servers, each as its next fsync starts"));
+  out.push_back(spec("faults.power_fsync_nodes", T::integer, "-1",
+                     "servers a power_fsync strikes, at most (k uniform from 1; -1: every server)", -1, 1000));
   out.push_back(
       spec("faults.down_time", T::distribution, "uniform(500ms, 3s)", "how long a crashed server stays down"));
   out.push_back(spec("faults.max_down", T::integer, "-1", "servers down at once, at most (-1: a minority)", -1, 1000));
+  out.push_back(spec("faults.rejoin_time", T::duration, "0s",
+                     "for max_down, a restarted server counts as down this much longer (time to rejoin)", 0,
+                     kDaySeconds));
   out.push_back(interval("faults.pause_interval", "server pauses (GC or VM stalls)"));
   out.push_back(spec("faults.pause_length", T::distribution, "uniform(100ms, 1s)", "how long a pause lasts"));
 }
 
 void add_network_fault_specs(std::vector<ParamSpec>& out) {
   using T = ParamType;
-  out.push_back(interval("faults.partition_interval", "partitions (halves, isolate, bridge, minority, one-way)"));
+  out.push_back(interval("faults.partition_interval",
+                         "partitions (halves, isolate, bridge, minority, one-way, majorities ring, flapping link)"));
   out.push_back(spec("faults.partition_length", T::distribution, "uniform(1s, 5s)", "how long a partition lasts"));
+  out.push_back(spec("faults.partition_clients", T::real, "0",
+                     "probability a partition also puts clients on its sides (each on a random side with odds 1/2)",
+                     0, 1));
   out.push_back(interval("faults.clog_interval", "clogged links"));
   out.push_back(spec("faults.clog_length", T::distribution, "uniform(1s, 5s)", "how long a clog lasts"));
   out.push_back(spec("faults.clog_delay", T::distribution, "uniform(100ms, 1s)", "extra delay on a clogged link"));
@@ -153,8 +164,8 @@ void add_clock_fault_specs(std::vector<ParamSpec>& out) {
 
 void add_shape_specs(std::vector<ParamSpec>& out) {
   out.push_back(interval("faults.shape_interval",
-                         "role shapes: isolate the role's holder (with some clients), figure8, kill, pause or "
-                         "clock-jump it"));
+                         "role shapes: isolate the role's holder (with some clients), figure8, kill, pause, "
+                         "clock-jump it or flap one of its links"));
   out.push_back(spec("faults.shape_length", ParamType::distribution, "uniform(200ms, 2s)",
                      "how long a shape's isolation, pause or down time lasts"));
   ParamSpec role = text_spec("faults.shape_role", "the role shapes aim at (Context::set_role)", [](std::string_view text) {
@@ -275,12 +286,17 @@ NemesisOptions nemesis_options(const Params& p) {
   NemesisOptions o;
   o.crash_interval = p.duration("faults.crash_interval");
   o.power_interval = p.duration("faults.power_interval");
+  o.rolling_interval = p.duration("faults.rolling_interval");
+  o.power_fsync_interval = p.duration("faults.power_fsync_interval");
+  o.power_fsync_nodes = static_cast<int>(p.integer("faults.power_fsync_nodes"));
   o.down_time = p.distribution("faults.down_time");
   o.max_down = static_cast<int>(p.integer("faults.max_down"));
+  o.rejoin_time = p.duration("faults.rejoin_time");
   o.pause_interval = p.duration("faults.pause_interval");
   o.pause_length = p.distribution("faults.pause_length");
   o.partition_interval = p.duration("faults.partition_interval");
   o.partition_length = p.distribution("faults.partition_length");
+  o.partition_clients = p.real("faults.partition_clients");
   o.clog_interval = p.duration("faults.clog_interval");
   o.clog_length = p.distribution("faults.clog_length");
   o.clog_delay = p.distribution("faults.clog_delay");
