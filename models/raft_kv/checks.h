@@ -60,6 +60,7 @@ namespace detsim::raft_kv {
 
 struct Counters {
   uint64_t elections = 0;        // campaigns started
+  uint64_t elections_late = 0;   // campaigns started in the second half of the settle period
   uint64_t leader_changes = 0;   // terms that got a leader
   uint64_t commit_index_max = 0;
   uint64_t reads_lease = 0;
@@ -103,6 +104,12 @@ class Observer {
   void on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index);
   void on_leader(size_t server, uint64_t term);
   void on_step_down(size_t server);
+  // Campaigns from `from` on count as late (Counters::elections_late): the
+  // second half of the settle period, when the cluster should be stable.
+  void set_settled_from(Time from) { settled_from_ = from; }
+  void on_campaign(Time now) {
+    if (settled_from_ && now >= *settled_from_) ++counters_.elections_late;
+  }
   // The server's incarnation is gone (crashed, or the run ended).
   void on_down(size_t server);
   void on_fail_stop(size_t server) { fail_stopped_[server] = true; }
@@ -148,6 +155,7 @@ class Observer {
   std::map<uint64_t, uint64_t> applied_;                // index -> command digest
   std::vector<uint64_t> commits_;                       // each server's commit index
   std::vector<uint64_t> leader_term_;                   // 0 when not leading
+  std::optional<Time> settled_from_;
   std::map<uint64_t, size_t> leaders_;                  // term -> its leader
   std::optional<CheckResult> violation_;
   std::vector<bool> fail_stopped_;                     // servers that lost both meta slots

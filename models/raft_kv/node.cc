@@ -232,6 +232,7 @@ void Server::start_election() {
   observer_->on_vote_granted(self_, term_, self_);
   votes_ = {self_};
   ++observer_->counters().elections;
+  observer_->on_campaign(ctx_.now());
   reset_election_deadline();
   ctx_.log("campaign term={}", term_);
   request_votes();
