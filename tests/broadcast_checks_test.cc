@@ -74,6 +74,22 @@ TEST(BroadcastChecks, ADeadHolderCountsUntilTheAckerHearsItsSuccessor) {
   EXPECT_EQ(state.observer.violation()->property, "ack_on_majority");
 }
 
+TEST(BroadcastChecks, RejectsAConfirmationFromAnIncarnationThatNeverHeldTheValue) {
+  ThreeServers state;
+  state.stores[1]->values = {7};
+  state.observer.on_confirmed(NodeId(0), NodeId(1), 0, 7);  // n1 holds 7
+  EXPECT_FALSE(state.observer.violation().has_value());
+  // n1 restarts empty; its old incarnation's memory still counts for it.
+  state.observer.detach(NodeId(1), 0);
+  state.observer.attach(NodeId(1), 1, state.at(100), std::make_shared<ServerStore>());
+  state.observer.on_confirmed(NodeId(0), NodeId(1), 0, 7);
+  EXPECT_FALSE(state.observer.violation().has_value());
+  // Taking the new, empty incarnation to hold 7 is the bug.
+  state.observer.on_confirmed(NodeId(0), NodeId(1), 1, 7);
+  ASSERT_TRUE(state.observer.violation().has_value());
+  EXPECT_EQ(state.observer.violation()->property, "confirmed_holder_holds");
+}
+
 TEST(BroadcastChecks, AcceptsEveryAckedValueOnEveryServer) {
   TwoServers state;
   state.first->values = {7, 8};

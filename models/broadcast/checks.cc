@@ -78,6 +78,24 @@ void Observer::on_delivered(NodeId server, NodeId from, Time sent_at) {
   heard = std::max(heard, sender->incarnation);
 }
 
+void Observer::on_confirmed(NodeId server, NodeId node, uint32_t incarnation, int64_t value) {
+  if (violation_) return;
+  auto it = incarnations_.find(node);
+  // Invariant: only servers confirm, and only incarnations that booted.
+  DETSIM_ASSERT(it != incarnations_.end());
+  for (const Incarnation& known : it->second) {
+    if (known.incarnation != incarnation) continue;
+    if (known.store->values.count(value) != 0) return;
+    violation_ = CheckResult::safety(
+        "confirmed_holder_holds",
+        fmt::format("{} took {} (incarnation {}) to hold value {}, which that incarnation never held", name(server),
+                    name(node), incarnation, value));
+    return;
+  }
+  // Invariant: a peer's incarnation is learned from its own messages.
+  DETSIM_ASSERT(false && "confirmed an incarnation that never booted");
+}
+
 bool Observer::counts_as_holder(NodeId acker, NodeId node, int64_t value) const {
   auto live = store(node);
   if (live != nullptr && live->values.count(value) != 0) return true;

@@ -58,6 +58,11 @@ class Observer {
   // died). A server that never spoke to the acker, or whose live,
   // empty incarnation the acker has heard from, does not count.
   void on_ack_in_memory(NodeId server, int64_t value);
+  // confirmed_holder_holds: a server took `node`, as incarnation
+  // `incarnation`, to hold `value` (it stops sending it there and counts
+  // it for the ack). That incarnation must hold it, or have held it when
+  // it died (the server cannot know yet).
+  void on_confirmed(NodeId server, NodeId node, uint32_t incarnation, int64_t value);
   // A server received a message `from` (any node) sent at `sent_at`; for
   // a server sender, the incarnation that sent it is the one up then.
   void on_delivered(NodeId server, NodeId from, Time sent_at);

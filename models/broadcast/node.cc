@@ -144,7 +144,7 @@ void Server::on_gossip(NodeId from, const Gossip& message) {
   if (!current || message.values.empty()) return;
   // The sender holds what it sent: no need to send it back.
   for (int64_t value : message.values) {
-    peer.unconfirmed.erase(value);
+    confirm(from, peer, value);
     maybe_ack(value);
   }
   ctx_.net().send(from, GossipOk{ctx_.incarnation(), message.values});
@@ -159,7 +159,7 @@ void Server::on_gossip_ok(NodeId from, const GossipOk& message) {
     // A datagram outlives the incarnation it was sent to: this may confirm
     // our previous incarnation's gossip, of values we no longer hold. The
     // peer holds them all the same, so erasing is still right.
-    peer.unconfirmed.erase(value);
+    confirm(from, peer, value);
     maybe_ack(value);
   }
 }
@@ -218,6 +218,15 @@ bool Server::observe_incarnation(Peer& peer, uint32_t incarnation) {
     peer.unconfirmed = store_->values;
   }
   return true;
+}
+
+// The peer, as the incarnation we know, holds the value: it stops being
+// sent there and counts towards the ack.
+void Server::confirm(NodeId from, Peer& peer, int64_t value) {
+  // Invariant: a peer that confirms something has told us its incarnation.
+  DETSIM_ASSERT(peer.incarnation.has_value());
+  observer_->on_confirmed(ctx_.self(), from, *peer.incarnation, value);
+  peer.unconfirmed.erase(value);
 }
 
 size_t Server::holders(int64_t value) const {

@@ -73,6 +73,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void send_gossip(NodeId target, const Peer& peer);
   void send_gossip(NodeId target, const Peer& peer, std::vector<int64_t> values);
   void maybe_ack(int64_t value);
+  void confirm(NodeId from, Peer& peer, int64_t value);
   size_t holders(int64_t value) const;
 
   // The planted bug: Maelstrom's naive broadcast.
