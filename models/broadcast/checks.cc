@@ -80,20 +80,24 @@ void Observer::on_delivered(NodeId server, NodeId from, Time sent_at) {
 
 void Observer::on_confirmed(NodeId server, NodeId node, uint32_t incarnation, int64_t value) {
   if (violation_) return;
+  const Incarnation* known = find_incarnation(node, incarnation);
+  // Invariant: a peer's incarnation is learned from its own messages, so
+  // it booted.
+  DETSIM_ASSERT(known != nullptr);
+  if (known->store->values.count(value) != 0) return;
+  violation_ = CheckResult::safety(
+      "confirmed_holder_holds",
+      fmt::format("{} took {} (incarnation {}) to hold value {}, which that incarnation never held", name(server),
+                  name(node), incarnation, value));
+}
+
+const Observer::Incarnation* Observer::find_incarnation(NodeId node, uint32_t incarnation) const {
   auto it = incarnations_.find(node);
-  // Invariant: only servers confirm, and only incarnations that booted.
-  DETSIM_ASSERT(it != incarnations_.end());
-  for (const Incarnation& known : it->second) {
-    if (known.incarnation != incarnation) continue;
-    if (known.store->values.count(value) != 0) return;
-    violation_ = CheckResult::safety(
-        "confirmed_holder_holds",
-        fmt::format("{} took {} (incarnation {}) to hold value {}, which that incarnation never held", name(server),
-                    name(node), incarnation, value));
-    return;
+  if (it == incarnations_.end()) return nullptr;
+  for (const Incarnation& booted : it->second) {
+    if (booted.incarnation == incarnation) return &booted;
   }
-  // Invariant: a peer's incarnation is learned from its own messages.
-  DETSIM_ASSERT(false && "confirmed an incarnation that never booted");
+  return nullptr;
 }
 
 bool Observer::counts_as_holder(NodeId acker, NodeId node, int64_t value) const {
@@ -104,10 +108,8 @@ bool Observer::counts_as_holder(NodeId acker, NodeId node, int64_t value) const 
   if (heard == heard_.end()) return false;
   auto attached = attached_.find(node);
   if (attached != attached_.end() && attached->second.incarnation == heard->second) return false;
-  for (const Incarnation& incarnation : incarnations_.at(node)) {
-    if (incarnation.incarnation == heard->second) return incarnation.store->values.count(value) != 0;
-  }
-  return false;
+  const Incarnation* heard_from = find_incarnation(node, heard->second);
+  return heard_from != nullptr && heard_from->store->values.count(value) != 0;
 }
 
 void Observer::on_ack_in_memory(NodeId server, int64_t value) {

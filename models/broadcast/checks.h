@@ -87,6 +87,8 @@ class Observer {
     std::shared_ptr<const ServerStore> store;
   };
   bool counts_as_holder(NodeId acker, NodeId node, int64_t value) const;
+  // nullptr if that incarnation of node never booted.
+  const Incarnation* find_incarnation(NodeId node, uint32_t incarnation) const;
   std::vector<NodeId> servers_;
   std::map<NodeId, std::string> names_;
   std::map<NodeId, Attached> attached_;

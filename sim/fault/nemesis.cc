@@ -64,6 +64,12 @@ struct DownWindow {
   Time until;
 };
 
+// Whether the window, with a restarted server counted down for `rejoin`
+// more, meets [from, until).
+bool overlaps(const DownWindow& window, Time from, Time until, Duration rejoin) {
+  return window.until + rejoin > from && window.from < until;
+}
+
 // Whether crashing victim over [from, until) keeps max_down with the
 // reserved windows: the victim has none there, and the servers that do,
 // with `down` already crashed, leave room for one more.
@@ -71,7 +77,7 @@ bool fits_windows(const std::vector<DownWindow>& windows, NodeId victim, Time fr
                   int max_down, Duration rejoin) {
   std::set<NodeId> busy;
   for (const DownWindow& window : windows) {
-    if (window.until + rejoin <= from || window.from >= until) continue;
+    if (!overlaps(window, from, until, rejoin)) continue;
     if (window.node == victim) return false;
     busy.insert(window.node);
   }
@@ -125,10 +131,10 @@ void add_power_fsync(Rng& rng, const NemesisOptions& options, Duration interval,
     // Never on top of a rolling restart: together they would take down
     // more than a minority (seed 70 of broadcast lost a 3-server cluster's
     // memory so), and a model may keep state in memory only.
-    const bool overlaps = std::any_of(windows.begin(), windows.end(), [&](const DownWindow& window) {
-      return window.until + options.rejoin_time > t && window.from < end + options.rejoin_time;
+    const bool on_top = std::any_of(windows.begin(), windows.end(), [&](const DownWindow& window) {
+      return overlaps(window, t, end + options.rejoin_time, options.rejoin_time);
     });
-    if (overlaps) return end;
+    if (on_top) return end;
     out.push_back(action);
     // The loss strikes somewhere in the wait: reserve all of it.
     for (NodeId node : struck) windows.push_back({node, t, t + action.amount + action.length});
