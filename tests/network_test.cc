@@ -1,6 +1,7 @@
 // The simulated network's faults, each shown by its effect: partitions
 // (symmetric, one-way, bridged), clogs, per-link overrides and their text
-// form, jitter and reordering, and that faulty runs repeat by seed.
+// form, jitter, reordering and late replay, and that faulty runs repeat
+// by seed.
 #include <algorithm>
 #include <functional>
 #include <set>
@@ -317,6 +318,29 @@ TEST(Datagrams, ReorderLetsLaterDatagramsOvertake) {
   std::vector<int> reordered = arrival_order(1);
   ASSERT_EQ(reordered.size(), 100u);  // held back, never lost
   EXPECT_FALSE(std::is_sorted(reordered.begin(), reordered.end()));
+}
+
+// A replayed datagram comes again replay_delay after its first copy, late
+// enough to reach a restarted receiver; replay 0 draws nothing extra.
+TEST(Datagrams, ReplayDeliversASecondCopyMuchLater) {
+  NetworkOptions network = constant_latency(10_ms);
+  network.replay = 1;
+  network.replay_delay = DurationDist::uniform(1_s, 2_s);
+  DatagramWorld w(2, network);
+  w.run([&](Context& ctx) {
+    for (int i = 0; i < 20; ++i) w.send(n0, n1, i);
+    ctx.sleep_for(100_ms);
+    w.h.world->crash(n1);
+    ctx.sleep_for(100_ms);
+    w.h.world->restart(n1);
+    ctx.sleep_for(5_s);
+  });
+  ASSERT_EQ(w.arrivals.size(), 40u);
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(w.arrivals[i].at, Time::zero() + 10_ms);
+  for (size_t i = 20; i < 40; ++i) {
+    EXPECT_GE(w.arrivals[i].at, Time::zero() + 1010_ms);
+    EXPECT_LE(w.arrivals[i].at, Time::zero() + 2010_ms);
+  }
 }
 
 uint64_t faulty_run_fingerprint(uint64_t seed) {

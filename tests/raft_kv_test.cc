@@ -232,6 +232,24 @@ TEST(RaftChecks, RejectsAServerThatKeepsALowerTerm) {
   EXPECT_EQ(observer.violation()->property, "term_adopted");
 }
 
+// Check quorum (thesis §6.2): a leader cut off from every peer must not
+// go on leading; one that hears from a single peer (a majority of 3) may.
+TEST(RaftChecks, RejectsALeaderThatKeepsLeadingWithoutAMajority) {
+  raft_kv::Observer observer(3);
+  observer.set_quorum_limit(Duration::milliseconds(700));
+  observer.on_leader(0, 2, Time::zero());
+  for (int64_t ms = 40; ms <= 2000; ms += 40) {
+    observer.on_leader_contact(0, 1, Time::zero() + Duration::milliseconds(ms));
+    observer.on_heartbeat(0, Time::zero() + Duration::milliseconds(ms));
+  }
+  EXPECT_FALSE(observer.violation().has_value());
+  observer.on_heartbeat(0, Time::zero() + Duration::milliseconds(2600));
+  EXPECT_FALSE(observer.violation().has_value());
+  observer.on_heartbeat(0, Time::zero() + Duration::milliseconds(2760));
+  ASSERT_TRUE(observer.violation().has_value());
+  EXPECT_EQ(observer.violation()->property, "leader_steps_down_without_quorum");
+}
+
 TEST(RaftStorage, MetaSlotsRoundTripAndRejectDamage) {
   raft_kv::Meta meta{7, 3, true, 120, 6, 9};
   const std::string slot = raft_kv::Storage::encode_slot(meta);

@@ -1,5 +1,8 @@
 #include "models/raft_kv/checks.h"
 
+#include <algorithm>
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "models/raft_kv/storage.h"
@@ -26,10 +29,13 @@ void Observer::on_boot(size_t server, const std::vector<Entry>& entries, const s
   for (size_t i = 0; i < entries.size(); ++i) on_append(server, i + 1, entries[i], ends[i]);
 }
 
-void Observer::on_leader(size_t server, uint64_t term) {
+void Observer::on_leader(size_t server, uint64_t term, Time now) {
   DETSIM_ASSERT(server < logs_.size());
   DETSIM_ASSERT(term > 0);
   leader_term_[server] = term;
+  // A new leader has just heard from a majority (its voters): the clock of
+  // check quorum starts now for every peer.
+  contact_[server].assign(logs_.size(), now);
   ++counters_.leader_changes;
   auto [it, fresh] = leaders_.emplace(term, server);
   // Raft §5.2 election safety: at most one leader can be elected in a term.
@@ -50,6 +56,31 @@ void Observer::on_leader(size_t server, uint64_t term) {
 }
 
 void Observer::on_step_down(size_t server) { leader_term_[server] = 0; }
+
+void Observer::on_leader_contact(size_t leader, size_t peer, Time now) {
+  if (leader_term_[leader] == 0) return;
+  DETSIM_ASSERT(peer < contact_[leader].size());
+  contact_[leader][peer] = std::max(contact_[leader][peer], now);
+}
+
+// The observer times contact by when replies arrive, the server by when
+// the round they answer was sent, so the observer is the more lenient of
+// the two: a correct leader steps down before this fires.
+void Observer::on_heartbeat(size_t leader, Time now) {
+  if (!quorum_limit_ || leader_term_[leader] == 0) return;
+  std::vector<Time> heard = contact_[leader];
+  heard[leader] = now;
+  // The majority-th most recent contact: a majority heard from since then.
+  const size_t majority = heard.size() / 2 + 1;
+  std::nth_element(heard.begin(), heard.begin() + static_cast<std::ptrdiff_t>(majority - 1), heard.end(),
+                   std::greater<>());
+  const Time quorum_heard = heard[majority - 1];
+  if (now - quorum_heard > *quorum_limit_) {
+    violate("leader_steps_down_without_quorum",
+            fmt::format("n{} still leads term {} at {:.3f}s, but has heard from no majority since {:.3f}s", leader,
+                        leader_term_[leader], now.to_seconds(), quorum_heard.to_seconds()));
+  }
+}
 
 void Observer::on_down(size_t server) {
   leader_term_[server] = 0;

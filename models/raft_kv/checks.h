@@ -78,7 +78,7 @@ struct Counters {
 class Observer {
  public:
   explicit Observer(size_t servers)
-      : logs_(servers), commits_(servers, 0), leader_term_(servers, 0), fail_stopped_(servers, false),
+      : logs_(servers), commits_(servers, 0), leader_term_(servers, 0), contact_(servers), fail_stopped_(servers, false),
         disks_(servers, nullptr), up_(servers, false), floors_(servers), votes_(servers) {}
 
   // The server's disk, for the durability checks: it outlives incarnations.
@@ -102,8 +102,15 @@ class Observer {
   // The highest index committed anywhere so far.
   uint64_t committed_max() const { return committed_.size(); }
   void on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index);
-  void on_leader(size_t server, uint64_t term);
+  void on_leader(size_t server, uint64_t term, Time now);
   void on_step_down(size_t server);
+  // Check quorum (thesis §6.2): a leader that has heard from no majority
+  // for longer than `limit` (true time) must have stepped down.
+  void set_quorum_limit(Duration limit) { quorum_limit_ = limit; }
+  // The leader handled a reply of its own term from `peer` at `now`.
+  void on_leader_contact(size_t leader, size_t peer, Time now);
+  // The leader starts a heartbeat round at `now`: it still acts as leader.
+  void on_heartbeat(size_t leader, Time now);
   // Campaigns from `from` on count as late (Counters::elections_late): the
   // second half of the settle period, when the cluster should be stable.
   void set_settled_from(Time from) { settled_from_ = from; }
@@ -155,6 +162,8 @@ class Observer {
   std::map<uint64_t, uint64_t> applied_;                // index -> command digest
   std::vector<uint64_t> commits_;                       // each server's commit index
   std::vector<uint64_t> leader_term_;                   // 0 when not leading
+  std::vector<std::vector<Time>> contact_;              // by leader: when it last heard each peer (term start at most)
+  std::optional<Duration> quorum_limit_;
   std::optional<Time> settled_from_;
   std::map<uint64_t, size_t> leaders_;                  // term -> its leader
   std::optional<CheckResult> violation_;

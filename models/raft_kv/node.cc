@@ -202,6 +202,7 @@ void Server::on_timer() {
       step_down(term_);
       return;
     }
+    observer_->on_heartbeat(self_, ctx_.now());
     broadcast_round();
     return;
   }
@@ -309,7 +310,7 @@ void Server::become_leader() {
   round_ = term_ << 32;
   term_start_index_ = last_index() + 1;
   rebuild_log_seqs();
-  observer_->on_leader(self_, term_);
+  observer_->on_leader(self_, term_, ctx_.now());
   ctx_.set_role("leader", true);
   ctx_.log("leader term={} last={}", term_, last_index());
   // Raft §8 / thesis §6.4: a no-op at the start of the term commits the

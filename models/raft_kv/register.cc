@@ -38,6 +38,11 @@ class RaftModel final : public Model {
       });
     }
     workload_ran_ = setup.heal_time() > Time::zero();
+    // Check quorum: the server steps down after 2 election timeouts without
+    // a majority (node.cc); the observer allows one more heartbeat and half
+    // an election timeout for clock drift and late timers.
+    observer_->set_quorum_limit(params_.election_timeout_max * 2 + params_.heartbeat_interval +
+                                params_.election_timeout_max / 2);
     observer_->set_settled_from(setup.heal_time() + (setup.end_time() - setup.heal_time()) / 2);
   }
 

@@ -179,6 +179,7 @@ void Server::on_append_reply(NodeId from, const AppendReply& message) {
     step_down(message.term);
     return;
   }
+  if (role_ == Role::leader && message.term == term_) observer_->on_leader_contact(self_, index_of(from), ctx_.now());
   // Only answers to this leader's own requests count: a reply to a previous
   // incarnation's AppendEntries (same server, lower term, delayed) may carry
   // our term and a round number of its own.

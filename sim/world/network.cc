@@ -84,6 +84,7 @@ void SimulatedNetwork::send(NodeId from, NodeId to, Message message) {
     return;
   }
   const int copies = rng_.bernoulli(options_.duplicate) ? 2 : 1;
+  Duration first_delay;
   for (int copy = 0; copy < copies; ++copy) {
     const Duration sample = latency(from, to).sample(rng_);
     Duration delay = sample;
@@ -91,7 +92,12 @@ void SimulatedNetwork::send(NodeId from, NodeId to, Message message) {
     // Held back long enough that datagrams sent after it can overtake it.
     if (options_.reorder > 0 && rng_.bernoulli(options_.reorder)) delay += rng_.uniform(Duration::zero(), sample * 5);
     delay += links_.clog_delay(from, to, engine_.now());
+    if (copy == 0) first_delay = delay;
     schedule_datagram(envelope, digest, engine_.now() + delay);
+  }
+  // Drawn only when switched on, so runs without replay draw as before.
+  if (options_.replay > 0 && rng_.bernoulli(options_.replay)) {
+    schedule_datagram(envelope, digest, engine_.now() + first_delay + options_.replay_delay.sample(rng_));
   }
 }
 

@@ -31,6 +31,12 @@ struct NetworkOptions {
   // Probability a datagram is held back by an extra uniform [0, 5x its
   // latency sample], so that later ones overtake it.
   double reorder = 0;
+  // Probability a datagram is delivered once more, replay_delay after its
+  // first copy (TigerBeetle's packet simulator replays packets too): a copy
+  // stuck in a switch or a retransmission queue that may outlive the
+  // incarnation of its sender or receiver.
+  double replay = 0;
+  DurationDist replay_delay = DurationDist::uniform(Duration::milliseconds(200), Duration::seconds(5));
   double bandwidth = 0;  // bytes/s of every link, for connections; 0: unlimited
 };
 

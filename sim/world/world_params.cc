@@ -76,6 +76,11 @@ void add_network_specs(std::vector<ParamSpec>& out) {
   out.push_back(spec("net.duplicate", T::real, "0", "probability that a datagram arrives twice", 0, 1));
   out.push_back(spec("net.reorder", T::real, "0",
                      "probability that a datagram is held back so that later ones overtake it", 0, 1));
+  out.push_back(spec("net.replay", T::real, "0",
+                     "probability that a datagram is delivered once more, net.replay_delay after the first copy", 0,
+                     1));
+  out.push_back(spec("net.replay_delay", T::distribution, "uniform(200ms, 5s)",
+                     "how much later a replayed datagram arrives (it may outlive its sender's incarnation)"));
   out.push_back(spec("net.bandwidth", T::real, "0",
                      "bytes per second of every link, for connections (0: unlimited)", 0));
   out.push_back(text_spec("net.links",
@@ -228,6 +233,8 @@ NetworkOptions network_options(const Params& p) {
   options.loss = p.real("net.loss");
   options.duplicate = p.real("net.duplicate");
   options.reorder = p.real("net.reorder");
+  options.replay = p.real("net.replay");
+  options.replay_delay = p.distribution("net.replay_delay");
   options.bandwidth = p.real("net.bandwidth");
   return options;
 }
