@@ -1,6 +1,8 @@
 // detsim explore (docs/bug-finding.md, "Guided search"): branch paths,
-// replaying a branch, and the search finding a planted bug whose printed
+// replaying a branch (the faults after it redrawn), and the search finding a planted bug whose printed
 // reproduce line, branch path included, replays it exactly.
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <regex>
 #include <sstream>
@@ -67,6 +69,28 @@ TEST(BranchReplay, IsDeterministicAndDiffersFromTheUnbranchedRun) {
   EXPECT_EQ(fingerprint_of(second.out, "3"), fingerprint);
   EXPECT_EQ(first.code, second.code);
   EXPECT_NE(fingerprint, fingerprint_of(unbranched.out, "3"));
+  // The branch redraws the faults after it: the saved schedules share the
+  // past and differ in the future, and the branched one replays alike.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  auto saved_faults = [&](std::vector<std::string> args, const char* name) {
+    const std::filesystem::path file = dir / name;
+    args.push_back("--save-faults");
+    args.push_back(file.string());
+    EXPECT_EQ(real_cli(args).code, 0);
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line[0] != '#') lines.push_back(line);
+    }
+    std::filesystem::remove(file);
+    return lines;
+  };
+  const std::vector<std::string> plain_faults = saved_faults(plain, "detsim_explore_plain_faults.txt");
+  const std::vector<std::string> branched_faults = saved_faults(branched, "detsim_explore_branched_faults.txt");
+  ASSERT_GT(plain_faults.size(), 2u);
+  EXPECT_EQ(plain_faults.front(), branched_faults.front());
+  EXPECT_NE(plain_faults, branched_faults);
+  EXPECT_EQ(saved_faults(branched, "detsim_explore_branched_again.txt"), branched_faults);
   // A branch point past the run's end changes nothing.
   std::vector<std::string> late = plain;
   late.push_back("--branch");

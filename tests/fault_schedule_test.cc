@@ -680,6 +680,38 @@ TEST(Nemesis, SameRngSamePlan) {
   EXPECT_NE(first.schedule.actions, other.schedule.actions);
 }
 
+// Explore's branches: from a redraw point on the schedule is redrawn, and
+// before it nothing changes; the redrawn schedule keeps the nemesis's
+// rules (every crash restarted, at most a minority down).
+TEST(Nemesis, ARedrawKeepsThePastAndRedrawsTheFuture) {
+  NemesisOptions options = all_families();
+  options.swarm = true;
+  auto before = [](const FaultSchedule& schedule, Time from) {
+    std::vector<FaultAction> past;
+    for (const FaultAction& action : schedule.actions) {
+      if (action.at < from) past.push_back(action);
+    }
+    return past;
+  };
+  int redrawn = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const FaultSchedule plain = generate(seed, options);
+    NemesisOptions branched = options;
+    branched.redraws.push_back({at(8_s), 7});
+    const FaultSchedule first = generate(seed, branched);
+    EXPECT_EQ(first.actions, generate(seed, branched).actions) << "seed " << seed;
+    EXPECT_EQ(before(first, at(8_s)), before(plain, at(8_s))) << "seed " << seed;
+    redrawn += first.actions != plain.actions;
+    expect_within(first, at(20_s), 5);
+    // A second point later on keeps the first redraw's past too.
+    branched.redraws.push_back({at(12_s), 3});
+    const FaultSchedule second = generate(seed, branched);
+    EXPECT_EQ(before(second, at(12_s)), before(first, at(12_s))) << "seed " << seed;
+    expect_within(second, at(20_s), 5);
+  }
+  EXPECT_GE(redrawn, 18);
+}
+
 TEST(Swarm, ToStringListsOnlyConfiguredFamilies) {
   SwarmConfig config;
   EXPECT_EQ(config.to_string(), "swarm: off");

@@ -29,14 +29,20 @@ Duration sample_length(Rng& rng, const DurationDist& dist, Time t, Time heal_at)
 
 // A poisson process over (0, heal_at) on whole ms: calls add(t) at each
 // arrival; add returns the time the next gap starts from (t, or later for a
-// fault that must end before the next begins).
+// fault that must end before the next begins). From a redraw point on,
+// the stream is perturbed: the arrival that crosses it keeps its time, and
+// what it draws and every later gap differ.
+// Redraws: NemesisOptions::redraws (explore's branches).
+using Redraws = std::vector<NemesisOptions::Redraw>;
 template <class Add>
-void each_arrival(Rng& rng, Duration interval, Time heal_at, Add add) {
+void each_arrival(Rng& rng, Duration interval, Time heal_at, const Redraws& redraws, Add add) {
   if (interval <= Duration::zero()) return;
   Time t = Time::zero();
+  size_t redrawn = 0;
   for (;;) {
     t = round_to_ms(t + rng.exponential(interval));
     if (t >= heal_at) break;
+    while (redrawn < redraws.size() && redraws[redrawn].from <= t) rng.perturb(redraws[redrawn++].salt);
     const Time next = add(t);
     // Invariant: time only moves forward, so the loop ends.
     DETSIM_ASSERT(next >= t);
@@ -89,7 +95,7 @@ void add_rolling_restarts(Rng& rng, const NemesisOptions& options, Duration inte
                           const std::vector<NodeId>& servers, Time heal_at, std::vector<FaultAction>& out,
                           std::vector<DownWindow>& windows) {
   if (servers.empty()) return;
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     FaultAction action = action_at(t, FaultKind::rolling, NodeId());
     // An operator waits for a restarted server to rejoin before the next:
     // a gap shorter than a gossip or replication round would lose what a
@@ -118,7 +124,7 @@ void add_power_fsync(Rng& rng, const NemesisOptions& options, Duration interval,
   const auto n = static_cast<int64_t>(servers.size());
   const int64_t most = options.power_fsync_nodes < 0 ? n : std::min(n, int64_t{options.power_fsync_nodes});
   if (most < 1) return;
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     std::vector<NodeId> shuffled = servers;
     rng.shuffle(shuffled.begin(), shuffled.end());
     std::vector<NodeId> struck(shuffled.begin(), shuffled.begin() + rng.uniform_int(1, most));
@@ -152,7 +158,7 @@ void add_crashes(Rng& rng, const NemesisOptions& options, Duration interval, con
   const int max_down = options.max_down < 0 ? minority : options.max_down;
   if (max_down == 0) return;
   std::map<uint32_t, Time> down_until;  // ordered: deterministic iteration
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     std::vector<NodeId> up;
     int down = 0;
     for (NodeId server : servers) {
@@ -176,7 +182,7 @@ void add_crashes(Rng& rng, const NemesisOptions& options, Duration interval, con
 void add_power_losses(Rng& rng, const NemesisOptions& options, Duration interval,
                       const std::vector<NodeId>& servers, Time heal_at, std::vector<FaultAction>& out) {
   if (servers.empty()) return;
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     Time last_restart = t;
     for (NodeId server : servers) out.push_back(action_at(t, FaultKind::crash, server));
     for (NodeId server : servers) {
@@ -192,7 +198,7 @@ void add_power_losses(Rng& rng, const NemesisOptions& options, Duration interval
 void add_pauses(Rng& rng, const NemesisOptions& options, Duration interval, const std::vector<NodeId>& servers,
                 Time heal_at, std::vector<FaultAction>& out) {
   if (servers.empty()) return;
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     FaultAction action = action_at(t, FaultKind::pause, pick(rng, servers));
     action.length = std::min(round_to_ms(options.pause_length.sample(rng)), heal_at - t);
     out.push_back(action);
@@ -229,7 +235,7 @@ void add_partitions(Rng& rng, const NemesisOptions& options, Duration interval, 
   // A ring of 4 is a pair of crossed cuts; from 5 on each node's majority
   // differs from both neighbours' in a way no group partition gives.
   if (servers.size() >= 5) shapes.push_back(PartitionShape::ring);
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     PartitionShape shape = shapes[rng.below(shapes.size())];
     FaultAction action = make_partition(rng, shape, servers, t);
     Time heal = t + sample_length(rng, options.partition_length, t, heal_at);
@@ -245,7 +251,7 @@ void add_partitions(Rng& rng, const NemesisOptions& options, Duration interval, 
 void add_clogs(Rng& rng, const NemesisOptions& options, Duration interval, const std::vector<NodeId>& servers,
                Time heal_at, std::vector<FaultAction>& out) {
   if (servers.size() < 2) return;
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     const size_t source = rng.below(servers.size());
     size_t target = rng.below(servers.size() - 1);
     if (target >= source) ++target;  // uniform over the others
@@ -261,9 +267,9 @@ void add_clogs(Rng& rng, const NemesisOptions& options, Duration interval, const
 // The simple families: a random server, then whatever fill adds.
 template <class Fill>
 void add_node_faults(Rng& rng, Duration interval, FaultKind kind, const std::vector<NodeId>& servers, Time heal_at,
-                     std::vector<FaultAction>& out, Fill fill) {
+                     const Redraws& redraws, std::vector<FaultAction>& out, Fill fill) {
   if (servers.empty()) return;
-  each_arrival(rng, interval, heal_at, [&](Time t) {
+  each_arrival(rng, interval, heal_at, redraws, [&](Time t) {
     FaultAction action = action_at(t, kind, pick(rng, servers));
     fill(action);
     out.push_back(action);
@@ -287,7 +293,7 @@ struct Generator {
   template <class Fill>
   void node_faults(const char* label, FaultFamily family, Duration configured, FaultKind kind, Fill fill) {
     Rng stream = rng.fork(label);
-    add_node_faults(stream, interval(family, configured), kind, servers, heal_at, out,
+    add_node_faults(stream, interval(family, configured), kind, servers, heal_at, options.redraws, out,
                     [&](FaultAction& action) { fill(stream, action); });
   }
 
@@ -314,7 +320,8 @@ struct Generator {
     // from 7 to 6 of 200 seeds; with two it is 12).
     constexpr FaultKind kShapes[] = {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause,
                                      FaultKind::clock_jump, FaultKind::flap, FaultKind::figure8};
-    each_arrival(stream, interval(FaultFamily::shape, options.shape_interval), heal_at, [&](Time t) {
+    each_arrival(stream, interval(FaultFamily::shape, options.shape_interval), heal_at, options.redraws,
+                 [&](Time t) {
       FaultAction action = action_at(t, kShapes[stream.below(std::size(kShapes))], NodeId());
       action.role = options.shape_role;
       action.length = sample_length(stream, options.shape_length, t, heal_at);
@@ -439,6 +446,10 @@ NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::
   DETSIM_ASSERT(options.clock_drift_max_ppm >= 0);
   NemesisPlan plan;
   plan.swarm = choose_swarm(rng.fork("swarm"), options.swarm, configured_families(options));
+  // Invariant: redraw points ascend (explore's branch paths do).
+  DETSIM_ASSERT(std::is_sorted(options.redraws.begin(), options.redraws.end(),
+                               [](const auto& a, const auto& b) { return a.from < b.from; }));
+
   std::vector<FaultAction>& out = plan.schedule.actions;
   Generator generator{rng, options, plan.swarm, servers, heal_at, out};
   // Crashes, then pauses, first: equal times keep this order in the stable

@@ -77,6 +77,14 @@ struct NemesisOptions {
   // Swarm testing (swarm.h): the seed picks which configured families run
   // and how hard.
   bool swarm = false;
+  // detsim explore's branches: from each point's time on, every family's
+  // stream is perturbed with its salt, so the schedule before the first
+  // point is the unbranched one and the rest is redrawn (times ascending).
+  struct Redraw {
+    Time from;
+    uint64_t salt = 0;
+  };
+  std::vector<Redraw> redraws;
 };
 
 // How generate_nemesis shapes a partition, each picked with equal

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -40,27 +41,68 @@ class NodeCounter final : public Setup {
   uint32_t count_ = 0;
 };
 
-// The given schedule (the request's, else faults.schedule's) or one the
-// nemesis generates from the seed, with its swarm configuration.
-void choose_faults(const RunRequest& request, const Params& params, const Rng& root, const World& world,
-                   Time heal_at, RunResult& result) {
-  std::optional<FaultSchedule> given = request.faults ? request.faults : given_schedule(params);
-  if (given) {
-    std::string error;
-    // Invariant: callers validate a given schedule (check_fault_schedule).
-    if (!given->validate(world.node_count(), &error)) assert_failed(__FILE__, __LINE__, error.c_str());
-    result.faults = std::move(*given);
-    return;
+// The run's fault schedule: the given one (the request's, else
+// faults.schedule's) or one the nemesis generates from the seed, with its
+// swarm configuration. A generated schedule is redrawn from each explore
+// branch on; a given one stays as given.
+class FaultPlan {
+ public:
+  FaultPlan(const RunRequest& request, const Params& params, const Rng& root, const World& world, Time heal_at,
+            RunResult& result)
+      : rng_(root.fork("nemesis")), heal_at_(heal_at), result_(result) {
+    std::optional<FaultSchedule> given = request.faults ? request.faults : given_schedule(params);
+    if (given) {
+      std::string error;
+      // Invariant: callers validate a given schedule (check_fault_schedule).
+      if (!given->validate(world.node_count(), &error)) assert_failed(__FILE__, __LINE__, error.c_str());
+      result.faults = std::move(*given);
+      return;
+    }
+    generated_ = true;
+    options_ = nemesis_options(params);
+    servers_ = world.servers();
+    clients_ = world.clients();
+    NemesisPlan plan = generate_nemesis(rng_, options_, servers_, heal_at, clients_);
+    result.faults = std::move(plan.schedule);
+    // No fault family configured: nothing was chosen, so nothing to report.
+    const auto& families = plan.swarm.families;
+    const bool any = std::any_of(families.begin(), families.end(), [](const FamilySwarm& f) { return f.configured; });
+    result.swarm = any ? plan.swarm.to_string() : "";
+    if (any && !plan.client_placement.empty()) result.swarm += "; " + plan.client_placement;
   }
-  NemesisPlan plan = generate_nemesis(root.fork("nemesis"), nemesis_options(params), world.servers(), heal_at,
-                                     world.clients());
-  result.faults = std::move(plan.schedule);
-  // No fault family configured: nothing was chosen, so nothing to report.
-  const auto& families = plan.swarm.families;
-  const bool any = std::any_of(families.begin(), families.end(), [](const FamilySwarm& f) { return f.configured; });
-  result.swarm = any ? plan.swarm.to_string() : "";
-  if (any && !plan.client_placement.empty()) result.swarm += "; " + plan.client_placement;
-}
+
+  // From the first whole ms after now, the schedule is redrawn with the
+  // salt (NemesisOptions::redraws); result.faults becomes the schedule in
+  // force, so the run line prints what happened. The swarm draw stays.
+  void redraw(World& world, Time now, uint64_t salt) {
+    if (!generated_) return;
+    const int64_t ms = Duration::milliseconds(1).count_ns();
+    const Time from = Time::from_ns((now.since_start().count_ns() / ms + 1) * ms);
+    if (from >= heal_at_) return;
+    options_.redraws.push_back({from, salt});
+    NemesisPlan plan = generate_nemesis(rng_, options_, servers_, heal_at_, clients_);
+    // Invariant: the past is kept; only actions from `from` on change.
+    DETSIM_ASSERT(before(plan.schedule, from) == before(result_.faults, from));
+    result_.faults = std::move(plan.schedule);
+    world.redraw_faults(result_.faults, from);
+  }
+
+ private:
+  static std::string before(const FaultSchedule& schedule, Time from) {
+    FaultSchedule past;
+    std::copy_if(schedule.actions.begin(), schedule.actions.end(), std::back_inserter(past.actions),
+                 [from](const FaultAction& action) { return action.at < from; });
+    return past.to_short_string();
+  }
+
+  bool generated_ = false;
+  NemesisOptions options_;
+  Rng rng_;
+  std::vector<NodeId> servers_;
+  std::vector<NodeId> clients_;
+  Time heal_at_;
+  RunResult& result_;
+};
 
 // Runs the model's check; an exception there is the model's crash too.
 CheckResult run_check(Model& model) {
@@ -99,31 +141,33 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   return CheckResult::safety("linearizability", report.summary);
 }
 
-void apply_branch(Engine& engine, World& world, uint64_t salt) {
+void apply_branch(Engine& engine, World& world, FaultPlan& faults, uint64_t salt) {
   // Invariant: a branch changes something; salt 0 means "no branch".
   DETSIM_ASSERT(salt != 0);
+  faults.redraw(world, engine.now(), salt);
   world.reseed(salt);
   engine.reseed(salt);
 }
 
 // The request's branch path, and explore's branching at probe news.
-void arm_branches(const RunRequest& request, Engine& engine, World& world) {
+void arm_branches(const RunRequest& request, Engine& engine, World& world, FaultPlan& faults) {
   uint64_t previous = 0;
   for (const BranchPoint& branch : request.branches) {
     // Invariant: the path is in event order (parse_branch_path checks it).
     DETSIM_ASSERT(branch.event_index >= previous);
     previous = branch.event_index;
-    engine.at_event_boundary(branch.event_index,
-                             [&engine, &world, salt = branch.salt] { apply_branch(engine, world, salt); });
+    engine.at_event_boundary(branch.event_index, [&engine, &world, &faults, salt = branch.salt] {
+      apply_branch(engine, world, faults, salt);
+    });
   }
   if (!request.wants_branch) return;
   // Invariant: whoever asks to branch says with what.
   DETSIM_ASSERT(request.branch_salt != nullptr);
-  world.set_probe_observer([&request, &engine, &world](size_t probe, uint64_t hits) {
+  world.set_probe_observer([&request, &engine, &world, &faults](size_t probe, uint64_t hits) {
     if (!request.wants_branch(probe, hits)) return;
-    engine.at_event_boundary(engine.events_fired(), [&request, &engine, &world] {
+    engine.at_event_boundary(engine.events_fired(), [&request, &engine, &world, &faults] {
       const uint64_t salt = request.branch_salt(engine.events_fired());
-      if (salt != 0) apply_branch(engine, world, salt);
+      if (salt != 0) apply_branch(engine, world, faults, salt);
     });
   });
 }
@@ -186,7 +230,7 @@ RunResult simulate(const RunRequest& request) {
 
   RunResult result;
   result.seed = request.seed;
-  choose_faults(request, params, root, world, heal_at, result);
+  FaultPlan faults(request, params, root, world, heal_at, result);
   const std::string timing_text = timing.to_string();
   if (!timing_text.empty()) result.swarm += (result.swarm.empty() ? "" : "; ") + timing_text;
   world.apply(result.faults);
@@ -196,7 +240,7 @@ RunResult simulate(const RunRequest& request) {
                                        result.faults.size())});
   }
   world.start();
-  arm_branches(request, engine, world);
+  arm_branches(request, engine, world, faults);
 
   CheckResult check;
   // check() and report() run before the fibers unwind: node state is

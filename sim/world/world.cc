@@ -78,8 +78,23 @@ void World::start() {
 }
 
 void World::apply(const FaultSchedule& schedule) {
+  for (const FaultAction& action : schedule.actions) arm_fault(action);
+}
+
+void World::arm_fault(const FaultAction& action) {
+  armed_faults_.push_back({action.at, engine_.schedule_callback(action.at, [this, action] { apply_action(action); })});
+}
+
+void World::redraw_faults(const FaultSchedule& schedule, Time from) {
+  // Invariant: only the future is redrawn; what is armed before `from`
+  // may be firing at this very instant.
+  DETSIM_ASSERT(from > engine_.now());
+  for (const ArmedFault& armed : armed_faults_) {
+    if (armed.at >= from) engine_.cancel(armed.id);
+  }
+  std::erase_if(armed_faults_, [from](const ArmedFault& armed) { return armed.at >= from; });
   for (const FaultAction& action : schedule.actions) {
-    engine_.schedule_callback(action.at, [this, action] { apply_action(action); });
+    if (action.at >= from) arm_fault(action);
   }
 }
 

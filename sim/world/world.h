@@ -55,6 +55,9 @@ class World final : public Setup {
   // Boots every node at the current time and arms the heal at heal_at.
   void start();
   void apply(const FaultSchedule& schedule);
+  // detsim explore's branches: the armed actions at `from` or later are
+  // dropped, and schedule's actions from then on armed instead.
+  void redraw_faults(const FaultSchedule& schedule, Time from);
 
   // ---- lifecycle (also what fault actions do) ----
   void crash(NodeId node);
@@ -138,6 +141,7 @@ class World final : public Setup {
 
   NodeId add_node(std::string name, NodeMain main, bool is_server);
   void boot(NodeId node);
+  void arm_fault(const FaultAction& action);
   void apply_action(const FaultAction& action);
   void apply_disk_action(const FaultAction& action);
   // shapes.cc: the role-aimed actions, resolved when applied.
@@ -192,6 +196,11 @@ class World final : public Setup {
   TraceSink* trace_ = nullptr;
   std::vector<ProbeCount> probe_counts_;
   ProbeObserver probe_observer_;
+  struct ArmedFault {
+    Time at;
+    Engine::CallbackId id;
+  };
+  std::vector<ArmedFault> armed_faults_;  // fault actions not yet redrawn, in arming order
 };
 
 }  // namespace detsim
