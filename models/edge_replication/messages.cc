@@ -1,6 +1,6 @@
 #include "models/edge_replication/messages.h"
 
-#include "sim/core/rng.h"
+#include "sim/api/basics.h"
 
 namespace detsim::edge {
 

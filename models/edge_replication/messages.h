@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "models/edge_replication/rows.h"
-#include "sim/core/time.h"
+#include "sim/api/basics.h"
 
 namespace detsim::edge {
 

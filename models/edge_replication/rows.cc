@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/core/assert.h"
-#include "sim/core/rng.h"
+#include "sim/api/basics.h"
 
 namespace detsim::edge {
 namespace {

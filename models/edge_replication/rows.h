@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "sim/api/codec.h"
-#include "sim/core/time.h"
+#include "sim/api/basics.h"
 
 namespace detsim::edge {
 

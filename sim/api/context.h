@@ -19,7 +19,7 @@
 #include "sim/api/message.h"
 #include "sim/api/node_id.h"
 #include "sim/core/assert.h"
-#include "sim/core/engine.h"
+#include "sim/core/fiber_ids.h"
 #include "sim/core/rng.h"
 #include "sim/core/time.h"
 
@@ -128,7 +128,15 @@ class Context {
     if (tracing()) log_text(fmt::format(format, std::forward<Args>(args)...));
   }
 
-  // Plumbing for the world and the blocking primitives in sync.h.
+ private:
+  // Engine plumbing, for the world and the blocking primitives of sync.h
+  // only: model code blocks through those primitives, never by hand.
+  // World::reseed also perturbs rng_ and buggify_rng_ (detsim explore's
+  // branches); nothing else reaches them.
+  friend class World;
+  friend class Connections;
+  friend class WaitQueue;
+  friend class Mutex;
   GroupId group() const { return group_; }
   FiberId current_fiber() const;
   // True while the calling fiber unwinds after its node crashed.
@@ -136,11 +144,6 @@ class Context {
   Waiter begin_wait();
   bool park(Time deadline);
   bool wake(Waiter waiter);
-
- private:
-  // World::reseed perturbs rng_ and buggify_rng_ (detsim explore's
-  // branches); nothing else reaches them.
-  friend class World;
   bool tracing() const;
   void log_text(std::string text);
 

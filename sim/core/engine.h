@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sim/core/event_queue.h"
+#include "sim/core/fiber_ids.h"
 #include "sim/core/sched_order.h"
 #include "sim/core/time.h"
 
@@ -28,22 +29,6 @@ class context;
 namespace detsim {
 
 class FifoAlgorithm;
-using FiberId = uint32_t;
-using GroupId = uint32_t;
-inline constexpr FiberId kNoFiber = UINT32_MAX;
-
-// One particular park of one fiber. Waking a Waiter whose park is over does
-// nothing, which is what makes timers and wake-ups cancellable in O(1).
-struct Waiter {
-  FiberId fiber = kNoFiber;
-  uint64_t epoch = 0;
-};
-
-// Thrown out of park() in a fiber whose node crashed, so RAII runs as the
-// stack unwinds. It does not derive from std::exception on purpose: model
-// code that catches std::exception must not stop a crash. Code that catches
-// (...) must rethrow; the engine detects it when it does not.
-class FiberKilled final {};
 
 enum class StopReason {
   none,
