@@ -122,14 +122,13 @@ void Observer::on_ack_in_memory(NodeId server, int64_t value) {
                                      name(server), value, holders, servers_.size(), name(server)));
 }
 
-Attachment::Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation, Time booted,
+Attachment::Attachment(Observer& observer, NodeId node, uint32_t incarnation, Time booted,
                        std::shared_ptr<const ServerStore> store)
-    : observer_(std::move(observer)), node_(node), incarnation_(incarnation) {
-  DETSIM_ASSERT(observer_ != nullptr);
-  observer_->attach(node_, incarnation_, booted, std::move(store));
+    : observer_(observer), node_(node), incarnation_(incarnation) {
+  observer_.attach(node_, incarnation_, booted, std::move(store));
 }
 
-Attachment::~Attachment() { observer_->detach(node_, incarnation_); }
+Attachment::~Attachment() { observer_.detach(node_, incarnation_); }
 
 namespace {
 

@@ -24,6 +24,10 @@ struct ServerStore {
 
 class Observer {
  public:
+  // One per run, owned by the model; nodes hold references (model.h).
+  Observer() = default;
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
   // Declared at setup, in order; names are for failure messages.
   void add_server(NodeId node, std::string name);
   const std::vector<NodeId>& servers() const { return servers_; }
@@ -107,14 +111,14 @@ class Observer {
 // the node's fibers own it, so it detaches when they unwind after a crash.
 class Attachment {
  public:
-  Attachment(std::shared_ptr<Observer> observer, NodeId node, uint32_t incarnation, Time booted,
+  Attachment(Observer& observer, NodeId node, uint32_t incarnation, Time booted,
              std::shared_ptr<const ServerStore> store);
   ~Attachment();
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;
 
  private:
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   NodeId node_;
   uint32_t incarnation_;
 };

@@ -54,9 +54,7 @@ bool broadcast_until_acked(Context& ctx, const BroadcastParams& params, const Cl
 }  // namespace
 
 void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig& config,
-                 const std::shared_ptr<Observer>& observer) {
-  // Invariant: the observer outlives every client (the model shares it).
-  DETSIM_ASSERT(observer != nullptr);
+                 Observer& observer) {
   const Duration think_mean = Duration::from_seconds(1.0 / params.rate);
   int64_t counter = 0;
   while (ctx.now() < config.stop_at) {
@@ -64,9 +62,9 @@ void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig
     // Invariant: values stay unique across clients.
     DETSIM_ASSERT(counter < kValuesPerClient);
     const int64_t value = config.index * kValuesPerClient + counter;
-    observer->record_sent(value);
-    if (broadcast_until_acked(ctx, params, config, *observer, value, static_cast<uint64_t>(counter))) {
-      observer->record_ack(value, ctx.now());
+    observer.record_sent(value);
+    if (broadcast_until_acked(ctx, params, config, observer, value, static_cast<uint64_t>(counter))) {
+      observer.record_ack(value, ctx.now());
     }
     ctx.sleep_for(ctx.rng().exponential(think_mean));
   }

@@ -19,6 +19,6 @@ struct ClientConfig {
 };
 
 void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig& config,
-                 const std::shared_ptr<Observer>& observer);
+                 Observer& observer);
 
 }  // namespace detsim::broadcast

@@ -95,22 +95,12 @@ inline std::string format_values(const std::vector<int64_t>& values) {
 
 }  // namespace detsim::broadcast
 
-// One formatter shape for all five: "kind field=value ...".
-#define DETSIM_BROADCAST_FORMATTER(Type, ...)                              \
-  template <>                                                             \
-  struct fmt::formatter<detsim::broadcast::Type> {                         \
-    constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); } \
-    auto format(const detsim::broadcast::Type& m, format_context& ctx) const { \
-      return fmt::format_to(ctx.out(), __VA_ARGS__);                      \
-    }                                                                     \
-  };
+// How each message prints in traces (sim/api/message.h).
+DETSIM_MESSAGE_FORMAT(detsim::broadcast::Broadcast, "broadcast value={} req={}", m.value, m.request_id);
+DETSIM_MESSAGE_FORMAT(detsim::broadcast::BroadcastOk, "broadcast_ok req={}", m.request_id);
+DETSIM_MESSAGE_FORMAT(detsim::broadcast::Gossip, "gossip inc={} target_inc={} values={}", m.sender_incarnation,
+                           m.target_incarnation, detsim::broadcast::format_values(m.values));
+DETSIM_MESSAGE_FORMAT(detsim::broadcast::GossipOk, "gossip_ok inc={} values={}", m.sender_incarnation,
+                           detsim::broadcast::format_values(m.values));
+DETSIM_MESSAGE_FORMAT(detsim::broadcast::Hello, "hello inc={}", m.incarnation);
 
-DETSIM_BROADCAST_FORMATTER(Broadcast, "broadcast value={} req={}", m.value, m.request_id)
-DETSIM_BROADCAST_FORMATTER(BroadcastOk, "broadcast_ok req={}", m.request_id)
-DETSIM_BROADCAST_FORMATTER(Gossip, "gossip inc={} target_inc={} values={}", m.sender_incarnation,
-                           m.target_incarnation, detsim::broadcast::format_values(m.values))
-DETSIM_BROADCAST_FORMATTER(GossipOk, "gossip_ok inc={} values={}", m.sender_incarnation,
-                           detsim::broadcast::format_values(m.values))
-DETSIM_BROADCAST_FORMATTER(Hello, "hello inc={}", m.incarnation)
-
-#undef DETSIM_BROADCAST_FORMATTER

@@ -4,8 +4,8 @@
 
 namespace detsim::broadcast {
 
-Server::Server(Context& ctx, const BroadcastParams& params, std::shared_ptr<Observer> observer)
-    : ctx_(ctx), params_(params), observer_(std::move(observer)), store_(std::make_shared<ServerStore>()) {
+Server::Server(Context& ctx, const BroadcastParams& params, Observer& observer)
+    : ctx_(ctx), params_(params), observer_(observer), store_(std::make_shared<ServerStore>()) {
   for (NodeId node : ctx_.servers()) {
     if (node == ctx_.self()) continue;
     Peer& peer = peers_[node];
@@ -18,9 +18,9 @@ Server::Server(Context& ctx, const BroadcastParams& params, std::shared_ptr<Obse
   DETSIM_ASSERT(peers_.find(ctx_.self()) == peers_.end());
 }
 
-void Server::main(Context& ctx, const BroadcastParams& params, std::shared_ptr<Observer> observer) {
+void Server::main(Context& ctx, const BroadcastParams& params, Observer& observer) {
   // Shared with the gossip fiber: the state lives until both fibers unwind.
-  auto server = std::make_shared<Server>(ctx, params, std::move(observer));
+  auto server = std::make_shared<Server>(ctx, params, observer);
   server->run();
 }
 
@@ -40,12 +40,12 @@ void Server::run() {
 // Before the node speaks: what the log holds is what this incarnation
 // holds. Peers learn of the restart from Hello and re-send the rest.
 void Server::recover() {
-  log_.emplace(ctx_, [observer = observer_, self = ctx_.self()](const std::vector<int64_t>& values) {
-    observer->on_durable(self, values);
+  log_.emplace(ctx_, [&observer = observer_, self = ctx_.self()](const std::vector<int64_t>& values) {
+    observer.on_durable(self, values);
   });
   Recovered recovered = log_->recover();
   for (int64_t value : recovered.values) learn(value);
-  observer_->count_bad_records(recovered.bad_records);
+  observer_.count_bad_records(recovered.bad_records);
   ctx_.log("recovered {} values, {} bad records", recovered.values.size(), recovered.bad_records);
 }
 
@@ -63,7 +63,7 @@ void Server::receive_loop() {
     if (!envelope) continue;
     const NodeId from = envelope->from;
     const Message& message = envelope->message;
-    observer_->on_delivered(ctx_.self(), from, envelope->sent_at);
+    observer_.on_delivered(ctx_.self(), from, envelope->sent_at);
     if (params_.no_retry) {
       naive_receive(from, message);
     } else if (const auto* broadcast = message.get_if<Broadcast>()) {
@@ -115,7 +115,7 @@ void Server::send_gossip(NodeId target, const Peer& peer, std::vector<int64_t> v
   gossip.target_incarnation = peer.incarnation ? static_cast<int64_t>(*peer.incarnation) : -1;
   gossip.values = std::move(values);
   if (params_.trust_wall_clock) gossip.sent_wall_ns = ctx_.wall_now().unix_ns();
-  observer_->count_gossip();
+  observer_.count_gossip();
   ctx_.net().send(target, std::move(gossip));
 }
 
@@ -225,7 +225,7 @@ bool Server::observe_incarnation(Peer& peer, uint32_t incarnation) {
 void Server::confirm(NodeId from, Peer& peer, int64_t value) {
   // Invariant: a peer that confirms something has told us its incarnation.
   DETSIM_ASSERT(peer.incarnation.has_value());
-  observer_->on_confirmed(ctx_.self(), from, *peer.incarnation, value);
+  observer_.on_confirmed(ctx_.self(), from, *peer.incarnation, value);
   peer.unconfirmed.erase(value);
 }
 
@@ -247,9 +247,9 @@ void Server::maybe_ack(int64_t value) {
   const size_t majority = ctx_.servers().size() / 2 + 1;
   if (holders(value) < majority) return;
   if (params_.durable) {
-    observer_->on_ack_sent(ctx_.self(), value);
+    observer_.on_ack_sent(ctx_.self(), value);
   } else {
-    observer_->on_ack_in_memory(ctx_.self(), value);
+    observer_.on_ack_in_memory(ctx_.self(), value);
   }
   ctx_.net().send(it->second.client, BroadcastOk{it->second.request_id});
   pending_acks_.erase(it);
@@ -275,7 +275,7 @@ void Server::naive_receive(NodeId from, const Message& message) {
 void Server::naive_spread(int64_t value, NodeId except) {
   for (const auto& [node, peer] : peers_) {
     if (node == except) continue;
-    observer_->count_gossip();
+    observer_.count_gossip();
     ctx_.net().send(node, Gossip{ctx_.incarnation(), -1, {value}});
   }
 }

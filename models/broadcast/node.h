@@ -27,10 +27,10 @@ namespace detsim::broadcast {
 
 class Server : public std::enable_shared_from_this<Server> {
  public:
-  Server(Context& ctx, const BroadcastParams& params, std::shared_ptr<Observer> observer);
+  Server(Context& ctx, const BroadcastParams& params, Observer& observer);
 
   // A node's main: runs until the node crashes or the run ends.
-  static void main(Context& ctx, const BroadcastParams& params, std::shared_ptr<Observer> observer);
+  static void main(Context& ctx, const BroadcastParams& params, Observer& observer);
 
  private:
   struct Peer {
@@ -82,7 +82,7 @@ class Server : public std::enable_shared_from_this<Server> {
 
   Context& ctx_;
   BroadcastParams params_;
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   std::shared_ptr<ServerStore> store_;
   std::optional<Attachment> attachment_;
   std::map<NodeId, Peer> peers_;

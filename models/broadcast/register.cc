@@ -14,24 +14,24 @@ namespace detsim::broadcast {
 namespace {
 
 // Owns what is observed from outside the nodes (acknowledged values, each
-// server's live store, counters); nodes share it through a shared_ptr, so it
-// outlives fibers that unwind after the model is gone.
+// server's live store, counters); nodes hold a reference, which the model
+// outliving its fibers (model.h) keeps valid.
 class BroadcastModel final : public Model {
  public:
   explicit BroadcastModel(const BroadcastParams& params)
-      : params_(params), observer_(std::make_shared<Observer>()) {}
+      : params_(params), observer_() {}
 
   void setup(Setup& setup) override {
     for (int64_t i = 0; i < params_.nodes; ++i) {
       std::string name = fmt::format("n{}", i);
-      NodeId node = setup.add_server(name, [params = params_, observer = observer_](Context& ctx) {
+      NodeId node = setup.add_server(name, [params = params_, &observer = observer_](Context& ctx) {
         Server::main(ctx, params, observer);
       });
-      observer_->add_server(node, std::move(name));
+      observer_.add_server(node, std::move(name));
     }
     for (int64_t i = 0; i < params_.clients; ++i) {
       const ClientConfig config{.index = i, .stop_at = setup.heal_time()};
-      setup.add_client(fmt::format("c{}", i), [params = params_, config, observer = observer_](Context& ctx) {
+      setup.add_client(fmt::format("c{}", i), [params = params_, config, &observer = observer_](Context& ctx) {
         client_main(ctx, params, config, observer);
       });
     }
@@ -41,26 +41,26 @@ class BroadcastModel final : public Model {
   // Safety first: a lost value matters more than slow progress.
   CheckResult check() override {
     // report() runs after the fibers unwind, when no store is attached.
-    values_total_ = values_total(*observer_);
-    if (observer_->violation()) return *observer_->violation();
-    CheckResult safety = check_acked_everywhere(*observer_);
+    values_total_ = values_total(observer_);
+    if (observer_.violation()) return *observer_.violation();
+    CheckResult safety = check_acked_everywhere(observer_);
     if (safety.verdict != Verdict::pass) return safety;
-    safety = check_values_sent(*observer_);
+    safety = check_values_sent(observer_);
     if (safety.verdict != Verdict::pass) return safety;
-    return check_progress(*observer_, workload_ran_);
+    return check_progress(observer_, workload_ran_);
   }
 
   void report(MetricList& metrics) const override {
-    metrics.push_back({"values_acked", static_cast<double>(observer_->acked().size())});
+    metrics.push_back({"values_acked", static_cast<double>(observer_.acked().size())});
     metrics.push_back({"values_total", static_cast<double>(values_total_)});
-    metrics.push_back({"gossip_messages", static_cast<double>(observer_->gossip_messages())});
-    metrics.push_back({"client_retries", static_cast<double>(observer_->client_retries())});
-    if (params_.durable) metrics.push_back({"bad_records", static_cast<double>(observer_->bad_records())});
+    metrics.push_back({"gossip_messages", static_cast<double>(observer_.gossip_messages())});
+    metrics.push_back({"client_retries", static_cast<double>(observer_.client_retries())});
+    if (params_.durable) metrics.push_back({"bad_records", static_cast<double>(observer_.bad_records())});
   }
 
  private:
   BroadcastParams params_;
-  std::shared_ptr<Observer> observer_;
+  Observer observer_;
   bool workload_ran_ = false;
   size_t values_total_ = 0;
 };

@@ -16,7 +16,7 @@ void Replicator::run_backfill() {
     }
   }
   // Durable: chunk_done() ran after each chunk's rows were acknowledged.
-  observer_->on_backfill_done(ctx_.now());
+  observer_.on_backfill_done(ctx_.now());
 }
 
 // One DBLog window. The window is registered before the low watermark is
@@ -118,11 +118,11 @@ void Replicator::wait_applied_through(uint64_t seq) {
 void Replicator::chunk_done(uint32_t table, const ChunkRows& chunk, RpcLink& sql, RpcLink& edge) {
   const int64_t lo = cursors_[table] + 1;
   const int64_t hi = chunk.done ? params_.keys - 1 : chunk.rows.back().first;
-  observer_->on_chunk_done(table, ctx_.now());
+  observer_.on_chunk_done(table, ctx_.now());
   if (!chunk.rows.empty()) cursors_[table] = chunk.rows.back().first;
   if (chunk.done) backfilled_[table] = true;
   std::string detail;
-  observer_->on_inline_verification(verify_range(sql, edge, table, lo, hi, &detail));
+  observer_.on_inline_verification(verify_range(sql, edge, table, lo, hi, &detail));
 }
 
 }  // namespace detsim::edge

@@ -70,7 +70,7 @@ bool Replicator::save_checkpoint(const Checkpoint& checkpoint) {
     return false;
   }
   saved_ = checkpoint;
-  observer_->on_checkpoint(checkpoint, ctx_.now());
+  observer_.on_checkpoint(checkpoint, ctx_.now());
   return true;
 }
 

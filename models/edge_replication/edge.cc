@@ -8,8 +8,8 @@ enum class LogOp : uint8_t { put = 1, ddl = 2, span = 3, batch_mark = 4 };
 
 }  // namespace
 
-void Edge::main(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer) {
-  std::shared_ptr<Edge> edge(new Edge(ctx, params, config, std::move(observer)));
+void Edge::main(Context& ctx, const EdgeParams& params, const EdgeConfig& config, Observer& observer) {
+  std::shared_ptr<Edge> edge(new Edge(ctx, params, config, observer));
   edge->recover();
   ctx.spawn("applier", [edge] { edge->run_applier(); });
   if (params.inject_divergence && params.explicit_rows()) ctx.spawn("rogue", [edge] { edge->run_rogue_writes(); });
@@ -19,16 +19,16 @@ void Edge::main(Context& ctx, const EdgeParams& params, const EdgeConfig& config
   }
 }
 
-Edge::Edge(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer)
+Edge::Edge(Context& ctx, const EdgeParams& params, const EdgeConfig& config, Observer& observer)
     : ctx_(ctx),
       params_(params),
       config_(config),
-      observer_(std::move(observer)),
+      observer_(observer),
       log_(ctx.disk(), "wal", kLogSalt),
       queue_(ctx),
       divergence_rng_(ctx.rng().fork("divergence")) {}
 
-Edge::~Edge() { observer_->detach_edge(&tables_); }
+Edge::~Edge() { observer_.detach_edge(&tables_); }
 
 // The tables exist before the run with the source's initial schema and no
 // rows; the log holds everything since.
@@ -38,7 +38,7 @@ void Edge::recover() {
   applied_ = IntervalSet();
   last_batch_.clear();
   for (const std::string& payload : log_.recover()) replay_record(payload);
-  observer_->attach_edge(&tables_, &applied_);
+  observer_.attach_edge(&tables_, &applied_);
 }
 
 void Edge::replay_record(std::string_view payload) {
@@ -143,9 +143,9 @@ void Edge::run_applier() {
 }
 
 void Edge::report_durable(const GroupEffects& effects) {
-  if (!effects.writes.empty()) observer_->on_durable_writes(effects.writes, ctx_.now());
+  if (!effects.writes.empty()) observer_.on_durable_writes(effects.writes, ctx_.now());
   for (const ApplyBatch* batch : effects.stream_batches) {
-    observer_->on_stream_applied(*batch, ctx_.now());
+    observer_.on_stream_applied(*batch, ctx_.now());
   }
 }
 

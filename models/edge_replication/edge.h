@@ -30,7 +30,7 @@ struct EdgeConfig {
 
 class Edge {
  public:
-  static void main(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer);
+  static void main(Context& ctx, const EdgeParams& params, const EdgeConfig& config, Observer& observer);
   ~Edge();
 
  private:
@@ -53,7 +53,7 @@ class Edge {
   };
   using BatchMark = std::pair<uint64_t, uint64_t>;  // (producer, number)
 
-  Edge(Context& ctx, const EdgeParams& params, const EdgeConfig& config, std::shared_ptr<Observer> observer);
+  Edge(Context& ctx, const EdgeParams& params, const EdgeConfig& config, Observer& observer);
   void recover();
   void replay_record(std::string_view payload);
   void serve(Connection connection);
@@ -77,7 +77,7 @@ class Edge {
   Context& ctx_;
   EdgeParams params_;
   EdgeConfig config_;
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   RecordLog log_;
   std::vector<Table> tables_;
   IntervalSet applied_;  // aggregate mode: the binlog rows applied

@@ -52,7 +52,7 @@ void Edge::apply_rogue(const RogueWrite& rogue, GroupEffects& effects) {
     slot.live = true;
     if (!slot.row.columns.empty()) slot.row.columns.front().value = kRogueValueMax + rogue.value;
   }
-  observer_->on_injected_divergence(rogue.table, rogue.key);
+  observer_.on_injected_divergence(rogue.table, rogue.key);
   log_put(rogue.table, rogue.key, slot, effects);
 }
 
@@ -60,7 +60,7 @@ void Edge::apply_rogue(const RogueWrite& rogue, GroupEffects& effects) {
 bool Edge::lose_write(const RowChange& change) {
   if (!params_.inject_divergence || change.backfill) return false;
   if (!divergence_rng_.bernoulli(kLostWriteProbability)) return false;
-  observer_->on_injected_divergence(change.table, change.key);
+  observer_.on_injected_divergence(change.table, change.key);
   return true;
 }
 

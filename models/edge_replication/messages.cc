@@ -10,8 +10,8 @@ uint64_t BinlogEvent::digest() const {
   return splitmix64(state);
 }
 
-std::string BinlogEvent::describe() const {
-  const BinlogGroup& g = *group;
+std::string describe_binlog_event(const BinlogEvent& event) {
+  const BinlogGroup& g = *event.group;
   switch (g.kind) {
     case GroupKind::rows: return fmt::format("Binlog rows seq=[{}, {}) at {:.6f}", g.first_seq, g.end_seq(), g.commit_time.to_seconds());
     case GroupKind::ddl:

@@ -1,13 +1,12 @@
 // Wire types between the source, the replicator and the edge. Each type
-// says what it is in describe() (one formatter below serves them all) and
-// what it weighs in size_bytes(), so bandwidth and traces see real sizes.
+// says what it is with DETSIM_MESSAGE_FORMAT (sim/api/message.h, at the
+// end of this file) and what it weighs in size_bytes(), so bandwidth and
+// traces see real sizes.
 #pragma once
 
-#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -15,6 +14,7 @@
 
 #include "models/edge_replication/rows.h"
 #include "sim/api/basics.h"
+#include "sim/api/message.h"
 
 namespace detsim::edge {
 
@@ -44,7 +44,6 @@ using GroupPtr = std::shared_ptr<const BinlogGroup>;
 // ---- binlog dump (replicator <-> source) ----
 struct DumpFrom {
   uint64_t seq = 0;
-  std::string describe() const { return fmt::format("DumpFrom seq={}", seq); }
 };
 // Immutable once committed, so it is shared rather than copied: the same
 // as a copy for every reader.
@@ -53,16 +52,12 @@ struct BinlogEvent {
   int64_t row_bytes = 100;
   size_t size_bytes() const { return 64 + group->rows * static_cast<size_t>(row_bytes); }
   uint64_t digest() const;
-  std::string describe() const;
 };
 struct SourceHeartbeat {
   uint64_t end_seq = 0;
   // The workload and schema changes are over for good: end_seq is final
   // for them (only the replicator's own watermarks may follow).
   bool writes_stopped = false;
-  std::string describe() const {
-    return fmt::format("Heartbeat end_seq={}{}", end_seq, writes_stopped ? " writes_stopped" : "");
-  }
 };
 
 // ---- SQL on the source and the edge ----
@@ -74,9 +69,6 @@ struct SelectChunk {
   int64_t after_key = -1;  // rows with key > after_key, in key order
   int64_t limit = 0;
   bool share_lock = false;  // SELECT ... FOR SHARE, held until ReleaseLocks
-  std::string describe() const {
-    return fmt::format("SelectChunk t{} after={} limit={}{}", table, after_key, limit, share_lock ? " for share" : "");
-  }
 };
 struct ChunkRows {
   uint32_t table = 0;
@@ -85,33 +77,23 @@ struct ChunkRows {
   bool done = false;  // no rows after these
   int64_t row_bytes = 100;
   size_t size_bytes() const { return 32 + keyed_rows_bytes(rows, row_bytes); }
-  std::string describe() const {
-    return fmt::format("ChunkRows t{} rows={} schema=v{}{}", table, rows.size(), schema_version, done ? " done" : "");
-  }
 };
 struct ReleaseLocks {
-  std::string describe() const { return "ReleaseLocks"; }
 };
 struct WriteWatermark {
   uint64_t window = 0;
-  std::string describe() const { return fmt::format("WriteWatermark window={}", window); }
 };
 struct WatermarkWritten {
   uint64_t seq = 0;
-  std::string describe() const { return fmt::format("WatermarkWritten seq={}", seq); }
 };
 struct ChecksumRange {
   uint32_t table = 0;
   int64_t lo = 0;
   int64_t hi = 0;  // inclusive
-  std::string describe() const { return fmt::format("Checksum t{} [{}, {}]", table, lo, hi); }
 };
 struct ChecksumReply {
   Table::Digest digest;
   Schema schema;
-  std::string describe() const {
-    return fmt::format("ChecksumReply rows={} sum={:016x} schema=v{}", digest.rows, digest.sum, schema.version);
-  }
 };
 
 // ---- applying at the edge ----
@@ -137,16 +119,9 @@ struct ApplyBatch {
   Time commit_max;
   int64_t row_bytes = 100;
   size_t size_bytes() const { return 64 + rows * static_cast<size_t>(row_bytes); }
-  std::string describe() const {
-    return fmt::format("ApplyBatch p{} rows={} commit=[{:.6f}, {:.6f}]", partition, rows, commit_min.to_seconds(),
-                       commit_max.to_seconds());
-  }
 };
 struct ApplyDdl {
   Ddl ddl;
-  std::string describe() const {
-    return fmt::format("ApplyDdl t{} {} c{} -> v{}", ddl.table, ddl.add ? "add" : "drop", ddl.column, ddl.schema_version);
-  }
 };
 // Ghostferry's copy: INSERT IGNORE of rows read under schema_version.
 struct CopyRows {
@@ -156,7 +131,6 @@ struct CopyRows {
   bool replace = false;  // a redo after the share lock may have lapsed: overwrite
   int64_t row_bytes = 100;
   size_t size_bytes() const { return 32 + keyed_rows_bytes(rows, row_bytes); }
-  std::string describe() const { return fmt::format("CopyRows t{} rows={} schema=v{}", table, rows.size(), schema_version); }
 };
 // inject_divergence only: a write at the edge behind the replicator's back
 // (an operator's or a stray application's), never sent over the network.
@@ -164,23 +138,35 @@ struct RogueWrite {
   uint32_t table = 0;
   int64_t key = 0;
   int64_t value = 0;  // the column value it writes; also picks update or delete
-  std::string describe() const { return fmt::format("RogueWrite t{}/{} value={}", table, key, value); }
 };
 struct Applied {
   bool ok = true;  // false: the edge's schema is behind the rows' (retry later)
-  std::string describe() const { return ok ? "Applied" : "Applied schema_behind"; }
 };
 
-template <class T>
-concept Describable = requires(const T& value) {
-  { value.describe() } -> std::convertible_to<std::string>;
-} && std::is_class_v<T>;
+// The one line a binlog event prints in traces (DETSIM_MESSAGE_FORMAT below).
+std::string describe_binlog_event(const BinlogEvent& event);
 
 }  // namespace detsim::edge
 
-template <class T>
-struct fmt::formatter<T, char, std::enable_if_t<detsim::edge::Describable<T>>> : fmt::formatter<std::string_view> {
-  auto format(const T& value, format_context& ctx) const {
-    return fmt::formatter<std::string_view>::format(value.describe(), ctx);
-  }
-};
+DETSIM_MESSAGE_FORMAT(detsim::edge::DumpFrom, "DumpFrom seq={}", m.seq);
+DETSIM_MESSAGE_FORMAT(detsim::edge::BinlogEvent, "{}", detsim::edge::describe_binlog_event(m));
+DETSIM_MESSAGE_FORMAT(detsim::edge::SourceHeartbeat, "Heartbeat end_seq={}{}", m.end_seq,
+                      m.writes_stopped ? " writes_stopped" : "");
+DETSIM_MESSAGE_FORMAT(detsim::edge::SelectChunk, "SelectChunk t{} after={} limit={}{}", m.table, m.after_key, m.limit,
+                      m.share_lock ? " for share" : "");
+DETSIM_MESSAGE_FORMAT(detsim::edge::ChunkRows, "ChunkRows t{} rows={} schema=v{}{}", m.table, m.rows.size(),
+                      m.schema_version, m.done ? " done" : "");
+DETSIM_MESSAGE_FORMAT(detsim::edge::ReleaseLocks, "ReleaseLocks");
+DETSIM_MESSAGE_FORMAT(detsim::edge::WriteWatermark, "WriteWatermark window={}", m.window);
+DETSIM_MESSAGE_FORMAT(detsim::edge::WatermarkWritten, "WatermarkWritten seq={}", m.seq);
+DETSIM_MESSAGE_FORMAT(detsim::edge::ChecksumRange, "Checksum t{} [{}, {}]", m.table, m.lo, m.hi);
+DETSIM_MESSAGE_FORMAT(detsim::edge::ChecksumReply, "ChecksumReply rows={} sum={:016x} schema=v{}", m.digest.rows,
+                      m.digest.sum, m.schema.version);
+DETSIM_MESSAGE_FORMAT(detsim::edge::ApplyBatch, "ApplyBatch p{} rows={} commit=[{:.6f}, {:.6f}]", m.partition, m.rows,
+                      m.commit_min.to_seconds(), m.commit_max.to_seconds());
+DETSIM_MESSAGE_FORMAT(detsim::edge::ApplyDdl, "ApplyDdl t{} {} c{} -> v{}", m.ddl.table, m.ddl.add ? "add" : "drop",
+                      m.ddl.column, m.ddl.schema_version);
+DETSIM_MESSAGE_FORMAT(detsim::edge::CopyRows, "CopyRows t{} rows={} schema=v{}", m.table, m.rows.size(),
+                      m.schema_version);
+DETSIM_MESSAGE_FORMAT(detsim::edge::RogueWrite, "RogueWrite t{}/{} value={}", m.table, m.key, m.value);
+DETSIM_MESSAGE_FORMAT(detsim::edge::Applied, "{}", m.ok ? "Applied" : "Applied schema_behind");

@@ -1,8 +1,8 @@
 // What is seen from outside the nodes: the ground truth the checks compare
 // (the source's and the edge's live tables), what the nodes report as it
 // becomes durable (commits, applied batches, checkpoints, the verifier's
-// verdict), and the run's metrics. Nodes share it through a shared_ptr,
-// so it outlives fibers that unwind after the model is gone.
+// verdict), and the run's metrics. The model owns it; nodes hold a
+// reference, valid as long as they run (model.h).
 //
 // Only durable facts are reported: the edge reports a write after its
 // fsync, the replicator a checkpoint after its rename. A crash then never
@@ -85,6 +85,9 @@ struct FinalVerification {
 
 class Observer {
  public:
+  // One per run, owned by the model; nodes hold references (model.h).
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
   explicit Observer(const EdgeParams& params);
   // Rows committed and applied before it count towards the throughput.
   void set_heal_time(Time heal_at) { heal_at_ = heal_at; }

@@ -15,7 +15,7 @@ namespace {
 class EdgeReplicationModel final : public Model {
  public:
   explicit EdgeReplicationModel(const EdgeParams& params)
-      : params_(params), observer_(std::make_shared<Observer>(params)) {}
+      : params_(params), observer_(params) {}
 
   // Three servers, all of them targets for the nemesis: the source (n0),
   // the edge (n1) and the replicator (n2), which sits near the source and
@@ -23,17 +23,17 @@ class EdgeReplicationModel final : public Model {
   void setup(Setup& setup) override {
     heal_at_ = setup.heal_time();
     end_at_ = setup.end_time();
-    observer_->set_heal_time(heal_at_);
+    observer_.set_heal_time(heal_at_);
     const SourceConfig source_config{heal_at_};
-    const NodeId source = setup.add_server("source", [params = params_, source_config, o = observer_](Context& ctx) {
+    const NodeId source = setup.add_server("source", [params = params_, source_config, &o = observer_](Context& ctx) {
       Source::main(ctx, params, source_config, o);
     });
     const EdgeConfig edge_config{heal_at_};
-    const NodeId edge = setup.add_server("edge", [params = params_, edge_config, o = observer_](Context& ctx) {
+    const NodeId edge = setup.add_server("edge", [params = params_, edge_config, &o = observer_](Context& ctx) {
       Edge::main(ctx, params, edge_config, o);
     });
     const ReplicatorConfig config{source, edge, heal_at_};
-    const NodeId replicator = setup.add_server("replicator", [params = params_, config, o = observer_](Context& ctx) {
+    const NodeId replicator = setup.add_server("replicator", [params = params_, config, &o = observer_](Context& ctx) {
       Replicator::main(ctx, params, config, o);
     });
     const DurationDist one_way = DurationDist::constant(params_.edge_rtt / 2);
@@ -42,37 +42,37 @@ class EdgeReplicationModel final : public Model {
   }
 
   CheckResult check() override {
-    CheckResult result = check_no_time_travel(observer_->time_travel());
-    if (result.verdict == Verdict::pass) result = check_checkpoints_forward(observer_->checkpoint_regression());
-    if (result.verdict == Verdict::pass) result = check_checkpoint_durable_on_edge(observer_->checkpoint_ahead());
-    if (result.verdict == Verdict::pass) result = check_chunk_applied_before_cursor(observer_->chunk_ahead());
+    CheckResult result = check_no_time_travel(observer_.time_travel());
+    if (result.verdict == Verdict::pass) result = check_checkpoints_forward(observer_.checkpoint_regression());
+    if (result.verdict == Verdict::pass) result = check_checkpoint_durable_on_edge(observer_.checkpoint_ahead());
+    if (result.verdict == Verdict::pass) result = check_chunk_applied_before_cursor(observer_.chunk_ahead());
     if (result.verdict == Verdict::pass) {
-      result = check_caught_up(observer_->caught_up_at(), heal_at_, observer_->rows_committed(), observer_->rows_applied());
+      result = check_caught_up(observer_.caught_up_at(), heal_at_, observer_.rows_committed(), observer_.rows_applied());
     }
     if (result.verdict != Verdict::pass) return result;
-    if (!params_.explicit_rows()) return check_exactly_once(observer_->committed(), observer_->edge_applied());
-    return check_edge_equals_source(observer_->source_tables(), observer_->edge_tables(),
-                                    observer_->final_verification(), observer_->injected());
+    if (!params_.explicit_rows()) return check_exactly_once(observer_.committed(), observer_.edge_applied());
+    return check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(),
+                                    observer_.final_verification(), observer_.injected());
   }
 
   void report(MetricList& metrics) const override {
-    observer_->report(metrics, heal_at_, end_at_);
-    const std::optional<Time>& caught_up = observer_->caught_up_at();
+    observer_.report(metrics, heal_at_, end_at_);
+    const std::optional<Time>& caught_up = observer_.caught_up_at();
     metrics.push_back({"catch_up_s", caught_up ? (*caught_up - heal_at_).to_seconds() : -1.0});
     if (!params_.explicit_rows()) return;
     // The verification's ground truth, for the verification scenario's tests.
-    const std::vector<Table>* source = observer_->source_tables();
-    const std::vector<Table>* edge = observer_->edge_tables();
+    const std::vector<Table>* source = observer_.source_tables();
+    const std::vector<Table>* edge = observer_.edge_tables();
     const double diverged = source && edge ? static_cast<double>(differing_keys(*source, *edge).size()) : -1.0;
-    const std::optional<FinalVerification>& verification = observer_->final_verification();
+    const std::optional<FinalVerification>& verification = observer_.final_verification();
     metrics.push_back({"diverged_keys", diverged});
     metrics.push_back({"verifier_keys", verification ? static_cast<double>(verification->keys.size()) : -1.0});
-    metrics.push_back({"injected_keys", static_cast<double>(observer_->injected().size())});
+    metrics.push_back({"injected_keys", static_cast<double>(observer_.injected().size())});
   }
 
  private:
   EdgeParams params_;
-  std::shared_ptr<Observer> observer_;
+  Observer observer_;
   Time heal_at_;
   Time end_at_;
 };

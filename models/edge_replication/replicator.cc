@@ -18,18 +18,18 @@ uint64_t key_hash(uint32_t table, int64_t key) {
 }  // namespace
 
 void Replicator::main(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config,
-                      std::shared_ptr<Observer> observer) {
-  std::shared_ptr<Replicator> replicator(new Replicator(ctx, params, config, std::move(observer)));
+                      Observer& observer) {
+  std::shared_ptr<Replicator> replicator(new Replicator(ctx, params, config, observer));
   replicator->start(replicator);
   ctx.sleep_until(Time::max());
 }
 
 Replicator::Replicator(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config,
-                       std::shared_ptr<Observer> observer)
+                       Observer& observer)
     : ctx_(ctx),
       params_(params),
       config_(config),
-      observer_(std::move(observer)),
+      observer_(observer),
       progress_(ctx),
       control_(ctx, config.edge, kEdgePort),
       verify_sql_(ctx, config.source, kQueryPort),
@@ -39,7 +39,7 @@ Replicator::Replicator(Context& ctx, const EdgeParams& params, const ReplicatorC
 
 // Every fiber holds the replicator, so it outlives the last one to unwind.
 void Replicator::start(const std::shared_ptr<Replicator>& self) {
-  if (ctx_.incarnation() > 0) observer_->on_replicator_restart();
+  if (ctx_.incarnation() > 0) observer_.on_replicator_restart();
   load_checkpoint();
   for (size_t p = 0; p < partitions_.size(); ++p) {
     ctx_.spawn(fmt::format("worker-{}", p), [self, p] { self->run_worker(p); });
@@ -175,7 +175,7 @@ void Replicator::emit_chunk(const ChunkRows& chunk, uint64_t seq, const std::set
     item.change.seq = seq;
     item.change.after = row;
     item.change.backfill = true;
-    observer_->on_chunk_row_emitted(chunk.table, key, seq);
+    observer_.on_chunk_row_emitted(chunk.table, key, seq);
     push(partition_of(chunk.table, key), std::move(item));
   }
 }
@@ -209,7 +209,7 @@ void Replicator::run_worker(size_t index) {
       if (reply && reply->get_if<Applied>() && reply->get_if<Applied>()->ok) break;
       ctx_.sleep_for(kRetryPause);
     }
-    observer_->on_worker_busy(ctx_.now() - started);
+    observer_.on_worker_busy(ctx_.now() - started);
     partition.items.erase(partition.items.begin(), partition.items.begin() + static_cast<ptrdiff_t>(partition.in_flight));
     partition.queued_rows -= batch.rows;
     partition.in_flight = 0;

@@ -37,7 +37,7 @@ struct ReplicatorConfig {
 class Replicator {
  public:
   static void main(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config,
-                   std::shared_ptr<Observer> observer);
+                   Observer& observer);
 
  private:
   // One row (explicit) or a run of rows (aggregate) waiting in a partition.
@@ -69,7 +69,7 @@ class Replicator {
     std::optional<uint64_t> emitted_at;  // the high watermark's position, once emitted
   };
 
-  Replicator(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config, std::shared_ptr<Observer> observer);
+  Replicator(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config, Observer& observer);
   void start(const std::shared_ptr<Replicator>& self);
 
   // ---- stream and apply (replicator.cc) ----
@@ -111,7 +111,7 @@ class Replicator {
   Context& ctx_;
   EdgeParams params_;
   ReplicatorConfig config_;
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   Checkpoint saved_;            // the last checkpoint made durable
   std::vector<int64_t> cursors_;  // live backfill progress (only ever saved after it is durable)
   std::vector<bool> backfilled_;

@@ -34,10 +34,10 @@ uint64_t poisson(Rng& rng, double mean) {
 
 }  // namespace
 
-void Source::main(Context& ctx, const EdgeParams& params, const SourceConfig& config, std::shared_ptr<Observer> observer) {
+void Source::main(Context& ctx, const EdgeParams& params, const SourceConfig& config, Observer& observer) {
   // Shared with every fiber of this incarnation: the object lives until the
   // last of them has unwound after a crash.
-  std::shared_ptr<Source> source(new Source(ctx, params, config, std::move(observer)));
+  std::shared_ptr<Source> source(new Source(ctx, params, config, observer));
   source->recover();
   ctx.spawn("binlog-dump", [source] {
     while (true) {
@@ -60,18 +60,18 @@ void Source::main(Context& ctx, const EdgeParams& params, const SourceConfig& co
   ctx.sleep_until(Time::max());
 }
 
-Source::Source(Context& ctx, const EdgeParams& params, const SourceConfig& config, std::shared_ptr<Observer> observer)
+Source::Source(Context& ctx, const EdgeParams& params, const SourceConfig& config, Observer& observer)
     : ctx_(ctx),
       params_(params),
       config_(config),
-      observer_(std::move(observer)),
+      observer_(observer),
       binlog_file_(ctx.disk(), "binlog", kBinlogSalt),
       commit_mutex_(ctx),
       new_group_(ctx),
       locks_released_(ctx),
       workload_rng_(ctx.rng().fork("workload", ctx.incarnation())) {}
 
-Source::~Source() { observer_->detach_source(&tables_); }
+Source::~Source() { observer_.detach_source(&tables_); }
 
 // The tables as they were before the run (the image backfill copies),
 // then every durable binlog group on top.
@@ -92,10 +92,10 @@ void Source::recover() {
     DETSIM_ASSERT(group->first_seq == next_seq_);
     replay(*group);
     next_seq_ = group->end_seq();
-    if (group->kind == GroupKind::rows) observer_->on_commit(group->first_seq, group->rows, group->commit_time, ctx_.now());
+    if (group->kind == GroupKind::rows) observer_.on_commit(group->first_seq, group->rows, group->commit_time, ctx_.now());
     binlog_.push_back(std::make_shared<const BinlogGroup>(std::move(*group)));
   }
-  observer_->attach_source(&tables_);
+  observer_.attach_source(&tables_);
 }
 
 void Source::replay(const BinlogGroup& group) {
@@ -183,7 +183,7 @@ void Source::commit_pending() {
   std::vector<Txn> waiting;
   for (Txn& txn : pending_) {
     if (blocked_by_lock(txn)) {
-      observer_->on_writer_lock_wait();
+      observer_.on_writer_lock_wait();
       waiting.push_back(std::move(txn));
       continue;
     }
@@ -241,7 +241,7 @@ bool Source::commit(BinlogGroup group, const Overlay* overlay) {
     replay(group);
   }
   next_seq_ = group.end_seq();
-  if (group.kind == GroupKind::rows) observer_->on_commit(group.first_seq, group.rows, group.commit_time, ctx_.now());
+  if (group.kind == GroupKind::rows) observer_.on_commit(group.first_seq, group.rows, group.commit_time, ctx_.now());
   binlog_.push_back(std::make_shared<const BinlogGroup>(std::move(group)));
   new_group_.notify_all();
   return true;
@@ -272,7 +272,7 @@ void Source::run_schema_changes() {
     group.span = 1;
     group.commit_time = ctx_.now();
     group.ddl = Ddl{table, add, add ? schema.next_column : schema.columns[rng.below(width)], schema.version + 1};
-    if (commit(std::move(group), nullptr)) observer_->on_schema_change();
+    if (commit(std::move(group), nullptr)) observer_.on_schema_change();
   }
 }
 

@@ -32,7 +32,7 @@ struct SourceConfig {
 
 class Source {
  public:
-  static void main(Context& ctx, const EdgeParams& params, const SourceConfig& config, std::shared_ptr<Observer> observer);
+  static void main(Context& ctx, const EdgeParams& params, const SourceConfig& config, Observer& observer);
   ~Source();
 
  private:
@@ -47,7 +47,7 @@ class Source {
     std::map<std::pair<uint32_t, int64_t>, Table::Slot> slots;
   };
 
-  Source(Context& ctx, const EdgeParams& params, const SourceConfig& config, std::shared_ptr<Observer> observer);
+  Source(Context& ctx, const EdgeParams& params, const SourceConfig& config, Observer& observer);
   void recover();
   void replay(const BinlogGroup& group);
 
@@ -76,7 +76,7 @@ class Source {
   Context& ctx_;
   EdgeParams params_;
   SourceConfig config_;
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   RecordLog binlog_file_;
   std::vector<Table> tables_;
   std::vector<GroupPtr> binlog_;  // every durable group, in order (the page cache of the file)

@@ -72,7 +72,7 @@ void Replicator::find_differing_keys(uint32_t table, int64_t lo, int64_t hi, Key
 
 void Replicator::run_final_verification() {
   while (!caught_up()) progress_.wait_until(ctx_.now() + Duration::milliseconds(100));
-  observer_->on_caught_up(ctx_.now());
+  observer_.on_caught_up(ctx_.now());
   if (!params_.explicit_rows()) return;  // no rows to compare: the observer counts positions
   std::string first_mismatch;
   KeySet keys;
@@ -87,7 +87,7 @@ void Replicator::run_final_verification() {
       find_differing_keys(table, lo, hi, keys);
     }
   }
-  observer_->on_final_verification(first_mismatch.empty(), first_mismatch, std::move(keys), ctx_.now());
+  observer_.on_final_verification(first_mismatch.empty(), first_mismatch, std::move(keys), ctx_.now());
 }
 
 }  // namespace detsim::edge

@@ -28,18 +28,18 @@ QueueState Observer::snapshot() const {
   return state;
 }
 
-QueueServer::QueueServer(Context& ctx, const QueueParams& params, std::shared_ptr<Observer> observer)
+QueueServer::QueueServer(Context& ctx, const QueueParams& params, Observer& observer)
     : ctx_(ctx),
       params_(params),
-      observer_(std::move(observer)),
+      observer_(observer),
       arrival_rng_(ctx.rng().fork("arrivals")),
       service_rng_(ctx.rng().fork("service")),
       jobs_(ctx) {}
 
-void QueueServer::main(Context& ctx, const QueueParams& params, std::shared_ptr<Observer> observer) {
+void QueueServer::main(Context& ctx, const QueueParams& params, Observer& observer) {
   // Shared with the service fibers: the queue lives until they all unwind.
   auto server = std::make_shared<QueueServer>(ctx, params, observer);
-  observer->attach(server);
+  observer.attach(server);
   for (int64_t i = 0; i < params.servers; ++i) {
     ctx.spawn("service", [server] { server->serve_loop(); });
   }
@@ -53,11 +53,11 @@ void QueueServer::arrive_loop() {
   Time next = ctx_.now();
   while (true) {
     next += Duration::from_seconds(arrival_rng_.exponential(gap_mean_s));
-    if (next >= observer_->arrivals_stop()) return;
+    if (next >= observer_.arrivals_stop()) return;
     ctx_.sleep_until(next);
     const Duration service = draw_service();
-    jobs_.push(Job{observer_->arrive(), ctx_.now(), service});
-    observer_->note_depth(jobs_.size());
+    jobs_.push(Job{observer_.arrive(), ctx_.now(), service});
+    observer_.note_depth(jobs_.size());
   }
 }
 
@@ -67,10 +67,10 @@ void QueueServer::serve_loop() {
     // Invariant: pop() without a timeout returns only with a job.
     DETSIM_ASSERT(job.has_value());
     ++busy_;
-    observer_->start(*job, ctx_.now());
+    observer_.start(*job, ctx_.now());
     ctx_.sleep_for(job->service);
     --busy_;
-    observer_->finish();
+    observer_.finish();
   }
 }
 

@@ -37,6 +37,9 @@ class QueueServer;
 // invariants, and the measurement. It outlives the node's fibers.
 class Observer {
  public:
+  // One per run, owned by the model; nodes hold references (model.h).
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
   Observer(Time measure_from, Time arrivals_stop) : measure_from_(measure_from), arrivals_stop_(arrivals_stop) {}
 
   Time measure_from() const { return measure_from_; }
@@ -65,8 +68,8 @@ class Observer {
 
 class QueueServer : public std::enable_shared_from_this<QueueServer> {
  public:
-  QueueServer(Context& ctx, const QueueParams& params, std::shared_ptr<Observer> observer);
-  static void main(Context& ctx, const QueueParams& params, std::shared_ptr<Observer> observer);
+  QueueServer(Context& ctx, const QueueParams& params, Observer& observer);
+  static void main(Context& ctx, const QueueParams& params, Observer& observer);
 
   uint64_t queued() const { return jobs_.size(); }
   uint64_t busy() const { return busy_; }
@@ -78,7 +81,7 @@ class QueueServer : public std::enable_shared_from_this<QueueServer> {
 
   Context& ctx_;
   QueueParams params_;
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   // Separate streams, so the arrivals of a seed are the same whatever the
   // service distribution and the number of servers (common random numbers).
   Rng arrival_rng_;

@@ -39,9 +39,9 @@ class QueueModel final : public Model {
   explicit QueueModel(const QueueParams& params) : params_(params) {}
 
   void setup(Setup& setup) override {
-    observer_ = std::make_shared<Observer>(Time::zero() + params_.warmup, setup.heal_time());
+    observer_ = std::make_unique<Observer>(Time::zero() + params_.warmup, setup.heal_time());
     setup.add_server(
-        "q0", [params = params_, observer = observer_](Context& ctx) { QueueServer::main(ctx, params, observer); });
+        "q0", [params = params_, &observer = *observer_](Context& ctx) { QueueServer::main(ctx, params, observer); });
   }
 
   // Safety first (a lost or reordered job makes every number wrong), then
@@ -81,7 +81,7 @@ class QueueModel final : public Model {
 
  private:
   QueueParams params_;
-  std::shared_ptr<Observer> observer_;
+  std::unique_ptr<Observer> observer_;
 };
 
 }  // namespace

@@ -77,6 +77,9 @@ struct Counters {
 
 class Observer {
  public:
+  // One per run, owned by the model; nodes hold references (model.h).
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
   explicit Observer(size_t servers)
       : logs_(servers), commits_(servers, 0), leader_term_(servers, 0), contact_(servers), fail_stopped_(servers, false),
         disks_(servers, nullptr), up_(servers, false), floors_(servers), votes_(servers) {}

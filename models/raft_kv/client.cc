@@ -174,11 +174,9 @@ void Client::probe() {
 }  // namespace
 
 void client_main(Context& ctx, const RaftParams& params, const ClientConfig& config,
-                 const std::shared_ptr<Observer>& observer) {
-  // Invariant: the observer outlives every client (the model shares it).
-  DETSIM_ASSERT(observer != nullptr);
+                 Observer& observer) {
   DETSIM_ASSERT(config.stop_at <= config.end_at);
-  Client client(ctx, params, config, *observer);
+  Client client(ctx, params, config, observer);
   client.run();
 }
 

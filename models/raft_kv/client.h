@@ -23,6 +23,6 @@ struct ClientConfig {
 };
 
 void client_main(Context& ctx, const RaftParams& params, const ClientConfig& config,
-                 const std::shared_ptr<Observer>& observer);
+                 Observer& observer);
 
 }  // namespace detsim::raft_kv

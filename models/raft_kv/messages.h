@@ -163,28 +163,24 @@ struct ClientReply {
 
 }  // namespace detsim::raft_kv
 
-#define DETSIM_RAFT_FORMATTER(Type, ...)                                   \
-  template <>                                                              \
-  struct fmt::formatter<detsim::raft_kv::Type> {                           \
-    constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); } \
-    auto format(const detsim::raft_kv::Type& m, format_context& ctx) const { \
-      return fmt::format_to(ctx.out(), __VA_ARGS__);                       \
-    }                                                                      \
-  };
-
-DETSIM_RAFT_FORMATTER(RequestVote, "request_vote term={} last={}@{}", m.term, m.last_log_index, m.last_log_term)
-DETSIM_RAFT_FORMATTER(VoteReply, "vote_reply term={} granted={}", m.term, m.granted)
-DETSIM_RAFT_FORMATTER(AppendEntries, "append_entries term={} prev={}@{} commit={} round={} entries={}", m.term,
-                      m.prev_index, m.prev_term, m.leader_commit, m.round, m.entries.size())
-DETSIM_RAFT_FORMATTER(AppendReply, "append_reply term={} request_term={} success={} match={} conflict={}@{} round={}",
-                      m.term, m.request_term, m.success, m.match_index, m.conflict_index, m.conflict_term, m.round)
-DETSIM_RAFT_FORMATTER(FetchEntries, "fetch_entries {}..{}@{}", m.first_index, m.last_index, m.last_term)
-DETSIM_RAFT_FORMATTER(FetchReply, "fetch_reply first={} prev_term={} entries={}", m.first_index, m.prev_term,
-                      m.entries.size())
-DETSIM_RAFT_FORMATTER(ClientRequest, "request {} c{} seq={} key={} value={} expected={}",
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::RequestVote, "request_vote term={} last={}@{}", m.term, m.last_log_index,
+                      m.last_log_term);
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::VoteReply, "vote_reply term={} granted={}", m.term, m.granted);
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::AppendEntries,
+                      "append_entries term={} prev={}@{} commit={} round={} entries={}", m.term,
+                      m.prev_index, m.prev_term, m.leader_commit, m.round, m.entries.size());
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::AppendReply,
+                      "append_reply term={} request_term={} success={} match={} conflict={}@{} round={}",
+                      m.term, m.request_term, m.success, m.match_index, m.conflict_index, m.conflict_term, m.round);
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::FetchEntries, "fetch_entries {}..{}@{}", m.first_index, m.last_index,
+                      m.last_term);
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::FetchReply, "fetch_reply first={} prev_term={} entries={}", m.first_index,
+                      m.prev_term,
+                      m.entries.size());
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientRequest, "request {} c{} seq={} key={} value={} expected={}",
                       detsim::raft_kv::to_string(m.command.kind), m.command.client, m.command.seq, m.command.key,
-                      m.command.value, m.command.expected)
-DETSIM_RAFT_FORMATTER(ClientReply, "reply seq={} status={} value={}{} hint={}", m.seq, static_cast<int>(m.status),
-                      m.has_value ? "" : "nil:", m.value, m.leader_hint)
+                      m.command.value, m.command.expected);
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientReply, "reply seq={} status={} value={}{} hint={}", m.seq,
+                      static_cast<int>(m.status),
+                      m.has_value ? "" : "nil:", m.value, m.leader_hint);
 
-#undef DETSIM_RAFT_FORMATTER

@@ -5,8 +5,8 @@
 
 namespace detsim::raft_kv {
 
-Server::Server(Context& ctx, const RaftParams& params, std::shared_ptr<Observer> observer)
-    : ctx_(ctx), params_(params), observer_(std::move(observer)), self_(ctx.self().index()), storage_(ctx) {
+Server::Server(Context& ctx, const RaftParams& params, Observer& observer)
+    : ctx_(ctx), params_(params), observer_(observer), self_(ctx.self().index()), storage_(ctx) {
   for (NodeId node : ctx_.servers()) {
     if (node != ctx_.self()) peers_[node.index()] = Peer{};
   }
@@ -14,14 +14,14 @@ Server::Server(Context& ctx, const RaftParams& params, std::shared_ptr<Observer>
   // NodeId's, and it is the only one missing from its peers.
   DETSIM_ASSERT(self_ < ctx_.servers().size());
   DETSIM_ASSERT(peers_.size() + 1 == ctx_.servers().size());
-  observer_->attach_disk(self_, &ctx_.disk());
+  observer_.attach_disk(self_, &ctx_.disk());
 }
 
 // A crashed incarnation leads nothing, whenever its fibers finish unwinding.
-Server::~Server() { observer_->on_down(self_); }
+Server::~Server() { observer_.on_down(self_); }
 
-void Server::main(Context& ctx, const RaftParams& params, std::shared_ptr<Observer> observer) {
-  Server server(ctx, params, std::move(observer));
+void Server::main(Context& ctx, const RaftParams& params, Observer& observer) {
+  Server server(ctx, params, observer);
   server.run();
 }
 
@@ -77,16 +77,16 @@ void Server::recover() {
       recover_target_ = recovered.index_seen_max;
     }
     term_ = std::max(term_, term_at(last_index()));
-    ++observer_->counters().corruptions;
+    ++observer_.counters().corruptions;
     persist_meta();
   } else if (loaded.needs_repair) {
     // Both slots get the same copy before anything is sent: with only one
     // good slot of the newest version, a later rot of it would bring back
     // an older term or vote (storage.h LoadedMeta).
     persist_meta();
-    ++observer_->counters().meta_repairs;
+    ++observer_.counters().meta_repairs;
   }
-  observer_->counters().torn_tails += recovered.torn_tail ? 1 : 0;
+  observer_.counters().torn_tails += recovered.torn_tail ? 1 : 0;
   // The planted bug vote_not_persisted loses terms too; the log still
   // shows the highest term it held (the lost vote is the bug).
   if (params_.vote_not_persisted) term_ = std::max(term_, term_at(last_index()));
@@ -107,9 +107,9 @@ void Server::report_boot() {
   std::vector<uint64_t> ends;
   ends.reserve(log_.size());
   for (uint64_t index = 1; index <= last_index(); ++index) ends.push_back(storage_.record_end(index));
-  observer_->on_boot(self_, log_, ends);
-  observer_->set_vote_floor(self_, recovering_ ? floor_term_ : 0, recovering_ ? recover_target_ : 0);
-  observer_->on_recovered_vote(self_, term_, voted_for_);
+  observer_.on_boot(self_, log_, ends);
+  observer_.set_vote_floor(self_, recovering_ ? floor_term_ : 0, recovering_ ? recover_target_ : 0);
+  observer_.on_recovered_vote(self_, term_, voted_for_);
 }
 
 // Both meta slots lost: the server neither votes, nor acknowledges, nor
@@ -121,9 +121,9 @@ void Server::report_boot() {
 void Server::fail_stop(const RecoveredLog& recovered) {
   fail_stopped_ = true;
   term_ = std::max(term_, term_at(last_index()));
-  ++observer_->counters().meta_lost;
-  observer_->on_fail_stop(self_);
-  observer_->counters().torn_tails += recovered.torn_tail ? 1 : 0;
+  ++observer_.counters().meta_lost;
+  observer_.on_fail_stop(self_);
+  observer_.counters().torn_tails += recovered.torn_tail ? 1 : 0;
   report_boot();
   ctx_.log("meta lost: fail-stopped (entries={})", log_.size());
 }
@@ -155,7 +155,7 @@ void Server::handle(const Envelope& envelope) {
   }
   const uint64_t seen = term_to_adopt(message);
   dispatch(from, message);
-  observer_->on_message_handled(self_, seen, term_);
+  observer_.on_message_handled(self_, seen, term_);
 }
 
 void Server::dispatch(NodeId from, const Message& message) {
@@ -202,7 +202,7 @@ void Server::on_timer() {
       step_down(term_);
       return;
     }
-    observer_->on_heartbeat(self_, ctx_.now());
+    observer_.on_heartbeat(self_, ctx_.now());
     broadcast_round();
     return;
   }
@@ -230,10 +230,10 @@ void Server::start_election() {
   leader_ = -1;
   voted_for_ = static_cast<int64_t>(self_);
   persist_meta(!params_.vote_not_persisted);
-  observer_->on_vote_granted(self_, term_, self_);
+  observer_.on_vote_granted(self_, term_, self_);
   votes_ = {self_};
-  ++observer_->counters().elections;
-  observer_->on_campaign(ctx_.now());
+  ++observer_.counters().elections;
+  observer_.on_campaign(ctx_.now());
   reset_election_deadline();
   ctx_.log("campaign term={}", term_);
   request_votes();
@@ -280,7 +280,7 @@ void Server::on_request_vote(NodeId from, const RequestVote& message) {
   }
   if (grant) {
     reset_election_deadline();
-    observer_->on_vote_granted(self_, term_, index_of(from));
+    observer_.on_vote_granted(self_, term_, index_of(from));
   }
   ctx_.net().send(from, VoteReply{term_, grant});
 }
@@ -310,7 +310,7 @@ void Server::become_leader() {
   round_ = term_ << 32;
   term_start_index_ = last_index() + 1;
   rebuild_log_seqs();
-  observer_->on_leader(self_, term_, ctx_.now());
+  observer_.on_leader(self_, term_, ctx_.now());
   ctx_.set_role("leader", true);
   ctx_.log("leader term={} last={}", term_, last_index());
   // Raft §8 / thesis §6.4: a no-op at the start of the term commits the
@@ -337,7 +337,7 @@ void Server::step_down(uint64_t term) {
   }
   role_ = Role::follower;
   if (was_leader) {
-    observer_->on_step_down(self_);
+    observer_.on_step_down(self_);
     ctx_.set_role("leader", false);
     drop_client_state();
     leader_ = -1;

@@ -39,9 +39,9 @@ enum class Role { follower, candidate, leader };
 
 class Server {
  public:
-  Server(Context& ctx, const RaftParams& params, std::shared_ptr<Observer> observer);
+  Server(Context& ctx, const RaftParams& params, Observer& observer);
   ~Server();
-  static void main(Context& ctx, const RaftParams& params, std::shared_ptr<Observer> observer);
+  static void main(Context& ctx, const RaftParams& params, Observer& observer);
 
  private:
   struct Peer {
@@ -129,7 +129,7 @@ class Server {
 
   Context& ctx_;
   RaftParams params_;
-  std::shared_ptr<Observer> observer_;
+  Observer& observer_;
   size_t self_;
   Storage storage_;
   // Persistent state (Figure 2), mirrored on disk.

@@ -14,26 +14,26 @@ namespace detsim::raft_kv {
 namespace {
 
 // Owns the observer (Raft invariants, checked as servers report, the
-// clients' History and the counters); servers and clients share it
-// through a shared_ptr, so it outlives fibers that unwind after the model.
+// clients' History and the counters); servers and clients hold a
+// reference, valid as long as they run (model.h).
 class RaftModel final : public Model {
  public:
   static constexpr uint64_t kLateElectionsMax = 10;
 
   explicit RaftModel(const RaftParams& params)
-      : params_(params), observer_(std::make_shared<Observer>(static_cast<size_t>(params.nodes))) {}
+      : params_(params), observer_(static_cast<size_t>(params.nodes)) {}
 
   void setup(Setup& setup) override {
     for (int64_t i = 0; i < params_.nodes; ++i) {
-      const NodeId node = setup.add_server(fmt::format("n{}", i), [params = params_, observer = observer_](
+      const NodeId node = setup.add_server(fmt::format("n{}", i), [params = params_, &observer = observer_](
                                                                        Context& ctx) { Server::main(ctx, params, observer); });
       // Invariant: servers come first, so server i is NodeId i.
       DETSIM_ASSERT(node.index() == static_cast<uint32_t>(i));
     }
-    observer_->history().reserve_processes(params_.clients);
+    observer_.history().reserve_processes(params_.clients);
     for (int64_t i = 0; i < params_.clients; ++i) {
       const ClientConfig config{.index = i, .stop_at = setup.heal_time(), .end_at = setup.end_time()};
-      setup.add_client(fmt::format("c{}", i), [params = params_, config, observer = observer_](Context& ctx) {
+      setup.add_client(fmt::format("c{}", i), [params = params_, config, &observer = observer_](Context& ctx) {
         client_main(ctx, params, config, observer);
       });
     }
@@ -41,43 +41,43 @@ class RaftModel final : public Model {
     // Check quorum: the server steps down after 2 election timeouts without
     // a majority (node.cc); the observer allows one more heartbeat and half
     // an election timeout for clock drift and late timers.
-    observer_->set_quorum_limit(params_.election_timeout_max * 2 + params_.heartbeat_interval +
+    observer_.set_quorum_limit(params_.election_timeout_max * 2 + params_.heartbeat_interval +
                                 params_.election_timeout_max / 2);
-    observer_->set_settled_from(setup.heal_time() + (setup.end_time() - setup.heal_time()) / 2);
+    observer_.set_settled_from(setup.heal_time() + (setup.end_time() - setup.heal_time()) / 2);
   }
 
   // Safety first (the first invariant violated), then liveness: after the
   // heal a leader serves every client's final probe.
   CheckResult check() override {
-    if (observer_->violation()) return *observer_->violation();
+    if (observer_.violation()) return *observer_.violation();
     if (!workload_ran_) return CheckResult::ok();
     // A healed cluster keeps its leader: in the second half of the settle
     // period a correct run starts 0-4 elections (600 stock seeds), a
     // cluster whose followers keep timing out starts dozens.
-    if (observer_->counters().elections_late > kLateElectionsMax) {
+    if (observer_.counters().elections_late > kLateElectionsMax) {
       return CheckResult::liveness(
           "leader_stable_after_heal",
           fmt::format("{} elections started in the second half of the settle period, long after the heal",
-                      observer_->counters().elections_late));
+                      observer_.counters().elections_late));
     }
     // Every client answered after the heal is the liveness that matters;
     // an election that starts in the run's last milliseconds (a lost
     // heartbeat) leaves no leader at that instant and is no failure.
-    if (observer_->probes_ok() >= static_cast<uint64_t>(params_.clients)) return CheckResult::ok();
-    if (!observer_->leader_now()) {
+    if (observer_.probes_ok() >= static_cast<uint64_t>(params_.clients)) return CheckResult::ok();
+    if (!observer_.leader_now()) {
       return CheckResult::liveness("no_leader_after_heal", "no server leads at the end of the run");
     }
     return CheckResult::liveness(
         "no_progress_after_heal",
         fmt::format("{} of {} clients got no answer after the heal (probes done: {})",
-                    params_.clients - static_cast<int64_t>(observer_->probes_ok()), params_.clients,
-                    observer_->probes()));
+                    params_.clients - static_cast<int64_t>(observer_.probes_ok()), params_.clients,
+                    observer_.probes()));
   }
 
   void report(MetricList& metrics) const override {
-    const Counters& c = observer_->counters();
+    const Counters& c = observer_.counters();
     uint64_t ok = 0, info = 0, fail = 0;
-    for (const HistoryEvent& event : observer_->history().events()) {
+    for (const HistoryEvent& event : observer_.history().events()) {
       ok += event.type == OpType::ok;
       info += event.type == OpType::info;
       fail += event.type == OpType::fail;
@@ -94,7 +94,7 @@ class RaftModel final : public Model {
     put("reads_index", static_cast<double>(c.reads_index));
     put("lease_fallback", params_.lease_fallback ? 1 : 0);
     put("corruptions", static_cast<double>(c.corruptions));
-    put("servers_fail_stopped", static_cast<double>(observer_->servers_fail_stopped()));
+    put("servers_fail_stopped", static_cast<double>(observer_.servers_fail_stopped()));
     put("meta_repairs", static_cast<double>(c.meta_repairs));
     put("torn_tails", static_cast<double>(c.torn_tails));
     put("holes_filled", static_cast<double>(c.holes_filled));
@@ -102,12 +102,12 @@ class RaftModel final : public Model {
     put("client_retries", static_cast<double>(c.client_retries));
   }
 
-  const History* history() const override { return &observer_->history(); }
+  const History* history() const override { return &observer_.history(); }
   std::string history_model() const override { return "kv"; }
 
  private:
   RaftParams params_;
-  std::shared_ptr<Observer> observer_;
+  Observer observer_;
   bool workload_ran_ = false;
 };
 

@@ -34,12 +34,12 @@ void Server::persist_batch() {
   storage_.append(first, entries);
   storage_.sync_log();
   for (size_t i = 0; i < entries.size(); ++i) {
-    observer_->on_append(self_, first + i, entries[i], storage_.record_end(first + i));
+    observer_.on_append(self_, first + i, entries[i], storage_.record_end(first + i));
     if (params_.ack_before_commit && entries[i].command.kind != OpKind::cas) {
       // The planted bug: answer a write as soon as it is in our own log.
       auto it = waiters_.find(entries[i].command.client);
       if (it != waiters_.end() && it->second.seq == entries[i].command.seq) {
-        observer_->on_write_acked(self_, entries[i].command.client, it->second.seq);
+        observer_.on_write_acked(self_, entries[i].command.client, it->second.seq);
         reply_result(it->second.client, it->second.seq, Result{});
         waiters_.erase(it);
       }
@@ -120,7 +120,7 @@ void Server::on_append_entries(NodeId from, const AppendEntries& message) {
   merge_entries(message);
   reply.success = true;
   reply.match_index = message.prev_index + message.entries.size();
-  observer_->on_append_acked(self_, reply.match_index);
+  observer_.on_append_acked(self_, reply.match_index);
   // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
   const uint64_t commit = std::min(message.leader_commit, reply.match_index);
   if (commit > commit_index_) set_commit(commit);
@@ -166,7 +166,7 @@ void Server::truncate_log(uint64_t from_index) {
   DETSIM_ASSERT(role_ != Role::leader);
   DETSIM_ASSERT(from_index > commit_index_ || params_.commit_previous_term || params_.no_truncate_on_conflict ||
                 params_.vote_not_persisted);
-  observer_->on_truncate(self_, from_index);
+  observer_.on_truncate(self_, from_index);
   storage_.truncate_from(from_index);
   log_.resize(from_index - 1);
   rebuild_log_seqs();
@@ -179,7 +179,7 @@ void Server::on_append_reply(NodeId from, const AppendReply& message) {
     step_down(message.term);
     return;
   }
-  if (role_ == Role::leader && message.term == term_) observer_->on_leader_contact(self_, index_of(from), ctx_.now());
+  if (role_ == Role::leader && message.term == term_) observer_.on_leader_contact(self_, index_of(from), ctx_.now());
   // Only answers to this leader's own requests count: a reply to a previous
   // incarnation's AppendEntries (same server, lower term, delayed) may carry
   // our term and a round number of its own.
@@ -246,7 +246,7 @@ void Server::set_commit(uint64_t index) {
   DETSIM_ASSERT(index > commit_index_);
   DETSIM_ASSERT(index <= last_index());
   commit_index_ = index;
-  observer_->on_commit(self_, index, term_);
+  observer_.on_commit(self_, index, term_);
   apply_committed();
 }
 
@@ -255,10 +255,10 @@ void Server::apply_committed() {
     ++applied_index_;
     const Command& command = log_[applied_index_ - 1].command;
     const Result result = machine_.apply(command);
-    observer_->on_apply(self_, applied_index_, command);
+    observer_.on_apply(self_, applied_index_, command);
     auto it = waiters_.find(command.client);
     if (it != waiters_.end() && it->second.seq == command.seq) {
-      observer_->on_write_acked(self_, command.client, command.seq);
+      observer_.on_write_acked(self_, command.client, command.seq);
       reply_result(it->second.client, command.seq, result);
       waiters_.erase(it);
     }

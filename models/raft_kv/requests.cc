@@ -29,7 +29,7 @@ void Server::on_write(NodeId from, const Command& command) {
   ctx_.sometimes("retry_answered_from_session", machine_.applied(command.client, command.seq));
   if (machine_.applied(command.client, command.seq)) {
     if (std::optional<Result> result = machine_.applied_result(command.client, command.seq)) {
-      observer_->on_write_acked(self_, command.client, command.seq);
+      observer_.on_write_acked(self_, command.client, command.seq);
       reply_result(from, command.seq, *result);
     }
     return;
@@ -48,8 +48,8 @@ void Server::on_write(NodeId from, const Command& command) {
 void Server::on_read(NodeId from, const Command& command) {
   if (params_.stale_read) {
     // The planted bug: whatever this server has applied, leader or not.
-    ++observer_->counters().reads_stale;
-    observer_->on_read_served(self_, observer_->committed_max(), applied_index_);
+    ++observer_.counters().reads_stale;
+    observer_.on_read_served(self_, observer_.committed_max(), applied_index_);
     reply_result(from, command.seq, machine_.read(command.key));
     return;
   }
@@ -57,15 +57,15 @@ void Server::on_read(NodeId from, const Command& command) {
   // that the commit index covers every write acknowledged before the term.
   if (params_.reads == ReadMode::lease && !params_.lease_fallback && lease_valid() &&
       commit_index_ >= term_start_index_) {
-    ++observer_->counters().reads_lease;
-    observer_->on_read_served(self_, observer_->committed_max(), applied_index_);
+    ++observer_.counters().reads_lease;
+    observer_.on_read_served(self_, observer_.committed_max(), applied_index_);
     reply_result(from, command.seq, machine_.read(command.key));
     return;
   }
   // Thesis §6.4 read-index: note the commit index, confirm leadership
   // with a heartbeat round that a majority acknowledges, then answer once
   // the state machine has applied that far.
-  reads_.push_back(PendingRead{from, command.seq, command.key, commit_index_, round_ + 1, observer_->committed_max()});
+  reads_.push_back(PendingRead{from, command.seq, command.key, commit_index_, round_ + 1, observer_.committed_max()});
   round_wanted_ = true;
 }
 
@@ -85,8 +85,8 @@ void Server::serve_reads() {
     // of this term, which commits every earlier acknowledged write.
     const uint64_t index = std::max(read.read_index, term_start_index_);
     if (read.round > confirmed || commit_index_ < index || applied_index_ < index) return false;
-    ++observer_->counters().reads_index;
-    observer_->on_read_served(self_, read.committed_at_arrival, applied_index_);
+    ++observer_.counters().reads_index;
+    observer_.on_read_served(self_, read.committed_at_arrival, applied_index_);
     reply_result(read.client, read.seq, machine_.read(read.key));
     return true;
   });

@@ -41,7 +41,7 @@ void Server::append_local(uint64_t first, std::vector<Entry> entries) {
   storage_.append(first, entries);
   storage_.sync_log();
   for (size_t i = 0; i < entries.size(); ++i) {
-    observer_->on_append(self_, first + i, entries[i], storage_.record_end(first + i));
+    observer_.on_append(self_, first + i, entries[i], storage_.record_end(first + i));
     log_.push_back(std::move(entries[i]));
   }
 }
@@ -59,8 +59,8 @@ void Server::finish_recovery(const char* why) {
   recover_target_ = 0;
   floor_term_ = 0;
   persist_meta();
-  observer_->set_vote_floor(self_, 0, 0);
-  ++observer_->counters().recoveries_done;
+  observer_.set_vote_floor(self_, 0, 0);
+  ++observer_.counters().recoveries_done;
   ctx_.log("recovered from corruption: {}", why);
 }
 
@@ -92,7 +92,7 @@ void Server::on_fetch_reply(const FetchReply& message) {
   const uint64_t end = message.first_index + message.entries.size() - 1;
   auto vouch = salvaged_.find(end);
   if (vouch == salvaged_.end() || vouch->second.term != message.entries.back().term) return;
-  ++observer_->counters().holes_filled;
+  ++observer_.counters().holes_filled;
   append_local(message.first_index, message.entries);
   reconcile_salvage();
 }

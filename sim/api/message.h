@@ -4,7 +4,7 @@
 // fingerprint) is T::digest() if it has one, else a hash of its text.
 //
 //   struct Gossip { std::vector<int64_t> values; size_t size_bytes() const; };
-//   template <> struct fmt::formatter<Gossip> ...
+//   DETSIM_MESSAGE_FORMAT(Gossip, "gossip values={}", m.values.size());
 //   ctx.send(peer, Gossip{...});
 //   if (const Gossip* g = envelope.message.get_if<Gossip>()) ...
 #pragma once
@@ -89,3 +89,19 @@ class Message {
 };
 
 }  // namespace detsim
+
+// How a model's message type prints: one line, "kind field=value ...", in
+// traces, and hashed into the run's fingerprint unless the type has
+// digest(). The message is `m` in the arguments. Use it at global scope
+// after the type, with the type's full name (it specializes
+// fmt::formatter, so formatting stays on the stack, with no string per
+// datagram):
+//   DETSIM_MESSAGE_FORMAT(mymodel::Ping, "ping seq={} from={}", m.seq, m.from);
+#define DETSIM_MESSAGE_FORMAT(Type, ...)                                          \
+  template <>                                                                     \
+  struct fmt::formatter<Type> {                                                   \
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }  \
+    auto format([[maybe_unused]] const Type& m, fmt::format_context& ctx) const { \
+      return fmt::format_to(ctx.out(), __VA_ARGS__);                              \
+    }                                                                             \
+  }

@@ -60,6 +60,11 @@ class Setup {
   virtual void set_link_latency(NodeId from, NodeId to, DurationDist latency) {}
 };
 
+// Lifetime: a Model outlives every fiber of every node it declared. The
+// simulator unwinds them all (a crash's FiberKilled) before the run
+// returns, and destroys the Model after that. So node code may hold plain
+// references to what the Model owns (an observer, a history), and nothing
+// a Model owns needs reference counting to survive its nodes.
 class Model {
  public:
   virtual ~Model() = default;
