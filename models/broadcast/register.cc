@@ -72,8 +72,8 @@ ModelInfo model_info() {
       .name = "broadcast",
       .summary = "Maelstrom's broadcast: servers gossip client values with retries until every "
                  "server holds every acknowledged value, through loss and crashes",
-      .params = param_specs(),
-      .bugs = bug_specs(),
+      .params = bindings().specs(),
+      .bugs = bindings().bugs(),
       .probes = {
           {"client_retried_elsewhere", "a client got no ack in time and sent its value to another server"},
           {"client_retry_already_held", "a client's retry reached a server that already held the value"},

@@ -118,8 +118,8 @@ ModelInfo model_info() {
       .name = "raft_kv",
       .summary = "Raft (Ongaro & Ousterhout 2014) replicating a key-value store with client sessions and "
                  "linearizable reads (read-index or lease); Figure 3 invariants checked as they happen",
-      .params = param_specs(),
-      .bugs = bug_specs(),
+      .params = bindings().specs(),
+      .bugs = bindings().bugs(),
       .probes = {
           {"split_vote", "a candidate's election timed out with no winner, and it campaigned again"},
           {"leader_deposed_by_higher_term", "a leader stepped down on hearing a higher term"},
