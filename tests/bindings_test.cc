@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "models/broadcast/params.h"
+#include "models/edge_replication/params.h"
+#include "models/queue/params.h"
 #include "models/raft_kv/params.h"
 #include "models/registry.h"
 #include "sim/api/bindings.h"
@@ -103,6 +105,8 @@ void expect_defaults_read_back(const char* model, const ParamBindings<S>& bindin
 TEST(ParamBindings, EveryModelsListedDefaultsAreItsStructDefaults) {
   expect_defaults_read_back("broadcast", broadcast::bindings());
   expect_defaults_read_back("raft_kv", raft_kv::bindings());
+  expect_defaults_read_back("edge_replication", edge::bindings());
+  expect_defaults_read_back("queue", queue::bindings());
 }
 
 }  // namespace

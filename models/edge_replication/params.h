@@ -6,16 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/api/model.h"
-#include "sim/api/params.h"
+#include "sim/api/bindings.h"
 
 namespace detsim::edge {
-
-inline constexpr const char* kBugNoRowLock = "no_row_lock";
-inline constexpr const char* kBugEmitChunkAtSelect = "emit_chunk_at_select";
-inline constexpr const char* kBugSkipWindowDedup = "skip_window_dedup";
-inline constexpr const char* kBugCheckpointBeforeApply = "checkpoint_before_apply";
-inline constexpr const char* kBugUnorderedParallelApply = "unordered_parallel_apply";
 
 enum class Backfill { dblog, rowlock };
 // explicit: every row is a real row with columns and versions, checked key
@@ -66,10 +59,11 @@ struct EdgeParams {
   bool unordered_parallel_apply = false;
 
   bool explicit_rows() const { return row_model == RowModel::explicit_rows; }
+  friend bool operator==(const EdgeParams&, const EdgeParams&) = default;
 };
 
-std::vector<ParamSpec> param_specs();
-std::vector<BugSpec> bug_specs();
+// Every knob and planted bug, declared once (sim/api/bindings.h).
+const ParamBindings<EdgeParams>& bindings();
 EdgeParams read_params(const Params& params);
 
 }  // namespace detsim::edge

@@ -85,8 +85,8 @@ ModelInfo model_info() {
       .summary = "a source's row-based binlog streamed to an edge store with a concurrent backfill "
                  "(DBLog windows or Ghostferry's locked copy), schema changes, parallel apply, "
                  "checkpoints and verification; lag and throughput metrics",
-      .params = param_specs(),
-      .bugs = bug_specs(),
+      .params = bindings().specs(),
+      .bugs = bindings().bugs(),
       .probes = {
           {"backfill_resumed", "a restarted replicator resumed a half-copied table from its checkpoint cursor"},
           {"batch_retry_deduplicated", "the edge recognized a retried apply batch and applied it once"},

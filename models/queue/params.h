@@ -9,13 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/api/model.h"
-#include "sim/api/params.h"
+#include "sim/api/bindings.h"
 
 namespace detsim::queue {
-
-inline constexpr const char* kServiceExponential = "exponential";
-inline constexpr const char* kServiceDeterministic = "deterministic";
 
 struct QueueParams {
   double arrival_rate = 800;               // jobs per second, Poisson
@@ -26,30 +22,28 @@ struct QueueParams {
 
   // rho = lambda / (c mu): each server's share of the offered load.
   double rho() const { return arrival_rate / (static_cast<double>(servers) * service_rate); }
+  friend bool operator==(const QueueParams&, const QueueParams&) = default;
 };
 
-inline std::vector<ParamSpec> param_specs() {
-  ParamSpec service = make_param("service", ParamType::choice, kServiceExponential,
-                                 "service-time distribution: exponential (M/M/c) or deterministic 1/mu (M/D/c)");
-  service.choices = {kServiceExponential, kServiceDeterministic};
-  return {
-      make_param("arrival_rate", ParamType::real, "800", "jobs per second arriving (Poisson: exponential gaps)", 1e-6,
-                 1e9),
-      make_param("service_rate", ParamType::real, "1000", "jobs per second one server completes (mu)", 1e-6, 1e9),
-      make_param("servers", ParamType::integer, "1", "servers taking jobs from the one FIFO queue (c)", 1, 1024),
-      service,
-      make_param("warmup", ParamType::duration, "1s",
-                 "jobs arriving before this are served but not measured (the empty-queue transient)", 0, 100 * 86400),
-  };
+// Every knob, declared once (sim/api/bindings.h).
+inline const ParamBindings<QueueParams>& bindings() {
+  using P = QueueParams;
+  static const auto b =
+      ParamBindings<P>()
+          .real("arrival_rate", &P::arrival_rate, "jobs per second arriving (Poisson: exponential gaps)", 1e-6, 1e9)
+          .real("service_rate", &P::service_rate, "jobs per second one server completes (mu)", 1e-6, 1e9)
+          .integer("servers", &P::servers, "servers taking jobs from the one FIFO queue (c)", 1, 1024)
+          .choice("service", &P::deterministic,
+                  "service-time distribution: exponential (M/M/c) or deterministic 1/mu (M/D/c)",
+                  {{"exponential", false}, {"deterministic", true}})
+          .duration("warmup", &P::warmup,
+                    "jobs arriving before this are served but not measured (the empty-queue transient)", 0,
+                    100 * 86400);
+  return b;
 }
 
 inline QueueParams read_params(const Params& params) {
-  QueueParams out;
-  out.arrival_rate = params.real("arrival_rate");
-  out.service_rate = params.real("service_rate");
-  out.servers = params.integer("servers");
-  out.deterministic = params.text("service") == kServiceDeterministic;
-  out.warmup = params.duration("warmup");
+  QueueParams out = bindings().read(params);
   // Invariant: the loader enforced the ranges declared above.
   DETSIM_ASSERT(out.arrival_rate > 0);
   DETSIM_ASSERT(out.service_rate > 0);

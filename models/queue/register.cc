@@ -92,7 +92,7 @@ ModelInfo model_info() {
       .summary =
           "an M/M/c or M/D/c FIFO service queue with Poisson arrivals: measured waits next to "
           "queueing theory's (Erlang C, Pollaczek-Khinchine), to calibrate the simulator's timing",
-      .params = param_specs(),
+      .params = bindings().specs(),
       .bugs = {},
       .probes = {},
       .make = [](const Params& params) -> std::unique_ptr<Model> {
