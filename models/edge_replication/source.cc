@@ -146,7 +146,11 @@ void Source::run_workload() {
         const uint64_t n = std::min<uint64_t>(rows, static_cast<uint64_t>(params_.txn_rows));
         Txn txn;
         for (uint64_t i = 0; i < n; ++i) {
-          txn.emplace_back(static_cast<uint32_t>(workload_rng_.below(static_cast<uint64_t>(params_.tables))), pick_key());
+          // Two draws, in a fixed order: as arguments of one call their
+          // order would be the compiler's (g++ drew the key first).
+          const int64_t key = pick_key();
+          const auto table = static_cast<uint32_t>(workload_rng_.below(static_cast<uint64_t>(params_.tables)));
+          txn.emplace_back(table, key);
         }
         pending_.push_back(std::move(txn));
         rows -= n;
