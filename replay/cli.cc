@@ -15,9 +15,9 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<std::string_view, 7> kCommands = {"list",  "run",           "replay", "shrink",
-                                                       "sweep", "check-history", "explore"};
-constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history, explore";
+constexpr std::array<std::string_view, 8> kCommands = {"list",  "run",           "replay",  "shrink",
+                                                       "sweep", "check-history", "explore", "ci"};
+constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history, explore, ci";
 
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -141,6 +141,27 @@ CLI::App* add_explore(CLI::App& app, ExploreOptions* options) {
   return explore;
 }
 
+CLI::App* add_ci(CLI::App& app, CiOptions* options) {
+  CLI::App* ci = app.add_subcommand("ci", "Run scenarios over seeds for a CI pipeline: JUnit XML and artifacts");
+  ci->add_option("SCENARIO", options->scenarios, "Scenario names or .toml paths (default: every scenario)");
+  ci->add_option("--seeds", options->seeds, "Seeds A to B of each scenario (default 1..100)")->type_name("A..B");
+  ci->add_option("--time-budget", options->time_budget,
+                 "Wall-clock time after which no more seeds start (seeds are interleaved across scenarios)")
+      ->type_name("T");
+  add_set_option(ci, &options->sets);
+  ci->add_option("--jobs", options->jobs, "Worker processes (default 2)")->type_name("J");
+  ci->add_option("--artifacts", options->artifacts_path,
+                 "Per failing seed, DIR/SCENARIO/seed-N/ gets reproduce.txt, faults.txt, trace.jsonl, history.jsonl")
+      ->type_name("DIR");
+  ci->add_option("--junit", options->junit_path, "Write JUnit XML: a testcase per scenario, a failure per failing seed")
+      ->type_name("FILE");
+  ci->add_flag("--json", options->json, "Print failing runs as JSON lines");
+  ci->footer(
+      "Prints each failing run with its reproduce line, then a line per scenario and a total. Exit 0 if every run "
+      "passed, else the first failure's verdict; 64 on bad input. docs/ci.md has per-PR and nightly budgets.");
+  return ci;
+}
+
 CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
   CLI::App* check = app.add_subcommand("check-history", "Check a history file (JSON lines or EDN) for linearizability");
   check->add_option("--model", options->model, "The datatype: register or kv")->required()->type_name("register|kv");
@@ -183,6 +204,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
   CLI::App* check_history = add_check_history(app, &check_history_options);
   ExploreOptions explore_options;
   CLI::App* explore = add_explore(app, &explore_options);
+  CiOptions ci_options;
+  CLI::App* ci = add_ci(app, &ci_options);
 
   if (argc < 2) return bad_input(err, std::string("no command given (commands: ") + kCommandList + "; --help for more)");
   if (std::optional<std::string> message = unknown_command(argc, argv)) return bad_input(err, *message);
@@ -201,6 +224,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
     if (sweep->parsed()) return sweep_command(sweep_options, registry, out, err);
     if (check_history->parsed()) return check_history_command(check_history_options, out);
     if (explore->parsed()) return explore_command(explore_options, registry, out, err);
+    if (ci->parsed()) return ci_command(ci_options, registry, out, err);
   } catch (const UsageError& error) {
     return bad_input(err, error.what());
   } catch (const ScenarioError& error) {

@@ -83,6 +83,16 @@ struct ExploreOptions {
   bool json = false;
 };
 
+struct CiOptions {
+  std::vector<std::string> scenarios;  // names or paths; empty: every scenario file
+  std::string seeds = "1..100";        // "A..B", per scenario
+  std::optional<std::string> time_budget;  // wall clock: "10m"; then stop handing out seeds
+  std::vector<std::string> sets;       // "k=v", applied to every scenario
+  std::optional<std::string> artifacts_path;  // DIR/SCENARIO/seed-N/ per failing seed
+  std::optional<std::string> junit_path;
+  int jobs = 2;
+  bool json = false;
+};
 struct CheckHistoryOptions {
   std::string model;  // "register" | "kv"
   std::string file;
@@ -106,6 +116,9 @@ int sweep_command(const SweepOptions& options, const ModelRegistry& registry, st
 int explore_command(const ExploreOptions& options, const ModelRegistry& registry, std::ostream& out,
                     std::ostream& err);
 
+// Exit 0 if every run passed, else the first failure's verdict; throws
+// UsageError or ScenarioError on bad input, before anything runs.
+int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 // Exit 0 linearizable, 1 not, 2 unknown; throws UsageError on bad input.
 int check_history_command(const CheckHistoryOptions& options, std::ostream& out);
 

@@ -97,7 +97,8 @@ struct Worker {
 
 class WorkerPool {
  public:
-  WorkerPool(const TaskList& tasks, int jobs, const TaskCallback& on_outcome) : tasks_(tasks), on_outcome_(on_outcome) {
+  WorkerPool(const TaskList& tasks, int jobs, const TaskCallback& on_outcome)
+      : tasks_(tasks), on_outcome_(on_outcome), end_(tasks.count) {
     DETSIM_ASSERT(jobs >= 1);
     DETSIM_ASSERT(tasks.count >= 1);
     uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(jobs), tasks.count);
@@ -109,8 +110,8 @@ class WorkerPool {
     // A worker exits once told there are no tasks left; polling until all
     // have been reaped leaves no zombies behind.
     while (any_active()) poll_once();
-    // Invariant: each task was delivered exactly once, in order.
-    DETSIM_ASSERT(next_to_deliver_ == tasks_.count);
+    // Invariant: each task handed out was delivered exactly once, in order.
+    DETSIM_ASSERT(next_to_deliver_ == end_);
     DETSIM_ASSERT(waiting_.empty());
   }
 
@@ -128,6 +129,7 @@ class WorkerPool {
   const TaskList& tasks_;
   const TaskCallback& on_outcome_;
   std::vector<Worker> workers_;
+  uint64_t end_;  // tasks.count, or fewer once keep_going said stop
   uint64_t dispatched_ = 0;
   uint64_t next_to_deliver_ = 0;
   std::map<uint64_t, SeedOutcome> waiting_;  // by task index: finished out of order
@@ -155,7 +157,8 @@ void WorkerPool::start(Worker* worker) {
 // The next task, or end of file for the worker when none are left.
 void WorkerPool::dispatch(Worker* worker) {
   DETSIM_ASSERT(!worker->task.has_value());
-  if (dispatched_ == tasks_.count) {
+  if (dispatched_ < end_ && tasks_.keep_going && !tasks_.keep_going()) end_ = dispatched_;
+  if (dispatched_ == end_) {
     ::shutdown(worker->socket, SHUT_WR);
     return;
   }
@@ -222,7 +225,7 @@ void WorkerPool::on_end(Worker* worker) {
   double wall_s = std::chrono::duration<double>(Clock::now() - worker->started).count();
   std::string why = worker->failure.empty() ? describe_exit(status) : worker->failure;
   deliver(task, crashed_outcome(seed, why + " while running seed " + std::to_string(seed), wall_s));
-  if (dispatched_ < tasks_.count) start(worker);
+  if (dispatched_ < end_) start(worker);
 }
 
 void WorkerPool::deliver(uint64_t task, SeedOutcome outcome) {
@@ -253,6 +256,7 @@ void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskC
   if (tasks.count == 0) return;
   if (jobs == 1 && isolation == Isolation::in_process_for_one_job) {
     for (uint64_t i = 0; i < tasks.count; ++i) {
+      if (tasks.keep_going && !tasks.keep_going()) return;
       SeedTask task = tasks.at(i);
       on_outcome(i, run_seed(*task.scenario, task.seed));
     }

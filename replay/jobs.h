@@ -26,6 +26,9 @@ struct SeedTask {
 struct TaskList {
   uint64_t count = 0;
   std::function<SeedTask(uint64_t index)> at;
+  // Asked before each task is handed out; once false, no more are (a time
+  // budget): tasks in flight finish and are delivered, later ones never run.
+  std::function<bool()> keep_going;
 };
 
 enum class Isolation {

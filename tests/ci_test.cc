@@ -1,0 +1,128 @@
+// `detsim ci`: scenarios over seeds in worker processes, JUnit XML with a
+// testcase per scenario and a failure per failing seed, artifacts per
+// failing seed, a time budget shared out across scenarios, and bad input
+// rejected before anything runs.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/real_cli.h"
+#include "tests/reproduce_check.h"
+#include "tests/scratch_dir.h"
+
+namespace detsim {
+namespace {
+
+using testing::CliRun;
+using testing::real_cli;
+using testing::ScratchDir;
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(CiCommand, PassingScenariosGiveOnePassingTestcaseEach) {
+  ScratchDir dir("detsim_ci_pass");
+  const fs::path junit = dir.path() / "report.xml";
+  CliRun run = real_cli({"ci", "broadcast", "queue", "--seeds", "1..3", "--junit", junit.string()});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("ci: scenario=broadcast seeds=3 fail=0"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("ci: scenarios=2 runs=6 fail=0"), std::string::npos) << run.out;
+  const std::string xml = read_file(junit);
+  EXPECT_EQ(count_of(xml, "<testcase "), 2u) << xml;
+  EXPECT_NE(xml.find("name=\"broadcast\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"queue\""), std::string::npos) << xml;
+  EXPECT_EQ(count_of(xml, "<failure"), 0u) << xml;
+}
+
+TEST(CiCommand, APlantedBugGivesAFailurePerSeedAndArtifactsThatReplay) {
+  ScratchDir dir("detsim_ci_fail");
+  const fs::path junit = dir.path() / "report.xml";
+  const fs::path artifacts = dir.path() / "artifacts";
+  CliRun run = real_cli({"ci", "broadcast", "--seeds", "1..4", "--set", "bug=no_retry", "--junit", junit.string(),
+                         "--artifacts", artifacts.string()});
+  ASSERT_EQ(run.code, 1) << run.out << run.err;
+  const size_t failing = count_of(run.out, "verdict=safety");
+  ASSERT_GE(failing, 1u) << run.out;
+  const std::string xml = read_file(junit);
+  EXPECT_EQ(count_of(xml, "<testcase "), 1u);
+  EXPECT_EQ(count_of(xml, "<failure "), failing) << xml;
+  EXPECT_NE(xml.find("reproduce: detsim replay broadcast --seed "), std::string::npos) << xml;
+  EXPECT_NE(xml.find("acked_value_everywhere"), std::string::npos) << xml;
+  // Each failing seed's directory holds what an engineer needs, and its
+  // reproduce line gives the run's fingerprint again.
+  std::smatch match;
+  std::string rest = run.out;
+  size_t checked = 0;
+  while (std::regex_search(rest, match, std::regex("seed=([0-9]+) verdict=safety[^\n]* fingerprint=([0-9a-f]{16})"))) {
+    const fs::path seed_dir = artifacts / "broadcast" / ("seed-" + match[1].str());
+    for (const char* file : {"reproduce.txt", "faults.txt", "trace.jsonl", "history.jsonl"}) {
+      EXPECT_TRUE(fs::exists(seed_dir / file)) << seed_dir / file;
+    }
+    EXPECT_GT(fs::file_size(seed_dir / "trace.jsonl"), 0u);
+    const std::string reproduce = read_file(seed_dir / "reproduce.txt");
+    EXPECT_EQ(reproduce.rfind("detsim replay broadcast --seed " + match[1].str() + " --set bug=no_retry\n", 0), 0u)
+        << reproduce;
+    CliRun replay = real_cli({"replay", "broadcast", "--seed", match[1].str(), "--set", "bug=no_retry"});
+    EXPECT_EQ(testing::fingerprint_of(replay.out, match[1].str()), match[2].str());
+    ++checked;
+    rest = match.suffix();
+  }
+  EXPECT_EQ(checked, failing);
+}
+
+TEST(CiCommand, ATimeBudgetStopsHandingOutSeedsAndSharesThemOut) {
+  CliRun run = real_cli({"ci", "broadcast", "queue", "--seeds", "1..1000000", "--time-budget", "300ms"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("(time budget reached)"), std::string::npos) << run.out;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(run.out, match, std::regex("scenario=broadcast seeds=([0-9]+)")));
+  const uint64_t broadcast_runs = std::stoull(match[1].str());
+  ASSERT_TRUE(std::regex_search(run.out, match, std::regex("scenario=queue seeds=([0-9]+)")));
+  const uint64_t queue_runs = std::stoull(match[1].str());
+  EXPECT_GE(broadcast_runs, 1u);
+  EXPECT_LT(broadcast_runs, 1000000u);
+  // Interleaved: neither scenario is more than one seed ahead of the other.
+  EXPECT_LE(broadcast_runs - std::min(broadcast_runs, queue_runs), 1u);
+  EXPECT_LE(queue_runs - std::min(broadcast_runs, queue_runs), 1u);
+}
+
+TEST(CiCommand, BadInputIsOneLineAndExit64AndWritesNothing) {
+  ScratchDir dir("detsim_ci_bad");
+  const fs::path junit = dir.path() / "report.xml";
+  const std::vector<std::vector<std::string>> bad = {
+      {"ci", "nosuch", "--junit", junit.string()},
+      {"ci", "broadcast", "--seeds", "5..1", "--junit", junit.string()},
+      {"ci", "broadcast", "--time-budget", "0s", "--junit", junit.string()},
+      {"ci", "broadcast", "--time-budget", "soon", "--junit", junit.string()},
+      {"ci", "broadcast", "--jobs", "0", "--junit", junit.string()},
+      {"ci", "broadcast", "--set", "nosuch=1", "--junit", junit.string()},
+      {"ci", "broadcast", "--junit", (dir.path() / "missing" / "report.xml").string()},
+  };
+  for (const std::vector<std::string>& args : bad) {
+    CliRun run = real_cli(args);
+    EXPECT_EQ(run.code, 64) << args[2] << ": " << run.out << run.err;
+    EXPECT_EQ(run.out, "") << args[2];
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+    EXPECT_FALSE(fs::exists(junit)) << args[2];
+  }
+}
+
+}  // namespace
+}  // namespace detsim
