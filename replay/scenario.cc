@@ -252,6 +252,15 @@ bool is_path(std::string_view argument) {
 fs::path scenario_dir() {
   const char* from_env = std::getenv("DETSIM_SCENARIO_DIR");
   if (from_env != nullptr && *from_env != '\0') return fs::path(from_env);
+  // A simulator made with detsim_add_simulator() keeps its scenarios next
+  // to it; an installed detsim, under share/detsim/ beside bin/.
+  std::error_code error;
+  const fs::path exe_dir = fs::read_symlink("/proc/self/exe", error).parent_path();
+  if (!error) {
+    for (const fs::path& dir : {exe_dir / "scenarios", exe_dir / ".." / "share" / "detsim" / "scenarios"}) {
+      if (fs::is_directory(dir, error)) return dir.lexically_normal();
+    }
+  }
   return fs::path(DETSIM_SCENARIO_DIR);
 }
 

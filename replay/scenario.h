@@ -34,8 +34,10 @@ struct Scenario {
   std::optional<std::string> faults;   // the --faults argument (FILE or "none"), as given
 };
 
-// $DETSIM_SCENARIO_DIR if set and not empty, else the source tree's
-// scenarios/ (the DETSIM_SCENARIO_DIR compile definition).
+// $DETSIM_SCENARIO_DIR if set and not empty; else scenarios/ next to the
+// running binary, or ../share/detsim/scenarios from it (an installed
+// detsim); else the source tree's scenarios/ (the DETSIM_SCENARIO_DIR
+// compile definition).
 std::filesystem::path scenario_dir();
 // Stems of the *.toml files in scenario_dir(), sorted.
 std::vector<std::string> scenario_names();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds (Release, asserts
-# on), runs every test with ctest, then executes the capacity notebook
+# on), runs every test with ctest, builds the out-of-tree example against
+# an installed detsim and runs it, then executes the capacity notebook
 # headless (scripts/notebooks.sh). With CI=true or DETSIM_ASAN=1 it then
 # also builds and runs the ASan+UBSan suite.
 set -euo pipefail
@@ -9,6 +10,9 @@ cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release -j2 --timeout 600
+# The installed package, end to end: build examples/abd_register against
+# it and run the example's ci command (docs/writing-a-model.md).
+./scripts/check-example.sh build
 ./scripts/notebooks.sh build
 if [ "${CI:-}" = "true" ] || [ "${DETSIM_ASAN:-0}" = "1" ]; then
   cmake --preset asan >/dev/null

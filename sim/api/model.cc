@@ -22,6 +22,25 @@ void ModelRegistry::add(ModelInfo info) {
   models_.push_back(std::move(info));
 }
 
+namespace {
+
+// A function-local static: registrations run during static initialization
+// of other files, in an order the language leaves open.
+std::vector<ModelInfoFunction>& registrations() {
+  static std::vector<ModelInfoFunction> functions;
+  return functions;
+}
+
+}  // namespace
+
+const std::vector<ModelInfoFunction>& registered_models() { return registrations(); }
+
+ModelRegistration::ModelRegistration(ModelInfoFunction function) {
+  // Invariant: DETSIM_REGISTER_MODEL names a function.
+  DETSIM_ASSERT(function != nullptr);
+  registrations().push_back(function);
+}
+
 const ModelInfo* ModelRegistry::find(std::string_view name) const {
   for (const ModelInfo& model : models_) {
     if (model.name == name) return &model;

@@ -124,4 +124,21 @@ class ModelRegistry {
   std::vector<ModelInfo> models_;
 };
 
+// A model built outside detsim's tree registers itself from one of its
+// own source files, and a simulator made with detsim_add_simulator() (the
+// installed CMake package) lists it:
+//   ModelInfo model_info();          // the model's name, params, make()
+//   DETSIM_REGISTER_MODEL(model_info);
+// The functions are called once, when the simulator starts.
+using ModelInfoFunction = ModelInfo (*)();
+const std::vector<ModelInfoFunction>& registered_models();
+struct ModelRegistration {
+  explicit ModelRegistration(ModelInfoFunction function);
+};
+#define DETSIM_REGISTER_MODEL_CONCAT2(a, b) a##b
+#define DETSIM_REGISTER_MODEL_CONCAT(a, b) DETSIM_REGISTER_MODEL_CONCAT2(a, b)
+#define DETSIM_REGISTER_MODEL(function)                                                                \
+  static const ::detsim::ModelRegistration DETSIM_REGISTER_MODEL_CONCAT(detsim_model_registration_, \
+                                                                        __LINE__)(function)
+
 }  // namespace detsim
