@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <vector>
 #include <array>
 
 #include "models/registry.h"
@@ -186,6 +187,19 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
 
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   return run_cli(argc, argv, out, err, model_registry());
+}
+
+ModelRegistry simulator_registry(bool with_builtin_models) {
+  ModelRegistry registry;
+  if (with_builtin_models) {
+    for (const ModelInfo& info : model_registry().all()) registry.add(info);
+  }
+  std::vector<ModelInfo> own;
+  for (ModelInfoFunction function : registered_models()) own.push_back(function());
+  // Registration order is the link order; list by name instead.
+  std::sort(own.begin(), own.end(), [](const ModelInfo& a, const ModelInfo& b) { return a.name < b.name; });
+  for (ModelInfo& info : own) registry.add(std::move(info));
+  return registry;
 }
 
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry) {

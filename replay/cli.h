@@ -14,5 +14,9 @@ namespace detsim {
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err);
 // The same, against a given set of models (tests use their own).
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry);
+// detsim's built-in models (unless with_builtin_models is false), then the
+// ones registered with DETSIM_REGISTER_MODEL, by name: what a simulator
+// made with detsim_add_simulator() knows.
+ModelRegistry simulator_registry(bool with_builtin_models);
 
 }  // namespace detsim

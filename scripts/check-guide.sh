@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docs/writing-a-model.md is followed by the example: every ```cpp, ```toml
 # and ```cmake block of the guide must appear word for word in
-# examples/abd_register (abd.cc, its scenario file, its CMakeLists.txt).
+# examples/abd_register (abd.cc or abd_test.cc, its scenario file, its
+# CMakeLists.txt).
 # Exit 1 naming the first block that does not.
 set -euo pipefail
 root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -10,7 +11,7 @@ import pathlib, re, sys
 root = pathlib.Path(sys.argv[1])
 guide = (root / "docs/writing-a-model.md").read_text()
 example = root / "examples/abd_register"
-sources = {"cpp": (example / "abd.cc").read_text(),
+sources = {"cpp": (example / "abd.cc").read_text() + (example / "abd_test.cc").read_text(),
            "toml": (example / "scenarios/abd_register.toml").read_text(),
            "cmake": (example / "CMakeLists.txt").read_text()}
 blocks = re.findall(r"```(cpp|toml|cmake)\n(.*?)```", guide, re.S)
