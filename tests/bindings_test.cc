@@ -2,6 +2,7 @@
 // field's initializer, the spec and the reading come from one declaration,
 // and for every model on bindings the listed defaults read back as the
 // struct's own defaults.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "models/registry.h"
 #include "sim/api/bindings.h"
 #include "sim/world/simulation.h"
+#include "sim/world/world_params.h"
 
 namespace detsim {
 namespace {
@@ -107,6 +109,30 @@ TEST(ParamBindings, EveryModelsListedDefaultsAreItsStructDefaults) {
   expect_defaults_read_back("raft_kv", raft_kv::bindings());
   expect_defaults_read_back("edge_replication", edge::bindings());
   expect_defaults_read_back("queue", queue::bindings());
+}
+
+// The world's own keys: each listed default is the text of its field's
+// initial value, reads back to it, and the struct is what runs.
+TEST(ParamBindings, TheWorldsListedDefaultsAreItsStructDefaults) {
+  Params params;
+  for (const ParamSpec& spec : world_param_specs()) {
+    std::string error;
+    const std::optional<ParamValue> value = parse_param(spec, spec.default_text, &error);
+    ASSERT_TRUE(value.has_value()) << spec.key << ": " << error;
+    EXPECT_EQ(format_param(*value), spec.default_text) << spec.key;
+    params.set_default(spec.key, *value);
+  }
+  const WorldParams read = world_bindings().read(params);
+  const WorldParams fresh;
+  EXPECT_EQ(read.duration, fresh.duration);
+  EXPECT_EQ(read.faults.down_time.to_string(), "uniform(500ms, 3s)");
+  EXPECT_EQ(read.faults.down_time.to_string(), fresh.faults.down_time.to_string());
+  EXPECT_TRUE(read.faults.swarm);
+  EXPECT_EQ(read.net.latency.to_string(), fresh.net.latency.to_string());
+  EXPECT_EQ(read.disk.sector_size, 4096u);
+  EXPECT_EQ(read.sched.policy, SchedPolicy::fifo);
+  EXPECT_EQ(read.faults.shape_role, "leader");
+  EXPECT_EQ(nemesis_options(params).clog_delay.to_string(), "uniform(100ms, 1s)");
 }
 
 }  // namespace
