@@ -7,11 +7,15 @@
 //             (the write-back), then return its value.
 // The write-back is what makes reads linearizable: without it a read can
 // return a value that a later read, from another majority, no longer sees
-// (the planted bug skip_write_back). The clients record a Jepsen history,
-// which detsim checks for linearizability after every run.
+// (the planted bug skip_write_back). Replicas keep their version on disk
+// and recover it after a crash; an observer checks that a replica never
+// forgets a version it acknowledged (the planted bug ack_before_fsync).
+// The clients record a Jepsen history, which detsim checks for
+// linearizability after every run.
 //
 // This file uses only sim/api (scripts/check-seam.sh checks it), and is
 // what docs/writing-a-model.md builds, step by step.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "sim/api/bindings.h"
+#include "sim/api/codec.h"
 #include "sim/api/context.h"
 #include "sim/api/history.h"
 #include "sim/api/message.h"
@@ -38,7 +43,9 @@ struct AbdParams {
   double rate = 20;  // operations per second, per client
   Duration resend = Duration::milliseconds(50);
   Duration op_timeout = Duration::seconds(1);
-  bool skip_write_back = false;  // the planted bug
+  // The planted bugs.
+  bool skip_write_back = false;
+  bool ack_before_fsync = false;
 };
 
 const ParamBindings<AbdParams>& bindings() {
@@ -53,7 +60,10 @@ const ParamBindings<AbdParams>& bindings() {
           .duration("op_timeout", &P::op_timeout, "after this an operation is indeterminate (info)", 0.01, 600)
           .bug("skip_write_back", &P::skip_write_back,
                "a read returns the highest value a majority reported without storing it back first: a later "
-               "read can miss what an earlier one returned");
+               "read can miss what an earlier one returned")
+          .bug("ack_before_fsync", &P::ack_before_fsync,
+               "a replica acknowledges a store before its disk holds it: a crash then forgets a version "
+               "a majority was counted on");
   return b;
 }
 
@@ -90,24 +100,112 @@ DETSIM_MESSAGE_FORMAT(abd::StoreAck, "store_ack op={}", m.op);
 
 namespace abd {
 
-// ---- a replica: answers queries, keeps the highest version stored ----
-void replica_main(Context& ctx) {
-  Tag tag;
-  int64_t value = 0;
-  while (true) {
-    std::optional<Envelope> in = ctx.net().receive();
-    if (!in) continue;
-    if (const auto* query = in->message.get_if<Query>()) {
-      ctx.net().send(in->from, QueryReply{query->op, tag, value});
-    } else if (const auto* store = in->message.get_if<Store>()) {
-      if (store->tag > tag) {
-        tag = store->tag;
-        value = store->value;
+// ---- the observer: checks each replica's promise when it counts ----
+// A replica that acknowledged a version has promised to remember it (or a
+// higher one) across crashes: ABD's majorities count on it. Checked when
+// the replica recovers, the moment the promise is tested.
+class Observer {
+ public:
+  explicit Observer(size_t replicas) : acked_(replicas) {}
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+  void on_store_acked(size_t replica, Tag tag) { acked_[replica] = std::max(acked_[replica], tag); }
+  void on_recovered(size_t replica, Tag tag) {
+    if (tag >= acked_[replica] || violation_) return;
+    violation_ = CheckResult::safety(
+        "replica_remembers_acks", fmt::format("r{} recovered version {}/{} after acknowledging {}/{}", replica, tag.ts,
+                                              tag.writer, acked_[replica].ts, acked_[replica].writer));
+  }
+  const std::optional<CheckResult>& violation() const { return violation_; }
+
+ private:
+  std::vector<Tag> acked_;  // by replica: the highest version it acknowledged
+  std::optional<CheckResult> violation_;
+};
+
+// ---- a replica: answers queries, keeps the highest version, durably ----
+// Two slots on disk, written in turn, each checksummed: a crash that tears
+// the slot being written leaves the other, and recovery takes the valid
+// slot with the higher sequence number.
+class Replica {
+ public:
+  Replica(Context& ctx, const AbdParams& params, Observer& observer, size_t index)
+      : ctx_(ctx), params_(params), observer_(observer), index_(index) {}
+
+  void run() {
+    recover();
+    while (true) {
+      std::optional<Envelope> in = ctx_.net().receive();
+      if (!in) continue;
+      if (const auto* query = in->message.get_if<Query>()) {
+        ctx_.net().send(in->from, QueryReply{query->op, tag_, value_});
+      } else if (const auto* store = in->message.get_if<Store>()) {
+        on_store(in->from, *store);
       }
-      ctx.net().send(in->from, StoreAck{store->op});
     }
   }
-}
+
+ private:
+  static constexpr const char* kFile = "register";
+  static constexpr uint64_t kSlotBytes = 40;
+  static constexpr uint64_t kSalt = 0xabd;
+
+  void on_store(NodeId from, const Store& store) {
+    if (store.tag > tag_) {
+      tag_ = store.tag;
+      value_ = store.value;
+      if (params_.ack_before_fsync) {
+        ctx_.net().send(from, StoreAck{store.op});
+        observer_.on_store_acked(index_, tag_);
+      }
+      persist();
+      if (params_.ack_before_fsync) return;
+    }
+    ctx_.net().send(from, StoreAck{store.op});
+    observer_.on_store_acked(index_, tag_);
+  }
+
+  void persist() {
+    ++sequence_;
+    ByteWriter record;
+    record.u64(sequence_);
+    record.u64(tag_.ts);
+    record.i64(tag_.writer);
+    record.i64(value_);
+    record.u64(salted_checksum(kSalt, record.bytes()));
+    ctx_.disk().write(kFile, (sequence_ % 2) * kSlotBytes, record.bytes());
+    ctx_.disk().fsync(kFile);
+  }
+
+  void recover() {
+    ctx_.disk().open(kFile, true);
+    for (uint64_t slot = 0; slot < 2; ++slot) {
+      std::string bytes;
+      ctx_.disk().read(kFile, slot * kSlotBytes, kSlotBytes, &bytes);
+      ByteReader in(bytes);
+      const uint64_t sequence = in.u64();
+      const Tag tag{in.u64(), in.i64()};
+      const int64_t value = in.i64();
+      const uint64_t checksum = in.u64();
+      const bool valid = in.ok() && checksum == salted_checksum(kSalt, std::string_view(bytes).substr(0, 32));
+      if (valid && sequence > sequence_) {
+        sequence_ = sequence;
+        tag_ = tag;
+        value_ = value;
+      }
+    }
+    observer_.on_recovered(index_, tag_);
+  }
+
+  Context& ctx_;
+  const AbdParams& params_;
+  Observer& observer_;
+  size_t index_;
+  Tag tag_;
+  int64_t value_ = 0;
+  uint64_t sequence_ = 0;
+};
 
 // ---- a client: coordinates its own reads and writes ----
 class Client {
@@ -232,10 +330,15 @@ class Client {
 // ---- the model: declares the nodes, owns the history ----
 class AbdModel final : public Model {
  public:
-  explicit AbdModel(const AbdParams& params) : params_(params) {}
+  explicit AbdModel(const AbdParams& params)
+      : params_(params), observer_(static_cast<size_t>(params.servers)) {}
 
   void setup(Setup& setup) override {
-    for (int64_t i = 0; i < params_.servers; ++i) setup.add_server(fmt::format("r{}", i), replica_main);
+    for (int64_t i = 0; i < params_.servers; ++i) {
+      setup.add_server(fmt::format("r{}", i), [this, i](Context& ctx) {
+        Replica(ctx, params_, observer_, static_cast<size_t>(i)).run();
+      });
+    }
     history_.reserve_processes(params_.clients);
     const Time stop_at = setup.heal_time();
     for (int64_t i = 0; i < params_.clients; ++i) {
@@ -244,13 +347,15 @@ class AbdModel final : public Model {
       });
     }
   }
-  // Safety is linearizability of the history, which detsim checks itself.
-  CheckResult check() override { return CheckResult::ok(); }
+  // The observer's verdict; then detsim checks the history for
+  // linearizability itself.
+  CheckResult check() override { return observer_.violation() ? *observer_.violation() : CheckResult::ok(); }
   const History* history() const override { return &history_; }
   std::string history_model() const override { return "register"; }
 
  private:
   AbdParams params_;
+  Observer observer_;
   History history_;
 };
 
