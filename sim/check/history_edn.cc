@@ -41,6 +41,16 @@ class EdnReader {
   std::optional<Edn> read_value() {
     skip_space();
     if (at_end()) return fail("expected a value");
+    // The reader recurses once per nesting level: a hostile line must not
+    // run it off the stack. A history value nests two deep (a cas's list).
+    if (depth_ >= kMaxHistoryNesting) return fail(fmt::format("nested more than {} deep", kMaxHistoryNesting));
+    ++depth_;
+    std::optional<Edn> value = read_unnested();
+    --depth_;
+    return value;
+  }
+
+  std::optional<Edn> read_unnested() {
     const char c = text_[at_];
     if (c == '{') return read_collection(Edn::Kind::map, '}');
     if (c == '[') return read_collection(Edn::Kind::vector, ']');
@@ -128,6 +138,7 @@ class EdnReader {
 
   std::string_view text_;
   size_t at_ = 0;
+  size_t depth_ = 0;
   std::string problem_;
 };
 

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -113,7 +115,37 @@ History settle_times(std::vector<HistoryEvent> events, bool all_timed) {
 
 }  // namespace
 
+namespace {
+
+// The deepest nesting of [ and { outside strings: nlohmann's parser
+// recurses per level, so it must not see a line that nests too deep.
+size_t json_nesting(std::string_view line) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 std::optional<ParsedLine> parse_json_line(std::string_view line, std::string* reason) {
+  if (json_nesting(line) > kMaxHistoryNesting) {
+    *reason = fmt::format("nested more than {} deep", kMaxHistoryNesting);
+    return std::nullopt;
+  }
   Json json = Json::parse(line.begin(), line.end(), nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
     *reason = "expected one JSON object per line, like {\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}";
@@ -162,6 +194,11 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
 }
 
 std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    *error = path + " is a directory, not a history file";
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = "cannot read " + path + ": " + std::strerror(errno);

@@ -39,6 +39,11 @@ void write_history_jsonl(const History& history, std::ostream& out);
 
 // ---- one line of each format (history_io.cc, history_edn.cc) ----
 
+// How deep a line may nest ([, {, (): a history value nests two deep (a
+// cas's [old new]); the readers recurse per level, so a hostile line is
+// rejected here rather than run them off the stack.
+inline constexpr size_t kMaxHistoryNesting = 64;
+
 // What one line says. ok = false with a reason (the "what was expected").
 struct ParsedLine {
   bool skip = false;  // a nemesis line
