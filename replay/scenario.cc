@@ -328,6 +328,15 @@ Scenario load_scenario(std::string_view argument, const std::vector<std::string>
   scenario.faults = faults;
   std::string error = check_fault_schedule(*scenario.model, scenario.params);
   if (!error.empty()) throw ScenarioError((faults ? "--faults " + *faults : scenario.path.string()) + ": " + error);
+  // Faults and the workload run in [0, duration - settle): a settle as long
+  // as the run leaves nothing to test, and would pass vacuously.
+  const Duration duration = scenario.params.duration("duration");
+  const Duration settle = scenario.params.duration("settle");
+  if (settle >= duration) {
+    throw ScenarioError(fmt::format("{}: settle ({}) must be shorter than duration ({}): faults and the workload "
+                                    "run in the time between",
+                                    scenario.path.string(), format_duration(settle), format_duration(duration)));
+  }
   return scenario;
 }
 

@@ -209,7 +209,7 @@ TEST_F(CheckHistoryCli, RunReportsHistoryMetricsAndBudgetZeroSkipsTheCheck) {
 
 TEST_F(CheckHistoryCli, ModelWithoutHistoryWritesAnEmptyFile) {
   const std::string file = (dir_ / "none.jsonl").string();
-  testing::CliRun run = real_cli({"replay", "broadcast", "--seed", "1", "--set", "duration=2s", "--history", file});
+  testing::CliRun run = real_cli({"replay", "broadcast", "--seed", "1", "--set", "duration=2s", "--set", "settle=1s", "--history", file});
   EXPECT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("records no client history"), std::string::npos) << run.out;
   ASSERT_TRUE(fs::exists(file));

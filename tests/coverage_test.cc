@@ -160,7 +160,7 @@ class CoverageCli : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("DETSIM_SCENARIO_DIR", dir_.path().c_str(), 1);
-    std::ofstream(dir_.path() / "probes.toml") << "model = \"probes\"\ndescription = \"probes\"\nduration = \"1s\"\n";
+    std::ofstream(dir_.path() / "probes.toml") << "model = \"probes\"\ndescription = \"probes\"\nduration = \"1s\"\nsettle = \"0s\"\n";
     registry_.add(probe_model_info({}));
   }
   void TearDown() override { unsetenv("DETSIM_SCENARIO_DIR"); }

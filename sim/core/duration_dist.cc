@@ -114,7 +114,7 @@ std::optional<double> parse_number(std::string_view text) {
 // overflowing the conversion.
 Duration clamp_seconds(double seconds) {
   if (!(seconds > 0.0)) return Duration::zero();
-  if (seconds * 1e9 >= 9.2e18) return Duration::max();
+  if (seconds >= kLongestDuration.to_seconds()) return kLongestDuration;
   return Duration::from_seconds(seconds);
 }
 
@@ -244,6 +244,9 @@ std::string check_arguments(std::string_view call_text, const Call& call) {
   using Kind = DurationDist::Kind;
   Kind kind = call.form->kind;
   std::string got = ", got " + quoted(call_text);
+  const std::string longest = format_duration(kLongestDuration);
+  if (call.first > kLongestDuration || call.second > kLongestDuration) return "durations up to " + longest + got;
+  if (call.first < -kLongestDuration || call.second < -kLongestDuration) return "durations down to -" + longest + got;
   if (kind == Kind::uniform && call.first > call.second) return "uniform needs lo <= hi" + got;
   if (kind == Kind::lognormal && call.number < 0) return "lognormal needs sigma >= 0" + got;
   if (kind == Kind::pareto && call.first <= Duration::zero()) return "pareto needs scale > 0" + got;
@@ -358,8 +361,12 @@ DurationDist DurationDist::exponential(Duration mean) {
 std::optional<DurationDist> DurationDist::parse(std::string_view text, std::string* error) {
   std::string_view body = trim(text);
   if (body.find('(') == std::string_view::npos) {
-    if (auto d = parse_duration(body)) return constant(*d);
-    return fail(error, generic_error(body));
+    std::optional<Duration> d = parse_duration(body);
+    if (!d) return fail(error, generic_error(body));
+    if (*d > kLongestDuration) {
+      return fail(error, "durations up to " + format_duration(kLongestDuration) + ", got " + quoted(body));
+    }
+    return constant(*d);
   }
   Call call = read_call(body);
   if (!call.error.empty()) return fail(error, std::move(call.error));

@@ -43,6 +43,11 @@ class Duration {
   int64_t ns_ = 0;
 };
 
+// The longest span any input may give (a parameter, a distribution's
+// argument or sample, a fault action's time or length): 100 days of
+// simulated time. Far below int64 nanoseconds, so sums of many never wrap.
+inline constexpr Duration kLongestDuration = Duration::seconds(100 * 86400);
+
 class Time {
  public:
   constexpr Time() = default;

@@ -124,6 +124,13 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   const auto& events = history->events();
   const auto invokes = std::count_if(events.begin(), events.end(), [](const HistoryEvent& e) { return e.type == OpType::invoke; });
   metrics.push_back({"history_ops", static_cast<double>(invokes)});
+  // A model that records a history and recorded nothing tested nothing:
+  // not a pass (the workload window, duration - settle, may be too short).
+  if (invokes == 0) {
+    return CheckResult::liveness("client_operations",
+                                 "the clients invoked no operation, so nothing was checked (is duration - settle "
+                                 "long enough for the workload?)");
+  }
   std::optional<check::Datatype> datatype = check::parse_datatype(model.history_model());
   // Invariant: a model names a datatype the checker has (sim/api/model.h).
   DETSIM_ASSERT(datatype.has_value());
