@@ -129,6 +129,11 @@ CiPlan plan_of(const CiOptions& options, const ModelRegistry& registry) {
   if (options.junit_path && !fs::is_directory(fs::absolute(*options.junit_path).parent_path())) {
     throw UsageError("--junit " + *options.junit_path + ": its directory does not exist");
   }
+  // Made now, so an unusable path is bad input before any seed runs.
+  std::error_code error;
+  if (options.artifacts_path && !fs::create_directories(*options.artifacts_path, error) && error) {
+    throw UsageError("--artifacts " + *options.artifacts_path + ": " + error.message());
+  }
   std::vector<std::string> names = options.scenarios.empty() ? scenario_names() : options.scenarios;
   if (names.empty()) throw UsageError("ci: no scenarios given and none found in " + scenario_dir().string());
   for (const std::string& name : names) plan.scenarios.push_back(load_scenario(name, options.sets, registry));

@@ -13,11 +13,12 @@ root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
 [ -d "$root/sim/api" ] || { echo "check-seam.sh: no sim/api under $root" >&2; exit 64; }
 bad=0
 report() { echo "check-seam: $1"; bad=1; }
+# The quoted #include targets of a file, one per line.
+includes_of() { sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$1"; }
 
 while IFS= read -r -d '' file; do
   rel="${file#"$root"/}"
-  while IFS= read -r line; do
-    header="$(sed -E 's/^[^"]*"([^"]+)".*/\1/' <<<"$line")"
+  while IFS= read -r header; do
     case "$rel" in
       examples/*)
         example_dir="$(cut -d/ -f1-2 <<<"$rel")"
@@ -29,16 +30,15 @@ while IFS= read -r -d '' file; do
           report "$rel includes \"$header\": model code includes only sim/api/"
         ;;
     esac
-  done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" || true)
+  done < <(includes_of "$file")
 done < <(find "$root/models" "$root/examples" -type f \( -name '*.h' -o -name '*.cc' -o -name '*.hpp' -o -name '*.cpp' \) -print0 2>/dev/null)
 
 exported='sim/core/(time|rng|assert|duration_dist|fiber_ids|ring_queue)\.h|sim/metrics/(histogram|queueing)\.h'
 allowed="^(sim/api/[^\"]+|$exported)\$"
 while IFS= read -r file; do
   rel="${file#"$root"/}"
-  while IFS= read -r line; do
-    header="$(sed -E 's/^[^"]*"([^"]+)".*/\1/' <<<"$line")"
+  while IFS= read -r header; do
     [[ "$header" =~ $allowed ]] || report "$rel includes \"$header\": sim/api exports only its own headers and value types"
-  done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" || true)
+  done < <(includes_of "$file")
 done < <(find "$root/sim/api" -type f -name '*.h'; find "$root/sim" -type f -name '*.h' | grep -E "/($exported)\$")
 exit "$bad"

@@ -114,6 +114,7 @@ TEST(CiCommand, BadInputIsOneLineAndExit64AndWritesNothing) {
       {"ci", "broadcast", "--jobs", "0", "--junit", junit.string()},
       {"ci", "broadcast", "--set", "nosuch=1", "--junit", junit.string()},
       {"ci", "broadcast", "--junit", (dir.path() / "missing" / "report.xml").string()},
+      {"ci", "broadcast", "--artifacts", "/proc/detsim-artifacts", "--junit", junit.string()},
   };
   for (const std::vector<std::string>& args : bad) {
     CliRun run = real_cli(args);

@@ -106,9 +106,6 @@ bool is_role_name(std::string_view name) {
   });
 }
 
-// The disk_slow factor's bound, as faults.disk_slow_factor has it.
-constexpr int64_t kDiskSlowFactorMax = 100000;
-
 std::string check_action(const FaultAction& action) {
   if (action.at < Time::zero()) return "time must not be negative";
   // Times and spans past kLongestDuration would overflow once added to the
@@ -122,8 +119,8 @@ std::string check_action(const FaultAction& action) {
   if (action.kind == FaultKind::disk_slow && action.value > kDiskSlowFactorMax) {
     return fmt::format("a disk_slow factor must be at most {}", kDiskSlowFactorMax);
   }
-  if (action.kind == FaultKind::clock_drift && (action.value > 1'000'000 || action.value < -1'000'000)) {
-    return "a clock drift must be within 1000000 ppm either way";
+  if (action.kind == FaultKind::clock_drift && (action.value > kClockDriftPpmMax || action.value < -kClockDriftPpmMax)) {
+    return fmt::format("a clock drift must be within {} ppm either way", kClockDriftPpmMax);
   }
   if (action.kind == FaultKind::partition) return check_partition(action);
   if (action.kind == FaultKind::pause && action.length < Duration::zero()) return "a pause length must not be negative";

@@ -104,6 +104,12 @@ struct FaultAction {
   auto operator<=>(const FaultAction&) const = default;
 };
 
+// A disk_slow factor's bound, in a schedule file and in
+// faults.disk_slow_factor alike; and a clock_drift action's (a generated
+// one stays within faults.clock_drift_max_ppm, a smaller bound).
+inline constexpr int64_t kDiskSlowFactorMax = 100000;
+inline constexpr int64_t kClockDriftPpmMax = 1'000'000;
+
 // "" if the action is well formed on its own (node indexes aside), else a
 // reason: partitions need two or more nonempty groups and no node twice, a
 // clog's peer differs from its node, lengths are positive (a pause's may be

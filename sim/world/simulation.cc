@@ -88,11 +88,11 @@ class FaultPlan {
   }
 
  private:
-  static std::string before(const FaultSchedule& schedule, Time from) {
-    FaultSchedule past;
-    std::copy_if(schedule.actions.begin(), schedule.actions.end(), std::back_inserter(past.actions),
+  static std::vector<FaultAction> before(const FaultSchedule& schedule, Time from) {
+    std::vector<FaultAction> past;
+    std::copy_if(schedule.actions.begin(), schedule.actions.end(), std::back_inserter(past),
                  [from](const FaultAction& action) { return action.at < from; });
-    return past.to_short_string();
+    return past;
   }
 
   bool generated_ = false;

@@ -167,7 +167,7 @@ void bind_disk_faults(ParamBindings<WorldParams>& b) {
       .distribution("faults.disk_slow_length", DETSIM_WORLD_FIELD(faults.disk_slow_length),
                     "how long a disk stays slow")
       .integer("faults.disk_slow_factor", DETSIM_WORLD_FIELD(faults.disk_slow_factor),
-               "latency multiplier of a slow disk", 1, 100000);
+               "latency multiplier of a slow disk", 1, kDiskSlowFactorMax);
 }
 
 void bind_clock_faults(ParamBindings<WorldParams>& b) {
