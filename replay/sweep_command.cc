@@ -104,7 +104,7 @@ std::string counted(uint64_t count, std::string_view noun) {
 }  // namespace
 
 int sweep_command(const SweepOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err) {
-  if (options.jobs < 1) throw UsageError("--jobs " + std::to_string(options.jobs) + ": expected at least 1");
+  check_jobs(options.jobs);
   SeedRange seeds = parse_seed_range(options.seeds);
   check_out_path(options.out_path);
   Scenario base = load_scenario(options.scenario, options.sets, registry, options.faults);
@@ -124,7 +124,7 @@ int sweep_command(const SweepOptions& options, const ModelRegistry& registry, st
     table.add_row(row_cells(grid, index / seeds.count(), outcome));
     ++by_verdict[static_cast<int>(outcome.verdict)];
     progress.update(index + 1, index + 1 - by_verdict[0]);
-  });
+  }, err);
   progress.clear();
   // Invariant: one row per (point, seed), none lost to a crashed worker.
   DETSIM_ASSERT(table.row_count() == total);
