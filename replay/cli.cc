@@ -128,10 +128,12 @@ CLI::App* add_sweep(CLI::App& app, SweepOptions* options) {
   add_set_option(sweep, &options->sets);
   add_faults_option(sweep, &options->faults);
   sweep->add_option("--jobs", options->jobs, "Worker processes (default 1)")->type_name("J");
+  sweep->add_flag("--resume", options->resume,
+                  "Continue an interrupted sweep from its journal F.csv.journal (the same options)");
   sweep->footer(
       "One CSV row per (grid point, seed). Failing verdicts are data, not errors: the exit code is 0 once the "
       "CSV is written, 64 on bad input (nothing runs, no file is written), 71 if no worker process can start, "
-      "74 if the CSV cannot be written. docs/sweep.md describes the columns.");
+      "74 if the journal or the CSV cannot be written. docs/sweep.md describes the columns and the journal.");
   return sweep;
 }
 

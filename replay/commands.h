@@ -84,6 +84,7 @@ struct SweepOptions {
   std::optional<std::string> faults;  // FILE or "none"
   std::string out_path;               // the CSV
   int jobs = 1;
+  bool resume = false;  // continue from out_path's journal (sweep_journal.h)
 };
 
 struct ExploreOptions {

@@ -124,6 +124,7 @@ TEST_F(ProcessHardeningTest, WorkersDieWithTheirParent) {
   if (!workers_gone) ::kill(-group, SIGKILL);  // no leftovers, whatever the verdict
   EXPECT_TRUE(workers_gone);
   EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::exists(out + ".journal"));  // a killed sweep leaves its journal
 }
 
 TEST_F(ProcessHardeningTest, StdoutThatCannotBeWrittenIsExit74) {

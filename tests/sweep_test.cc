@@ -3,7 +3,7 @@
 // one `detsim run --seed N --set k=v...` prints; every bad input is exit 64
 // with one line and no file created or touched; --jobs spreads grid points
 // over processes without changing a row; a worker that dies is a verdict-3
-// row; an interrupted sweep leaves nothing behind.
+// row; an interrupted sweep leaves no CSV behind, only its journal.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -188,6 +188,7 @@ TEST_F(SweepTest, TwoByTwoGridTimesTwoSeedsGivesEightRowsInGridThenSeedOrder) {
   }
   EXPECT_EQ(order, (std::vector<std::string>{"3/1/1", "3/1/2", "3/2/1", "3/2/2", "5/1/1", "5/1/2", "5/2/1", "5/2/2"}));
   EXPECT_FALSE(fs::exists(out_ + ".tmp"));
+  EXPECT_FALSE(fs::exists(out_ + ".journal"));  // removed once the CSV is in
 }
 
 TEST_F(SweepTest, EachRowHasTheFingerprintRunPrints) {
@@ -374,7 +375,8 @@ TEST_F(SweepTest, RealBinaryPrintsOnlyTheSummaryLine) {
 }
 
 // Interrupted mid-sweep: the old file is still there, whole, and no
-// temporary file is left. (The CSV is only written once every run is in.)
+// temporary file is left. (The CSV is only written once every run is in;
+// the journal of the runs so far stays, for --resume.)
 TEST_F(SweepTest, InterruptedSweepLeavesTheOldFileAlone) {
   fs::path logs = dir_ / "logs";
   fs::create_directories(logs);
@@ -387,6 +389,7 @@ TEST_F(SweepTest, InterruptedSweepLeavesTheOldFileAlone) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
   EXPECT_EQ(read_text(out_), "keep me\n");
   EXPECT_FALSE(fs::exists(out_ + ".tmp"));
+  EXPECT_TRUE(fs::exists(out_ + ".journal"));
 }
 
 }  // namespace
