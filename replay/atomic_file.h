@@ -1,6 +1,7 @@
 // An output file that appears whole or not at all: written to "F.tmp" and
 // renamed over F on commit(). A run that fails or throws before commit()
-// leaves no half-written F behind (STYLE.md rule 6).
+// leaves no half-written F behind (STYLE.md rule 6). A write that fails
+// is an OutputError (exit 74), never a silently short file.
 #pragma once
 
 #include <filesystem>
@@ -20,7 +21,8 @@ class AtomicFile {
 
   std::ostream& stream() { return stream_; }
   const std::filesystem::path& path() const { return path_; }
-  // Flushes, checks for write errors, renames F.tmp to F. Throws UsageError.
+  // Flushes, checks for write errors, fsyncs, renames F.tmp to F. Throws
+  // OutputError if any of that fails (F.tmp is removed, F left as it was).
   void commit();
 
  private:

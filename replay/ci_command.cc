@@ -117,7 +117,7 @@ struct CiPlan {
 
 // Every input is checked, and every scenario loaded, before the first run.
 CiPlan plan_of(const CiOptions& options, const ModelRegistry& registry) {
-  if (options.jobs < 1) throw UsageError("--jobs " + std::to_string(options.jobs) + ": expected at least 1");
+  check_jobs(options.jobs);
   CiPlan plan;
   plan.seeds = parse_seed_range(options.seeds);
   if (options.time_budget) {
@@ -177,7 +177,7 @@ int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ost
       print_outcome(*report.scenario, outcome, options.json, out);
     }
     progress.update(done, failed);
-  });
+  }, err);
   progress.clear();
 
   if (options.artifacts_path) {

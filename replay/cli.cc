@@ -1,13 +1,16 @@
 // Parsing the command line with CLI11 and mapping every way it can go
-// wrong to the contract: one line "detsim: ..." on err and exit 64.
+// wrong to the contract: one line "detsim: ..." on err and exit 64 for bad
+// input, 71 when no worker process could start, 74 when output was lost.
 // --help is the one parse "error" that is not: it prints help, exit 0.
 #include "replay/cli.h"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <vector>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include "models/registry.h"
 #include "replay/commands.h"
@@ -26,9 +29,22 @@ std::string one_line(std::string text) {
   return text;
 }
 
-int bad_input(std::ostream& err, const std::string& message) {
+int fail(std::ostream& err, const std::string& message, int exit_code) {
   err << "detsim: " << one_line(message) << '\n';
-  return kExitBadInput;
+  return exit_code;
+}
+
+int bad_input(std::ostream& err, const std::string& message) { return fail(err, message, kExitBadInput); }
+
+// Output errors are errors: stdout is flushed and checked here, once for
+// every command, so `detsim run ... > /dev/full` cannot exit 0. A failed
+// write outranks the verdict: the verdict's report was lost.
+int checked_stdout(int exit_code, std::ostream& out, std::ostream& err) {
+  errno = 0;
+  out.flush();
+  if (out.good()) return exit_code;
+  std::string reason = errno != 0 ? std::string(": ") + std::strerror(errno) : "";
+  return fail(err, "cannot write to standard output" + reason, kExitOutput);
 }
 
 // Each --set takes exactly one value, so "--set a=1 SCENARIO" cannot
@@ -112,9 +128,12 @@ CLI::App* add_sweep(CLI::App& app, SweepOptions* options) {
   add_set_option(sweep, &options->sets);
   add_faults_option(sweep, &options->faults);
   sweep->add_option("--jobs", options->jobs, "Worker processes (default 1)")->type_name("J");
+  sweep->add_flag("--resume", options->resume,
+                  "Continue an interrupted sweep from its journal F.csv.journal (the same options)");
   sweep->footer(
       "One CSV row per (grid point, seed). Failing verdicts are data, not errors: the exit code is 0 once the "
-      "CSV is written, 64 on bad input (nothing runs, no file is written). docs/sweep.md describes the columns.");
+      "CSV is written, 64 on bad input (nothing runs, no file is written), 71 if no worker process can start, "
+      "74 if the journal or the CSV cannot be written. docs/sweep.md describes the columns and the journal.");
   return sweep;
 }
 
@@ -183,26 +202,7 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
   return "unknown command '" + std::string(first) + "' (commands: " + kCommandList + ")";
 }
 
-}  // namespace
-
-int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
-  return run_cli(argc, argv, out, err, model_registry());
-}
-
-ModelRegistry simulator_registry(bool with_builtin_models) {
-  ModelRegistry registry;
-  if (with_builtin_models) {
-    for (const ModelInfo& info : model_registry().all()) registry.add(info);
-  }
-  std::vector<ModelInfo> own;
-  for (ModelInfoFunction function : registered_models()) own.push_back(function());
-  // Registration order is the link order; list by name instead.
-  std::sort(own.begin(), own.end(), [](const ModelInfo& a, const ModelInfo& b) { return a.name < b.name; });
-  for (ModelInfo& info : own) registry.add(std::move(info));
-  return registry;
-}
-
-int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry) {
+int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry) {
   CLI::App app("detsim: a deterministic simulator for distributed systems", "detsim");
   app.require_subcommand(1);
   CLI::App* list = app.add_subcommand("list", "List scenarios, models, parameters and planted bugs");
@@ -243,8 +243,35 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const M
     return bad_input(err, error.what());
   } catch (const ScenarioError& error) {
     return bad_input(err, error.what());
+  } catch (const OutputError& error) {
+    return fail(err, error.what(), kExitOutput);
+  } catch (const WorkerStartError& error) {
+    return fail(err, error.what(), kExitNoWorker);
   }
   return bad_input(err, std::string("no command given (commands: ") + kCommandList + ")");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  return run_cli(argc, argv, out, err, model_registry());
+}
+
+ModelRegistry simulator_registry(bool with_builtin_models) {
+  ModelRegistry registry;
+  if (with_builtin_models) {
+    for (const ModelInfo& info : model_registry().all()) registry.add(info);
+  }
+  std::vector<ModelInfo> own;
+  for (ModelInfoFunction function : registered_models()) own.push_back(function());
+  // Registration order is the link order; list by name instead.
+  std::sort(own.begin(), own.end(), [](const ModelInfo& a, const ModelInfo& b) { return a.name < b.name; });
+  for (ModelInfo& info : own) registry.add(std::move(info));
+  return registry;
+}
+
+int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry) {
+  return checked_stdout(run_unchecked(argc, argv, out, err, registry), out, err);
 }
 
 }  // namespace detsim

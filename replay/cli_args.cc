@@ -1,6 +1,8 @@
 // Syntax of the small command-line values: seeds, seed ranges, time
 // windows, and shell quoting for the reproduce line.
+#include <algorithm>
 #include <charconv>
+#include <thread>
 
 #include "replay/commands.h"
 #include "sim/core/duration_dist.h"
@@ -24,6 +26,18 @@ std::optional<std::pair<std::string_view, std::string_view>> split_range(std::st
 }
 
 }  // namespace
+
+int jobs_max() {
+  // hardware_concurrency() may say 0 (unknown): then the floor holds.
+  const auto cpus = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(4 * cpus, 64, 1024);
+}
+
+void check_jobs(int jobs) {
+  const std::string prefix = "--jobs " + std::to_string(jobs) + ": ";
+  if (jobs < 1) throw UsageError(prefix + "expected at least 1");
+  if (jobs > jobs_max()) throw UsageError(prefix + "expected at most " + std::to_string(jobs_max()));
+}
 
 uint64_t parse_seed(std::string_view text) {
   std::optional<uint64_t> seed = parse_u64(text);

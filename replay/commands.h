@@ -17,10 +17,27 @@
 
 namespace detsim {
 
-constexpr int kExitBadInput = 64;
+// Exit codes beyond the verdicts (0..3), after BSD sysexits.h.
+constexpr int kExitBadInput = 64;  // EX_USAGE: nothing ran
+constexpr int kExitNoWorker = 71;  // EX_OSERR: not one worker process could start
+constexpr int kExitOutput = 74;    // EX_IOERR: writing stdout or an output file failed
 
 // Bad command-line input; what() is one line, printed after "detsim: ".
 class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An output that could not be written (a full disk, a closed pipe's
+// error, a failed rename): exit 74, never a silent success.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The system refused what --jobs needs (fork, socketpair) for even one
+// worker: exit 71.
+class WorkerStartError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -67,6 +84,7 @@ struct SweepOptions {
   std::optional<std::string> faults;  // FILE or "none"
   std::string out_path;               // the CSV
   int jobs = 1;
+  bool resume = false;  // continue from out_path's journal (sweep_journal.h)
 };
 
 struct ExploreOptions {
@@ -129,6 +147,13 @@ struct SeedRange {
   uint64_t last = 1;  // inclusive
   uint64_t count() const { return last - first + 1; }
 };
+// The most --jobs any command takes: 4 per CPU, and 64 on a machine with
+// 16 or fewer, 1024 at most. Beyond it is a typo or a fork bomb, not a plan.
+int jobs_max();
+// --jobs J for every command that takes it: 1 <= J <= jobs_max(), else
+// UsageError "--jobs 1000: expected at most 64".
+void check_jobs(int jobs);
+
 uint64_t parse_seed(std::string_view text);         // throws UsageError
 SeedRange parse_seed_range(std::string_view text);  // "A..B", A <= B
 

@@ -330,7 +330,7 @@ int explore_command(const ExploreOptions& options, const ModelRegistry& registry
   std::optional<Duration> budget = parse_duration(options.budget);
   if (!budget || *budget <= Duration::zero())
     throw UsageError("--budget " + options.budget + ": expected a positive wall-clock duration, like 90s or 10m");
-  if (options.jobs < 1) throw UsageError("--jobs " + std::to_string(options.jobs) + ": expected at least 1");
+  check_jobs(options.jobs);
   if (options.fanout < 0 || options.fanout > 16)
     throw UsageError("--fanout " + std::to_string(options.fanout) + ": expected 0 to 16");
   if (!(options.rare_percent >= 0 && options.rare_percent <= 100))

@@ -3,10 +3,17 @@
 // the same task list) and reads one JSON line back per task, so a crash
 // costs exactly the run in flight, and slow runs do not hold up a fixed
 // share of the work. Results are handed on in task order.
+//
+// Workers die with the parent (PR_SET_PDEATHSIG), so a killed sweep leaves
+// no orphan running on. When the system refuses a worker (fork or
+// socketpair fails: a process or file limit), the pool carries on with the
+// workers it has and says so once; with none at all it throws
+// WorkerStartError (exit 71) instead of aborting.
 #include "replay/jobs.h"
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -67,6 +74,15 @@ void close_fd(int* fd) {
   *fd = -1;
 }
 
+// A SIGKILLed parent cannot shut the sockets, and an orphaned worker would
+// finish its run for nobody; the kernel kills it instead. The parent may
+// have died between fork() and prctl(), which no signal reports: hence the
+// getppid() check after it.
+void die_with_parent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) _exit(1);
+}
+
 // The child's whole life: read task numbers until the parent shuts its side.
 [[noreturn]] void worker_main(const TaskList& tasks, int socket) {
   std::string buffer;
@@ -97,29 +113,51 @@ struct Worker {
 
 class WorkerPool {
  public:
-  WorkerPool(const TaskList& tasks, int jobs, const TaskCallback& on_outcome)
-      : tasks_(tasks), on_outcome_(on_outcome), end_(tasks.count) {
+  WorkerPool(const TaskList& tasks, int jobs, const TaskCallback& on_outcome, std::ostream& err)
+      : tasks_(tasks), on_outcome_(on_outcome), err_(err), end_(tasks.count) {
     DETSIM_ASSERT(jobs >= 1);
     DETSIM_ASSERT(tasks.count >= 1);
     uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(jobs), tasks.count);
     workers_.resize(count);
   }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  // Only reached with workers still running when on_outcome threw (a
+  // journal that cannot be written): they must not outlive the pool.
+  ~WorkerPool() {
+    for (Worker& worker : workers_) {
+      if (!worker.active()) continue;
+      ::kill(worker.pid, SIGKILL);
+      close_fd(&worker.socket);
+      while (::waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
 
   void run() {
     for (Worker& worker : workers_) start(&worker);
+    if (!any_active()) start_or_throw(&workers_.front());
+    if (active_count() < workers_.size()) note_short();
     // A worker exits once told there are no tasks left; polling until all
     // have been reaped leaves no zombies behind.
-    while (any_active()) poll_once();
+    while (any_active()) {
+      poll_once();
+      // Every worker crashed and none could be restarted, with tasks left.
+      if (!any_active() && dispatched_ < end_) start_or_throw(&workers_.front());
+    }
     // Invariant: each task handed out was delivered exactly once, in order.
     DETSIM_ASSERT(next_to_deliver_ == end_);
     DETSIM_ASSERT(waiting_.empty());
   }
 
  private:
-  bool any_active() const {
-    return std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.active(); });
+  bool any_active() const { return active_count() > 0; }
+  size_t active_count() const {
+    return static_cast<size_t>(std::count_if(workers_.begin(), workers_.end(), [](const Worker& w) { return w.active(); }));
   }
-  void start(Worker* worker);
+  bool start(Worker* worker);
+  void start_or_throw(Worker* worker);
+  void note_short();
   void dispatch(Worker* worker);
   void poll_once();
   void on_readable(Worker* worker);
@@ -128,6 +166,9 @@ class WorkerPool {
 
   const TaskList& tasks_;
   const TaskCallback& on_outcome_;
+  std::ostream& err_;
+  std::string start_failure_;  // why the last worker could not start
+  bool noted_short_ = false;
   std::vector<Worker> workers_;
   uint64_t end_;  // tasks.count, or fewer once keep_going said stop
   uint64_t dispatched_ = 0;
@@ -135,12 +176,24 @@ class WorkerPool {
   std::map<uint64_t, SeedOutcome> waiting_;  // by task index: finished out of order
 };
 
-void WorkerPool::start(Worker* worker) {
+// False, with start_failure_ saying why, if the system refuses.
+bool WorkerPool::start(Worker* worker) {
+  DETSIM_ASSERT(!worker->active());
   int ends[2];
-  DETSIM_ASSERT(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) == 0);
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) {
+    start_failure_ = std::string("socketpair: ") + std::strerror(errno);
+    return false;
+  }
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  DETSIM_ASSERT(pid >= 0);
+  if (pid < 0) {
+    start_failure_ = std::string("fork: ") + std::strerror(errno);
+    ::close(ends[0]);
+    ::close(ends[1]);
+    return false;
+  }
   if (pid == 0) {
+    die_with_parent(parent);
     // Other workers' sockets must not stay open here, or a worker would
     // never see end of file when the parent shuts its side.
     for (Worker& other : workers_) close_fd(&other.socket);
@@ -152,6 +205,20 @@ void WorkerPool::start(Worker* worker) {
   worker->pid = pid;
   worker->socket = ends[0];
   dispatch(worker);
+  return true;
+}
+
+void WorkerPool::start_or_throw(Worker* worker) {
+  if (start(worker)) return;
+  throw WorkerStartError("cannot start a worker process (" + start_failure_ + ")");
+}
+
+// Once per pool: fewer workers than --jobs asked for is slower, not wrong.
+void WorkerPool::note_short() {
+  if (noted_short_) return;
+  noted_short_ = true;
+  err_ << fmt::format("detsim: note: carrying on with {} of {} worker processes ({})\n", active_count(),
+                      workers_.size(), start_failure_);
 }
 
 // The next task, or end of file for the worker when none are left.
@@ -225,7 +292,7 @@ void WorkerPool::on_end(Worker* worker) {
   double wall_s = std::chrono::duration<double>(Clock::now() - worker->started).count();
   std::string why = worker->failure.empty() ? describe_exit(status) : worker->failure;
   deliver(task, crashed_outcome(seed, why + " while running seed " + std::to_string(seed), wall_s));
-  if (dispatched_ < end_) start(worker);
+  if (dispatched_ < end_ && !start(worker)) note_short();
 }
 
 void WorkerPool::deliver(uint64_t task, SeedOutcome outcome) {
@@ -251,7 +318,8 @@ std::string describe_exit(int status) {
   return "worker process ended";
 }
 
-void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome) {
+void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome,
+               std::ostream& err) {
   DETSIM_ASSERT(jobs >= 1);
   if (tasks.count == 0) return;
   if (jobs == 1 && isolation == Isolation::in_process_for_one_job) {
@@ -262,16 +330,17 @@ void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskC
     }
     return;
   }
-  WorkerPool(tasks, jobs, on_outcome).run();
+  WorkerPool(tasks, jobs, on_outcome, err).run();
 }
 
-void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome) {
+void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome,
+               std::ostream& err) {
   DETSIM_ASSERT(seeds.first <= seeds.last);
   TaskList tasks{seeds.count(), [&scenario, seeds](uint64_t index) {
                    return SeedTask{&scenario, seeds.first + index};
                  }};
   run_tasks(tasks, std::max(jobs, 1), Isolation::in_process_for_one_job,
-            [&on_outcome](uint64_t, const SeedOutcome& outcome) { on_outcome(outcome); });
+            [&on_outcome](uint64_t, const SeedOutcome& outcome) { on_outcome(outcome); }, err);
 }
 
 }  // namespace detsim

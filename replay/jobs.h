@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "replay/commands.h"
@@ -44,11 +45,16 @@ using OutcomeCallback = std::function<void(const SeedOutcome&)>;
 std::string describe_exit(int status);
 
 // Calls on_outcome once per task, in index order, from this thread, while
-// up to `jobs` workers run the tasks in any order.
-void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome);
+// up to `jobs` workers run the tasks in any order. Fewer workers than asked
+// for, because the system refused more, is noted once on err; none at all
+// throws WorkerStartError. An exception from on_outcome kills the workers
+// and propagates.
+void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome,
+               std::ostream& err);
 
 // Every seed of `seeds` for one scenario, in seed order. jobs == 1 runs in
 // this process.
-void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome);
+void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome,
+               std::ostream& err);
 
 }  // namespace detsim

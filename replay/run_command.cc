@@ -28,7 +28,7 @@ SeedRange seeds_of(const RunOptions& options) {
 int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out,
                 std::ostream& err) {
   SeedRange seeds = seeds_of(options);
-  if (options.jobs < 1) throw UsageError("--jobs " + std::to_string(options.jobs) + ": expected at least 1");
+  check_jobs(options.jobs);
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
 
   auto start = std::chrono::steady_clock::now();
@@ -46,7 +46,7 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
     ++done;
     if (outcome.verdict != Verdict::pass) ++failed;
     progress.update(done, failed);
-  });
+  }, err);
   progress.clear();
 
   double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -3,12 +3,9 @@
 // one `detsim run --seed N --set k=v...` prints; every bad input is exit 64
 // with one line and no file created or touched; --jobs spreads grid points
 // over processes without changing a row; a worker that dies is a verdict-3
-// row; an interrupted sweep leaves nothing behind.
-#include <fcntl.h>
+// row; an interrupted sweep leaves no CSV behind, only its journal.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,10 +23,9 @@
 #include "models/registry.h"
 #include "replay/grid.h"
 #include "tests/csv_reader.h"
+#include "tests/real_binary.h"
 #include "tests/real_cli.h"
 #include "tests/scratch_dir.h"
-
-extern char** environ;
 
 namespace detsim {
 namespace {
@@ -38,6 +34,11 @@ namespace fs = std::filesystem;
 using testing::CliRun;
 using testing::CsvText;
 using testing::real_cli;
+using testing::read_text;
+using testing::spawn_detsim;
+using testing::Spawned;
+using testing::stderr_text;
+using testing::wait_for;
 
 // broadcast for 2 simulated seconds: a few milliseconds a run.
 const std::vector<std::string> kQuick = {"--set", "duration=2s", "--set", "settle=1s"};
@@ -85,13 +86,6 @@ ModelRegistry probe_registry() {
       .make = [](const Params& params) { return std::make_unique<ProbeModel>(params); },
   });
   return registry;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string fingerprint_in(const std::string& run_output) {
@@ -194,6 +188,7 @@ TEST_F(SweepTest, TwoByTwoGridTimesTwoSeedsGivesEightRowsInGridThenSeedOrder) {
   }
   EXPECT_EQ(order, (std::vector<std::string>{"3/1/1", "3/1/2", "3/2/1", "3/2/2", "5/1/1", "5/1/2", "5/2/1", "5/2/2"}));
   EXPECT_FALSE(fs::exists(out_ + ".tmp"));
+  EXPECT_FALSE(fs::exists(out_ + ".journal"));  // removed once the CSV is in
 }
 
 TEST_F(SweepTest, EachRowHasTheFingerprintRunPrints) {
@@ -360,60 +355,6 @@ TEST_F(SweepTest, EveryPointIsCheckedBeforeAnythingRuns) {
 
 // ---- the real binary ----
 
-struct Spawned {
-  pid_t pid = -1;
-  fs::path out;
-  fs::path err;
-};
-
-// Runs build/detsim in its own process group (so a signal reaches its
-// workers too) with SIGINT at its default, stdout and stderr to files.
-Spawned spawn_detsim(std::vector<std::string> args, const fs::path& dir) {
-  Spawned spawned{-1, dir / "stdout.txt", dir / "stderr.txt"};
-  args.insert(args.begin(), DETSIM_BINARY);
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, spawned.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&files, STDERR_FILENO, spawned.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setpgroup(&attributes, 0);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-  EXPECT_EQ(posix_spawn(&spawned.pid, argv[0], &files, &attributes, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&files);
-  posix_spawnattr_destroy(&attributes);
-  return spawned;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-// stderr as a user would see it. Under ASan each process also prints the
-// expected "ignoring requested __asan_handle_no_return" warning, three
-// lines (docs/engine.md, "Sanitizers and fibers"); those are dropped.
-std::string stderr_text(const fs::path& path) {
-  std::string text = read_text(path);
-#ifdef DETSIM_SANITIZE
-  text = std::regex_replace(text,
-                            std::regex("==[0-9]+==WARNING: ASan is ignoring requested __asan_handle_no_return[^\n]*\n"
-                                       "False positive error reports may follow\n"
-                                       "For details see [^\n]*\n"),
-                            "");
-#endif
-  return text;
-}
-
 TEST_F(SweepTest, RealBinaryPrintsOnlyTheSummaryLine) {
   fs::path logs = dir_ / "logs";
   fs::create_directories(logs);
@@ -434,7 +375,8 @@ TEST_F(SweepTest, RealBinaryPrintsOnlyTheSummaryLine) {
 }
 
 // Interrupted mid-sweep: the old file is still there, whole, and no
-// temporary file is left. (The CSV is only written once every run is in.)
+// temporary file is left. (The CSV is only written once every run is in;
+// the journal of the runs so far stays, for --resume.)
 TEST_F(SweepTest, InterruptedSweepLeavesTheOldFileAlone) {
   fs::path logs = dir_ / "logs";
   fs::create_directories(logs);
@@ -447,6 +389,7 @@ TEST_F(SweepTest, InterruptedSweepLeavesTheOldFileAlone) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << "status " << status;
   EXPECT_EQ(read_text(out_), "keep me\n");
   EXPECT_FALSE(fs::exists(out_ + ".tmp"));
+  EXPECT_TRUE(fs::exists(out_ + ".journal"));
 }
 
 }  // namespace
