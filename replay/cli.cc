@@ -171,6 +171,9 @@ CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
       ->type_name("STEPS");
   check->add_option("--time-limit", options->time_limit_s, "Give up (unknown, exit 2) after this wall-clock time")
       ->type_name("SECONDS");
+  check->add_option("--memory-limit", options->memory_limit_mb,
+                    "Give up (unknown, exit 2) before the search holds more than this (default 2048)")
+      ->type_name("MB");
   check->add_flag("--json", options->json, "Print one JSON object instead of key=value");
   return check;
 }

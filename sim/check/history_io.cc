@@ -17,6 +17,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr size_t kLinesPerPoll = 256;  // a few hundred microseconds of parsing
+
 std::optional<OpType> parse_type(std::string_view text) {
   if (text == "invoke") return OpType::invoke;
   if (text == "ok") return OpType::ok;
@@ -103,9 +105,11 @@ bool read_json_optionals(const Json& json, ParsedLine& parsed, std::string* reas
 }
 
 // Times are used only if every line had one (else line order rules).
-History settle_times(std::vector<HistoryEvent> events, bool all_timed) {
+History settle_times(std::vector<HistoryEvent> events, bool all_timed, const std::function<bool()>& should_stop) {
   History history;
-  for (HistoryEvent& event : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (should_stop && i % kLinesPerPoll == 0 && should_stop()) throw ReadStopped{};
+    HistoryEvent& event = events[i];
     event.has_time = all_timed;
     if (!all_timed) event.time = Time::zero();
     history.append(std::move(event));
@@ -156,7 +160,8 @@ std::optional<ParsedLine> parse_json_line(std::string_view line, std::string* re
   return parsed;
 }
 
-std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error) {
+std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error,
+                                           const std::function<bool()>& should_stop) {
   DETSIM_ASSERT(error != nullptr);
   LoadedHistory loaded;
   std::vector<HistoryEvent> events;
@@ -169,6 +174,7 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
     std::string_view line = text.substr(start, end - start);
     start = end + 1;
     ++line_number;
+    if (should_stop && line_number % kLinesPerPoll == 0 && should_stop()) throw ReadStopped{};
     if (is_blank(line)) continue;
     const size_t first = line.find_first_not_of(" \t");
     if (!is_edn) is_edn = line.substr(first, 2) == "{:";
@@ -183,7 +189,7 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
     events.push_back(std::move(parsed->event));
     loaded.lines.push_back(line_number);
   }
-  loaded.history = settle_times(std::move(events), all_timed);
+  loaded.history = settle_times(std::move(events), all_timed, should_stop);
   std::optional<HistoryError> pairing;
   loaded.operations = pair_operations(loaded.history, &pairing);
   if (pairing) {
@@ -193,7 +199,8 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
   return loaded;
 }
 
-std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error) {
+std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error,
+                                               const std::function<bool()>& should_stop) {
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) {
     *error = path + " is a directory, not a history file";
@@ -210,7 +217,7 @@ std::optional<LoadedHistory> read_history_file(const std::string& path, std::str
     *error = "cannot read " + path;
     return std::nullopt;
   }
-  return parse_history(text.str(), path, error);
+  return parse_history(text.str(), path, error, should_stop);
 }
 
 void write_history_jsonl(const History& history, std::ostream& out) {

@@ -12,6 +12,7 @@
 // expected", and nothing else is returned (STYLE.md rule 6).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -29,10 +30,17 @@ struct LoadedHistory {
   std::vector<Operation> operations;  // paired (pair_operations)
 };
 
+// Thrown by the readers when should_stop said to stop: reading a large
+// file takes seconds, longer than a time limit's margin.
+struct ReadStopped {};
+
 // name is what error messages call the input (the file's path).
-std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error);
+// should_stop, if given, is polled every few hundred events.
+std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error,
+                                           const std::function<bool()>& should_stop = {});
 // Reads path; an unreadable file is an error too ("cannot read FILE: ...").
-std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error);
+std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error,
+                                               const std::function<bool()>& should_stop = {});
 
 // One JSON line per event, in the form parse_history reads back.
 void write_history_jsonl(const History& history, std::ostream& out);

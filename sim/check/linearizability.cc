@@ -72,6 +72,11 @@ class SliceScheduler {
   // report).
   bool run_slice(KeyCheck& key, uint64_t slice, CheckReport& report) {
     if (!key.search) {
+      // Building a large key's list takes a while: a time limit may pass first.
+      if (options_.should_stop && options_.should_stop()) {
+        stopped_ = true;
+        return false;
+      }
       key.values = std::make_unique<ValueTable>(datatype_);
       key.search = std::make_unique<KeySearch>(
           build_key_history(operations_, key.members, datatype_, timed_, *key.values), *key.values, options_.memoize);
