@@ -185,11 +185,14 @@ CLI::App* add_ci(CLI::App& app, CiOptions* options) {
 CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
   CLI::App* check = app.add_subcommand("check-history", "Check a history file (JSON lines or EDN) for linearizability");
   check->add_option("--model", options->model, "The datatype: register or kv")->required()->type_name("register|kv");
-  check->add_option("FILE", options->file, "The history: JSON lines or Jepsen EDN map lines")->required();
+  check->add_option("FILE", options->file, "The history: JSON lines, or Jepsen EDN (a map per line, or a vector of maps)")->required();
   check->add_option("--budget", options->budget, "Give up (unknown, exit 2) after this many search steps")
       ->type_name("STEPS");
   check->add_option("--time-limit", options->time_limit_s, "Give up (unknown, exit 2) after this wall-clock time")
       ->type_name("SECONDS");
+  check->add_option("--memory-limit", options->memory_limit_mb,
+                    "Give up (unknown, exit 2) before the search holds more than this (default 2048)")
+      ->type_name("MB");
   check->add_flag("--json", options->json, "Print one JSON object instead of key=value");
   return check;
 }

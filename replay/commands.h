@@ -116,6 +116,7 @@ struct CheckHistoryOptions {
   std::string file;
   std::optional<uint64_t> budget;        // search steps
   std::optional<double> time_limit_s;    // wall clock
+  std::optional<uint64_t> memory_limit_mb;  // counted memo and stack (check::CheckOptions)
   bool json = false;
 };
 

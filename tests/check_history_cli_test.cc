@@ -137,6 +137,37 @@ TEST_F(CheckHistoryCli, TinyBudgetIsUnknownExitTwo) {
   EXPECT_EQ(real_cli({"check-history", "--model", "register", write("h2.jsonl", history)}).code, 0);
 }
 
+// Knossos's layout (one vector of multi-line maps, comments), in the style
+// of its cas-register histories, through the real command: a good one and
+// one whose read sees a value the cas had already replaced.
+TEST_F(CheckHistoryCli, KnossosLayoutEdnIsCheckedToItsKnownVerdict) {
+  const std::string prefix =
+      ";; cas-register, as Knossos's data/cas-register histories\n"
+      "[{:process 0, :type :invoke, :f :write, :value 1}\n"
+      " {:process 0, :type :ok, :f :write, :value 1}\n"
+      " {:process 1, :type :invoke, :f :cas, :value [1 2]}\n"
+      " {:process 2, :type :invoke, :f :read, :value nil}\n"
+      " {:process 2,\n"
+      "  :type :ok,\n"
+      "  :f :read,\n"
+      "  :value 1}   ; concurrent with the cas: 1 or 2 both fit\n"
+      " {:process 1, :type :ok, :f :cas, :value [1 2]}\n"
+      " #_{:process 3, :type :invoke, :f :read, :value nil}\n"
+      " {:process 3, :type :invoke, :f :read, :value nil}\n";
+  const std::string good = write("good.edn", prefix + " {:process 3, :type :ok, :f :read, :value 2}]\n");
+  testing::CliRun result = real_cli({"check-history", "--model", "register", good});
+  EXPECT_EQ(result.code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out.rfind("verdict=linearizable ops=4 keys=1 ", 0), 0u) << result.out;
+  const std::string bad = write("bad.edn", prefix + " {:process 3, :type :ok, :f :read, :value 1}]\n");
+  result = real_cli({"check-history", "--model", "register", bad});
+  EXPECT_EQ(result.code, 1) << result.out << result.err;
+  EXPECT_NE(result.out.find("cannot linearize: process=3 ok read value=1"), std::string::npos) << result.out;
+  // A list instead of a vector reads the same.
+  const std::string list = write(
+      "list.edn", "(" + prefix.substr(prefix.find('[') + 1) + " {:process 3, :type :ok, :f :read, :value 1})\n");
+  EXPECT_EQ(real_cli({"check-history", "--model", "register", list}).code, 1);
+}
+
 TEST_F(CheckHistoryCli, BadInputIsExit64NamingTheLine) {
   std::string good = write("good.jsonl", kStaleRead);
   expect_bad_input({"check-history", "--model", "queue", good}, "--model queue: expected register or kv");
@@ -156,7 +187,8 @@ TEST_F(CheckHistoryCli, BadInputIsExit64NamingTheLine) {
 // per nesting level) and never a vacuous "linearizable".
 TEST_F(CheckHistoryCli, DeepNestingEmptyFilesAndDirectoriesAreExit64) {
   const std::string deep_edn = write("deep.edn", std::string(20000, '[') + "\n");
-  expect_bad_input({"check-history", "--model", "register", deep_edn}, deep_edn + ":1: nested more than 64 deep");
+  expect_bad_input({"check-history", "--model", "register", deep_edn},
+                   deep_edn + ":1: expected an EDN map: nested more than 64 deep");
   const std::string deep_json = write("deep.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":" +
                                                         std::string(30000, '[') + std::string(30000, ']') + "}\n");
   expect_bad_input({"check-history", "--model", "register", deep_json}, deep_json + ":1: nested more than 64 deep");

@@ -125,4 +125,24 @@ inline History generate_history(const GenOptions& options) {
   return history;
 }
 
+// A kv history no search decides in reasonable time, on key "a":
+// `clients` concurrent puts of distinct values, then a get of a value
+// nobody put. Refuting it means trying every order of the puts (the memo
+// cannot help: each subset with each last value is a new pair, about
+// clients x 2^clients of them). With refutable_key, a key that sorts
+// after it holds a plain stale read (put 1, put 2, get 1), refuted in a
+// dozen steps.
+inline History intractable_key_history(int clients, const std::string& refutable_key = "") {
+  HistoryBuilder h;
+  for (int64_t p = 0; p < clients; ++p) h.invoke(p, "put", OpValue::of(p + 1), "a");
+  for (int64_t p = 0; p < clients; ++p) h.ok(p);
+  h.invoke(clients, "get", {}, "a").ok(clients, OpValue::of(-1));
+  if (!refutable_key.empty()) {
+    h.invoke(clients, "put", OpValue::of(1), refutable_key).ok(clients);
+    h.invoke(clients, "put", OpValue::of(2), refutable_key).ok(clients);
+    h.invoke(clients + 1, "get", {}, refutable_key).ok(clients + 1, OpValue::of(1));
+  }
+  return h.history();
+}
+
 }  // namespace detsim::testing

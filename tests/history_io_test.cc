@@ -113,6 +113,47 @@ TEST(HistoryIo, EveryMalformedLineNamesFileAndLine) {
   EXPECT_EQ(parse_error("{:process 1, :type :ok, :f :read}\n").rfind("h.txt:1: ok of process 1", 0), 0u);
 }
 
+// Knossos ships its test histories as one vector (or list) of maps, maps
+// spanning lines, with comments and discards; they used to be rejected
+// with a message about JSON.
+TEST(HistoryIo, EdnWholeFileVectorAsKnossosShipsIt) {
+  LoadedHistory loaded = parse_ok(
+      "; a cas register, Knossos's layout\n"
+      "[{:process 0, :type :invoke, :f :write, :value 1}\n"
+      " {:process 0,\n"
+      "  :type :ok,\n"
+      "  :f :write, :value 1}\n"
+      " #_{:process 9, :type :invoke, :f :read, :value nil} ; discarded\n"
+      " {:process :nemesis, :type :info, :f :start, :value nil}\n"
+      " {:process 1, :type :invoke, :f :cas, :value [1 2]}\n"
+      " {:process 1, :type :ok, :f :cas, :value [1 2]}]\n");
+  const auto& events = loaded.history.events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].type, OpType::ok);
+  EXPECT_EQ(events[3].value, testing::pair_value(1, 2));
+  EXPECT_EQ(loaded.lines, (std::vector<size_t>{2, 3, 8, 9}));  // where each map starts
+  EXPECT_EQ(loaded.operations.size(), 2u);
+  LoadedHistory list = parse_ok("({:process 0 :type :invoke :f :read :value nil}\n"
+                                " {:process 0 :type :ok :f :read :value nil})");
+  EXPECT_EQ(list.history.events().size(), 2u);
+  LoadedHistory spanning = parse_ok("{:process 0, :type :invoke,\n :f :read}\n{:process 0, :type :ok, :f :read}\n");
+  EXPECT_EQ(spanning.lines, (std::vector<size_t>{1, 3}));
+}
+
+// Errors name the format being read and the line of the problem.
+TEST(HistoryIo, ErrorsNameTheFormatBeingRead) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[{:process 0, :type :invoke, :f :read}\n :oops]\n", "h.txt:2: expected an EDN map {:process"},
+      {"[{:process 0, :type :invoke, :f :read}\n {:process 0, :type :ok, :f :read}\n",
+       "h.txt:1: expected an EDN map: expected ']' closing the vector or list at column 1"},
+      {"\n[{:process 0, :type :invoke\n   :f :read, :value \"a\\q\"}]",
+       "h.txt:3: expected an EDN map: expected a string escape"},
+      {"[{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}]\n", "h.txt:1: a JSON array: expected JSON lines"},
+      {"\n\nprocess 0 invoke read\n", "h.txt:3: expected a history: JSON lines like"},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(parse_error(text).rfind(expected, 0), 0u) << parse_error(text);
+}
+
 TEST(HistoryIo, UnreadableFileIsOneError) {
   std::string error;
   EXPECT_FALSE(read_history_file("/nonexistent/h.jsonl", &error).has_value());

@@ -238,6 +238,70 @@ TEST(Linearizability, StopCallbackEndsTheSearchAsUnknown) {
   EXPECT_EQ(check(history, Datatype::register_, stop).verdict, Linearizability::unknown);
 }
 
+// Keys share the budget in slices: an intractable key sorting first no
+// longer spends it all before a refutable key gets a step (it used to end
+// unknown on "a" after the whole 20M-step budget, several seconds).
+TEST(Linearizability, IntractableKeyFirstDoesNotHideARefutableKeyAfterIt) {
+  CheckReport report = check(testing::intractable_key_history(50, "z"), Datatype::kv);
+  EXPECT_EQ(report.verdict, Linearizability::not_linearizable) << report.summary;
+  EXPECT_EQ(report.key, "z");
+  EXPECT_EQ(report.keys, 2u);
+  // One first slice on "a" (10k steps), then z's handful.
+  EXPECT_LT(report.steps, 20'000u);
+  EXPECT_NE(report.summary.find("key \"z\""), std::string::npos) << report.summary;
+  // Alone, "a" stays undecided within a budget: it is the hard one.
+  CheckOptions bounded;
+  bounded.step_budget = 100'000;
+  CheckReport alone = check(testing::intractable_key_history(50), Datatype::kv, bounded);
+  EXPECT_EQ(alone.verdict, Linearizability::unknown);
+  EXPECT_EQ(alone.key, "a");
+  EXPECT_EQ(alone.steps, 100'000u);
+}
+
+// Searches are resumed between slices, not restarted: the keys' steps
+// add up to what each key costs alone, however the slices fell.
+TEST(Linearizability, SlicedKeysCostWhatEachCostsAlone) {
+  History history =
+      testing::generate_history({.seed = 11, .processes = 10, .keys = 3, .operations = 30000, .kv = true});
+  CheckReport together = check(history, Datatype::kv);
+  ASSERT_EQ(together.verdict, Linearizability::linearizable);
+  uint64_t alone_steps = 0;
+  uint64_t most_steps = 0;
+  for (const char* key : {"k0", "k1", "k2"}) {
+    History one;
+    for (const HistoryEvent& event : history.events())
+      if (event.key == key) one.append(event);
+    CheckReport alone = check(one, Datatype::kv);
+    ASSERT_EQ(alone.verdict, Linearizability::linearizable);
+    alone_steps += alone.steps;
+    most_steps = std::max(most_steps, alone.steps);
+  }
+  EXPECT_EQ(together.steps, alone_steps);
+  EXPECT_GT(most_steps, 20'000u) << "a key must need several slices (10k, then 20k)";
+}
+
+// The memo and stack are counted against a limit; passing it is unknown,
+// with the reason, never an allocation failure. Other keys go on.
+TEST(Linearizability, MemoryLimitEndsAKeyAsUnknownAndOtherKeysGoOn) {
+  CheckOptions small;
+  small.memory_limit_bytes = 4 << 20;
+  small.step_budget = UINT64_MAX;  // memory, not steps, must end it
+  CheckReport report = check(testing::intractable_key_history(50), Datatype::kv, small);
+  EXPECT_EQ(report.verdict, Linearizability::unknown);
+  EXPECT_EQ(report.key, "a");
+  EXPECT_NE(report.summary.find("memory limit of 4 MB reached"), std::string::npos) << report.summary;
+  HistoryBuilder more;  // "a" hits the limit; "b" after it is still checked and refuted
+  for (int64_t p = 0; p < 50; ++p) more.invoke(p, "put", V::of(p + 1), "a");
+  for (int64_t p = 0; p < 50; ++p) more.ok(p);
+  more.invoke(60, "get", {}, "a").ok(60, V::of(-1));
+  for (int64_t i = 0; i < 2000; ++i)  // b needs many slices
+    more.invoke(61, "put", V::of(i), "b").ok(61).invoke(62, "get", {}, "b").ok(62, V::of(i));
+  more.invoke(62, "get", {}, "b").ok(62, V::of(-7));
+  CheckReport both = check(more.history(), Datatype::kv, small);
+  EXPECT_EQ(both.verdict, Linearizability::not_linearizable) << both.summary;
+  EXPECT_EQ(both.key, "b");
+}
+
 TEST(Linearizability, RejectsOperationsTheDatatypeLacks) {
   HistoryBuilder h;
   h.invoke(0, "append", V::of("x")).ok(0);

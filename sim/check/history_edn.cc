@@ -1,9 +1,15 @@
-// Jepsen's history lines in EDN (github.com/edn-format/edn): one map per
-// line, like {:process 0, :type :invoke, :f :read, :value nil}. The reader
-// takes the whole EDN grammar a history line can hold (maps, vectors,
-// lists, sets, tagged values, numbers, strings, keywords, symbols), so
-// that keys it ignores (:error {...}, :time, :index) never trip it; only
-// the fields it uses are interpreted.
+// Jepsen histories in EDN (github.com/edn-format/edn), in both layouts:
+// one map per line, as Jepsen writes history.edn
+//   {:process 0, :type :invoke, :f :read, :value nil}
+// and one top-level vector or list of maps, maps spanning lines, as
+// Knossos ships its test histories (knossos/data/**.edn)
+//   [{:process 0, :type :invoke, :f :write, :value 1}
+//    {:process 0, :type :ok,     :f :write, :value 1}]
+// with `;` comments and `#_` discards anywhere. The reader takes the whole
+// EDN grammar a history can hold (maps, vectors, lists, sets, tagged
+// values, numbers, strings, keywords, symbols), so that keys it ignores
+// (:error {...}, :time, :index) never trip it; only the fields it uses are
+// interpreted.
 #include <fmt/format.h>
 
 #include <cctype>
@@ -66,14 +72,51 @@ class EdnReader {
     }
     return read_atom();
   }
-  bool only_space_left() {
-    skip_space();
-    return at_end();
+  // Skips space, comments and `#_` discarded values; false on a malformed
+  // discarded value.
+  bool skip_ignorable() {
+    for (;;) {
+      skip_space();
+      if (at_ + 1 >= text_.size() || text_[at_] != '#' || text_[at_ + 1] != '_') return true;
+      at_ += 2;
+      if (!read_value()) return false;
+    }
   }
+  // Whether only blanks or a comment follow on the current line.
+  bool line_ends() const {
+    size_t at = at_;
+    while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\t' || text_[at] == '\r' || text_[at] == ','))
+      ++at;
+    return at >= text_.size() || text_[at] == '\n' || text_[at] == ';';
+  }
+  bool at_end() const { return at_ >= text_.size(); }
+  char peek() const { return text_[at_]; }
+  void advance() { ++at_; }
+  size_t offset() const { return at_; }
+  // "what at column C", and the line, of the first failure.
   const std::string& problem() const { return problem_; }
+  size_t problem_line() { return line_of(problem_at_); }
+  // 1-based; amortized O(1) for offsets that only move forward.
+  size_t line_of(size_t offset) {
+    if (offset < counted_to_) counted_to_ = 0, counted_line_ = 1;
+    for (; counted_to_ < offset && counted_to_ < text_.size(); ++counted_to_)
+      if (text_[counted_to_] == '\n') ++counted_line_;
+    return counted_line_;
+  }
+  std::nullopt_t fail(std::string what) { return fail_at(at_, std::move(what)); }
+  std::nullopt_t fail_at(size_t offset, std::string what) {
+    if (problem_.empty()) {
+      problem_ = fmt::format("{} at column {}", what, column_of(offset));
+      problem_at_ = offset;
+    }
+    return std::nullopt;
+  }
 
  private:
-  bool at_end() const { return at_ >= text_.size(); }
+  size_t column_of(size_t offset) const {
+    const size_t newline = offset == 0 ? std::string_view::npos : text_.rfind('\n', offset - 1);
+    return newline == std::string_view::npos ? offset + 1 : offset - newline;
+  }
   static bool is_delimiter(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '{' || c == '}' || c == '[' ||
            c == ']' || c == '(' || c == ')' || c == '"' || c == ';';
@@ -82,7 +125,8 @@ class EdnReader {
     while (!at_end()) {
       const char c = text_[at_];
       if (c == ';') {
-        at_ = text_.size();  // a comment runs to the end of the line
+        const size_t newline = text_.find('\n', at_);  // a comment runs to the end of the line
+        at_ = newline == std::string_view::npos ? text_.size() : newline;
       } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',') {
         ++at_;
       } else {
@@ -95,17 +139,14 @@ class EdnReader {
     while (!at_end() && !is_delimiter(text_[at_])) ++at_;
     return std::string(text_.substr(start, at_ - start));
   }
-  std::nullopt_t fail(std::string what) {
-    if (problem_.empty()) problem_ = fmt::format("{} at column {}", what, at_ + 1);
-    return std::nullopt;
-  }
 
   std::optional<Edn> read_collection(Edn::Kind kind, char close) {
-    ++at_;
+    const size_t opened = at_++;
     Edn collection = Edn::make(kind);
     for (;;) {
-      skip_space();
-      if (at_end()) return fail(fmt::format("expected '{}'", close));
+      if (!skip_ignorable()) return std::nullopt;
+      // Unclosed: name where it was opened, not the end of the file.
+      if (at_end()) return fail_at(opened, fmt::format("expected '{}' closing the '{}'", close, text_[opened]));
       if (text_[at_] == close) break;
       std::optional<Edn> item = read_value();
       if (!item) return std::nullopt;
@@ -140,6 +181,9 @@ class EdnReader {
   size_t at_ = 0;
   size_t depth_ = 0;
   std::string problem_;
+  size_t problem_at_ = 0;
+  size_t counted_to_ = 0;  // line_of's cursor
+  size_t counted_line_ = 1;
 };
 
 void append_utf8(std::string& out, uint32_t code) {
@@ -257,17 +301,11 @@ bool read_edn_fields(const Edn& map, ParsedLine& parsed, std::string* reason) {
   return true;
 }
 
-}  // namespace
-
-std::optional<ParsedLine> parse_edn_line(std::string_view line, std::string* reason) {
-  EdnReader reader(line);
-  std::optional<Edn> map = reader.read_value();
-  if (!map) return *reason = "expected an EDN map: " + reader.problem(), std::nullopt;
-  if (map->kind != Edn::Kind::map)
-    return *reason = "expected an EDN map {:process ..., :type ..., :f ...}", std::nullopt;
-  if (!reader.only_space_left()) return *reason = "expected the end of the line after the map", std::nullopt;
+// One event map as an event, or nullopt with *reason.
+std::optional<ParsedLine> event_of(const Edn& map, std::string* reason) {
+  if (map.kind != Edn::Kind::map) return *reason = "expected an EDN map {:process ..., :type ..., :f ...}", std::nullopt;
   ParsedLine parsed;
-  const Edn* process = lookup(*map, "process");
+  const Edn* process = lookup(map, "process");
   if (process != nullptr && process->kind == Edn::Kind::keyword) {
     parsed.skip = true;  // :nemesis and other non-client processes
     return parsed;
@@ -275,18 +313,99 @@ std::optional<ParsedLine> parse_edn_line(std::string_view line, std::string* rea
   if (process == nullptr || process->kind != Edn::Kind::integer)
     return *reason = "expected :process with an integer", std::nullopt;
   parsed.event.process = process->integer;
-  if (!read_edn_fields(*map, parsed, reason)) return std::nullopt;
-  const Edn* value = lookup(*map, "value");
+  if (!read_edn_fields(map, parsed, reason)) return std::nullopt;
+  const Edn* value = lookup(map, "value");
   std::optional<OpValue> converted = value == nullptr ? OpValue::nil() : op_value(*value);
   if (!converted)
     return *reason = "expected :value nil, an integer, a string, or a vector or list of those", std::nullopt;
   parsed.event.value = std::move(*converted);
-  const Edn* time = lookup(*map, "time");
+  const Edn* time = lookup(map, "time");
   if (time != nullptr && time->kind == Edn::Kind::integer && time->integer >= 0) {
     parsed.event.time = Time::from_ns(time->integer);
     parsed.has_time = true;
   }
   return parsed;
+}
+
+// The events of one EDN text, top-level form by top-level form. Maps in a
+// top-level vector are read one at a time, never as one value, so a large
+// file is no deeper and no bigger in memory than its maps.
+class EdnEvents {
+ public:
+  EdnEvents(EdnReader& reader, const std::function<bool()>& should_stop)
+      : reader_(reader), should_stop_(should_stop) {}
+
+  // A map at the top level: it must end its line (Jepsen's layout).
+  bool read_line_map() {
+    if (!read_event()) return false;
+    if (reader_.line_ends()) return true;
+    reason_ = "expected the end of the line after the map";
+    return false;
+  }
+  // A top-level vector or list of maps (Knossos's layout).
+  bool read_sequence(char close) {
+    const size_t opened = reader_.offset();
+    reader_.advance();
+    for (;;) {
+      if (!reader_.skip_ignorable()) return false;
+      if (reader_.at_end()) {
+        reader_.fail_at(opened, fmt::format("expected '{}' closing the vector or list", close));
+        return false;
+      }
+      if (reader_.peek() == close) break;
+      if (!read_event()) return false;
+    }
+    reader_.advance();
+    return true;
+  }
+  std::vector<LocatedEvent> take() { return std::move(events_); }
+  // After a false from a read: where and why.
+  std::nullopt_t failed(size_t* line, std::string* reason) {
+    if (reason_.empty()) return reader_failed(line, reason);
+    *line = line_;
+    *reason = reason_;
+    return std::nullopt;
+  }
+  std::nullopt_t reader_failed(size_t* line, std::string* reason) {
+    *line = reader_.problem_line();
+    *reason = "expected an EDN map: " + reader_.problem();
+    return std::nullopt;
+  }
+
+ private:
+  bool read_event() {
+    if (should_stop_ && ++read_ % kEventsPerPoll == 0 && should_stop_()) throw ReadStopped{};
+    line_ = reader_.line_of(reader_.offset());
+    std::optional<Edn> map = reader_.read_value();
+    if (!map) return false;
+    std::optional<ParsedLine> parsed = event_of(*map, &reason_);
+    if (!parsed) return false;
+    if (!parsed->skip) events_.push_back({std::move(*parsed), line_});
+    return true;
+  }
+
+  static constexpr size_t kEventsPerPoll = 256;
+  EdnReader& reader_;
+  const std::function<bool()>& should_stop_;
+  std::vector<LocatedEvent> events_;
+  size_t read_ = 0;
+  size_t line_ = 0;  // the line the event being read starts on
+  std::string reason_;
+};
+
+}  // namespace
+
+std::optional<std::vector<LocatedEvent>> parse_edn_events(std::string_view text, size_t* line, std::string* reason,
+                                                          const std::function<bool()>& should_stop) {
+  EdnReader reader(text);
+  EdnEvents events(reader, should_stop);
+  for (;;) {
+    if (!reader.skip_ignorable()) return events.reader_failed(line, reason);
+    if (reader.at_end()) return events.take();
+    const char c = reader.peek();
+    const bool ok = c == '[' || c == '(' ? events.read_sequence(c == '[' ? ']' : ')') : events.read_line_map();
+    if (!ok) return events.failed(line, reason);
+  }
 }
 
 }  // namespace detsim::check

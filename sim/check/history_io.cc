@@ -17,6 +17,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr size_t kLinesPerPoll = 256;  // a few hundred microseconds of parsing
+
 std::optional<OpType> parse_type(std::string_view text) {
   if (text == "invoke") return OpType::invoke;
   if (text == "ok") return OpType::ok;
@@ -103,9 +105,11 @@ bool read_json_optionals(const Json& json, ParsedLine& parsed, std::string* reas
 }
 
 // Times are used only if every line had one (else line order rules).
-History settle_times(std::vector<HistoryEvent> events, bool all_timed) {
+History settle_times(std::vector<HistoryEvent> events, bool all_timed, const std::function<bool()>& should_stop) {
   History history;
-  for (HistoryEvent& event : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (should_stop && i % kLinesPerPoll == 0 && should_stop()) throw ReadStopped{};
+    HistoryEvent& event = events[i];
     event.has_time = all_timed;
     if (!all_timed) event.time = Time::zero();
     history.append(std::move(event));
@@ -156,36 +160,108 @@ std::optional<ParsedLine> parse_json_line(std::string_view line, std::string* re
   return parsed;
 }
 
-std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error) {
-  DETSIM_ASSERT(error != nullptr);
-  LoadedHistory loaded;
-  std::vector<HistoryEvent> events;
-  std::optional<bool> is_edn;
-  bool all_timed = true;
-  size_t line_number = 0;
+namespace {
+
+enum class Format : uint8_t { json_lines, edn, json_array, unknown };
+
+// The offset of the first character from `at` on that is not blank or in
+// an EDN `;` comment; *line counts the lines passed.
+size_t skip_blanks(std::string_view text, size_t at, size_t* line) {
+  while (at < text.size()) {
+    const char c = text[at];
+    if (c == ';') {
+      at = text.find('\n', at);
+      if (at == std::string_view::npos) return text.size();
+    } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',') {
+      return at;
+    }
+    if (text[at] == '\n') ++*line;
+    ++at;
+  }
+  return at;
+}
+
+// From the first significant characters: `{:` is EDN, any other `{` JSON;
+// `[`, `(` and `#` are EDN, but `[{"` is a JSON array, not JSON lines.
+Format detect_format(std::string_view text, size_t* line) {
+  *line = 1;
+  const size_t first = skip_blanks(text, 0, line);
+  if (first >= text.size()) return Format::json_lines;  // blank: no events either way
+  size_t ignored = 0;
+  const size_t second = skip_blanks(text, first + 1, &ignored);
+  const char next = second < text.size() ? text[second] : '\0';
+  const size_t third = next == '{' ? skip_blanks(text, second + 1, &ignored) : text.size();
+  switch (text[first]) {
+    case '{': return next == ':' ? Format::edn : Format::json_lines;
+    case '[': return third < text.size() && text[third] == '"' ? Format::json_array : Format::edn;
+    case '(':
+    case '#': return Format::edn;
+    default: return Format::unknown;
+  }
+}
+
+std::optional<std::vector<LocatedEvent>> parse_json_lines(std::string_view text, size_t* line_number,
+                                                          std::string* reason,
+                                                          const std::function<bool()>& should_stop) {
+  std::vector<LocatedEvent> events;
+  *line_number = 0;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
     start = end + 1;
-    ++line_number;
+    ++*line_number;
+    if (should_stop && *line_number % kLinesPerPoll == 0 && should_stop()) throw ReadStopped{};
     if (is_blank(line)) continue;
-    const size_t first = line.find_first_not_of(" \t");
-    if (!is_edn) is_edn = line.substr(first, 2) == "{:";
-    std::string reason;
-    std::optional<ParsedLine> parsed = *is_edn ? parse_edn_line(line, &reason) : parse_json_line(line, &reason);
-    if (!parsed) {
-      *error = fmt::format("{}:{}: {}", name, line_number, reason);
-      return std::nullopt;
-    }
-    if (parsed->skip) continue;
-    all_timed = all_timed && parsed->has_time;
-    events.push_back(std::move(parsed->event));
-    loaded.lines.push_back(line_number);
+    std::optional<ParsedLine> parsed = parse_json_line(line, reason);
+    if (!parsed) return std::nullopt;
+    events.push_back({std::move(*parsed), *line_number});
   }
-  loaded.history = settle_times(std::move(events), all_timed);
+  return events;
+}
+
+std::optional<std::vector<LocatedEvent>> parse_events(std::string_view text, size_t* line, std::string* reason,
+                                                      const std::function<bool()>& should_stop) {
+  switch (detect_format(text, line)) {
+    case Format::json_lines: return parse_json_lines(text, line, reason, should_stop);
+    case Format::edn: return parse_edn_events(text, line, reason, should_stop);
+    case Format::json_array:
+      *reason = "a JSON array: expected JSON lines, one object per line, like {\"process\":0,\"type\":\"invoke\",...}";
+      return std::nullopt;
+    case Format::unknown: break;
+  }
+  *reason =
+      "expected a history: JSON lines like {\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}, or Jepsen EDN "
+      "like {:process 0, :type :invoke, :f :read} (a map per line, or a vector of maps)";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<LoadedHistory> parse_history(std::string_view text, const std::string& name, std::string* error,
+                                           const std::function<bool()>& should_stop) {
+  DETSIM_ASSERT(error != nullptr);
+  size_t line = 0;
+  std::string reason;
+  std::optional<std::vector<LocatedEvent>> located = parse_events(text, &line, &reason, should_stop);
+  if (!located) {
+    *error = fmt::format("{}:{}: {}", name, line, reason);
+    return std::nullopt;
+  }
+  LoadedHistory loaded;
+  std::vector<HistoryEvent> events;
+  bool all_timed = true;
+  for (LocatedEvent& event : *located) {
+    if (event.parsed.skip) continue;
+    all_timed = all_timed && event.parsed.has_time;
+    events.push_back(std::move(event.parsed.event));
+    loaded.lines.push_back(event.line);
+  }
+  loaded.history = settle_times(std::move(events), all_timed, should_stop);
   std::optional<HistoryError> pairing;
   loaded.operations = pair_operations(loaded.history, &pairing);
+  // Pairing is not polled inside (some 0.05 s per 300k operations): ask after it.
+  if (should_stop && should_stop()) throw ReadStopped{};
   if (pairing) {
     *error = fmt::format("{}:{}: {}", name, loaded.lines[pairing->event], pairing->message);
     return std::nullopt;
@@ -193,7 +269,8 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
   return loaded;
 }
 
-std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error) {
+std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error,
+                                               const std::function<bool()>& should_stop) {
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) {
     *error = path + " is a directory, not a history file";
@@ -210,7 +287,7 @@ std::optional<LoadedHistory> read_history_file(const std::string& path, std::str
     *error = "cannot read " + path;
     return std::nullopt;
   }
-  return parse_history(text.str(), path, error);
+  return parse_history(text.str(), path, error, should_stop);
 }
 
 void write_history_jsonl(const History& history, std::ostream& out) {

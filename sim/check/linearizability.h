@@ -15,9 +15,14 @@
 // point after their invoke, or never; an info read carries no information
 // and is dropped. The search succeeds once every ok operation is placed.
 //
+// Keys share the step budget in slices, so one intractable key cannot
+// hide a refutable key after it; the first key refuted decides the
+// history.
+//
 // Deterministic: the same history and options give the same verdict,
-// steps and counterexample on every platform; the step budget is the only
-// limit inside a simulation. docs/checker.md has the details.
+// steps and counterexample on every platform; the step budget and the
+// counted memory limit are the only limits inside a simulation.
+// docs/checker.md has the details.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +38,19 @@ namespace detsim::check {
 
 // About a few seconds of search on one core (docs/performance.md).
 constexpr uint64_t kDefaultStepBudget = 20'000'000;
+// What the searches' memo tables and stacks may hold at once, counted (not
+// measured: the same on every platform). The budget alone can need more:
+// 20M steps may each add a memo entry, some 2-3 GB with wide sets. The
+// process peaks somewhat above it (a memo table's growth briefly holds
+// both its old and new slots).
+constexpr uint64_t kDefaultMemoryLimitBytes = uint64_t{2048} << 20;
 
 struct CheckOptions {
-  uint64_t step_budget = kDefaultStepBudget;  // over all keys together
+  // Over all keys together, shared out in slices (linearizability.cc).
+  uint64_t step_budget = kDefaultStepBudget;
+  // Over all keys together: a key whose search would pass it ends as
+  // unknown; the other keys go on.
+  uint64_t memory_limit_bytes = kDefaultMemoryLimitBytes;
   // Off only to measure what memoization buys (bench/checker_bench.cc).
   bool memoize = true;
   // Polled every few thousand steps; true ends the search as unknown. For a
@@ -51,7 +66,7 @@ struct CheckReport {
   size_t operations = 0;  // every paired operation, fail and info included
   size_t keys = 0;
   uint64_t steps = 0;
-  std::string key;  // the key that is not linearizable (or that ran out of budget)
+  std::string key;  // the key that is not linearizable (unknown: the first key left undecided)
   // not_linearizable: the last operations of the longest linearizable
   // prefix found, the state after them, and the ok operation that could
   // not be placed next, one line each. unknown: why.
