@@ -1,6 +1,6 @@
 // engine_bench -- engine-overhead benchmark of detsim, the counterpart of
-// ../shared/bench/simgrid_bench.cpp (SimGrid 3.32). Same workloads, same
-// arguments, same output line; see ../shared/bench/WORKLOADS.md.
+// bench/peer/simgrid_peer.cpp (SimGrid 3.32). Same workloads, same
+// arguments, same output line; see bench/peer/WORKLOADS.md.
 //
 // Usage: engine_bench WORKLOAD N T [--stack-kib=K] [--guard=0|1] [--seed=S]
 //   WORKLOAD  W1 | W2 | W3
@@ -34,7 +34,7 @@
 // machine. The price is RSS (malloc'd stacks): W1 N=10000 peaks at ~100 MiB instead of ~48 MiB.
 // See docs/performance.md. --stack-kib / --guard override both.
 //
-// Output: one line, the field set and order of simgrid_bench, then extras:
+// Output: one line, the field set and order of simgrid_peer, then extras:
 //   workload=W1 n=1000 sim_seconds=10 events=... wall_seconds=... events_per_sec=... peak_rss_kib=... [extras]
 // wall_seconds = actor creation (add_server + start) + engine.run() (which includes unwinding the
 // fibers still blocked at the end, e.g. W2's receivers); building the Engine and World is
@@ -86,7 +86,7 @@ namespace {
 
 constexpr Duration kMeanDelay = Duration::milliseconds(1);  // mean of the exponential sleeps
 constexpr Duration kLatency = Duration::milliseconds(1);    // constant network latency (W2)
-constexpr uint64_t kBaseSeed = 0x5EEDBA5EULL;               // as simgrid_bench
+constexpr uint64_t kBaseSeed = 0x5EEDBA5EULL;               // as simgrid_peer
 
 // Counters (one thread runs the whole simulation).
 uint64_t g_timer_events = 0;
@@ -243,6 +243,6 @@ int main(int argc, char** argv) {
                             : 0.0);
   std::printf("\n");
   std::fflush(stdout);
-  // Skip World/Engine teardown: not part of the measurement (as simgrid_bench).
+  // Skip World/Engine teardown: not part of the measurement (as simgrid_peer).
   std::_Exit(stop == detsim::StopReason::model_crashed ? 3 : 0);
 }

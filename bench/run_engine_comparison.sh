@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the standard engine benchmark points (../shared/bench/WORKLOADS.md) on detsim and on the
+# Runs the standard engine benchmark points (bench/peer/WORKLOADS.md) on detsim and on the
 # SimGrid peer, interleaved, and prints a markdown table of medians with detsim/SimGrid ratios.
 #
 # Usage: bench/run_engine_comparison.sh DETSIM_BIN SIMGRID_BIN [REPS]
 #   DETSIM_BIN   e.g. build/bench/engine_bench
-#   SIMGRID_BIN  e.g. build/simgrid_bench   (bash ../shared/bench/build_simgrid_bench.sh build/simgrid_bench)
+#   SIMGRID_BIN  e.g. build/simgrid_peer   (bash bench/peer/build_simgrid_peer.sh build/simgrid_peer)
 #   REPS         runs per point and engine (default 3; the median is quoted)
 # Environment:
 #   POINTS   override the points, e.g. POINTS="W1:1000:1 W2:1000:0.2" for a quick check

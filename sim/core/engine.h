@@ -4,7 +4,7 @@
 // One OS thread runs everything. Fibers block only through park(); when no
 // fiber is ready, the Boost.Fiber dispatcher asks the engine for work and the
 // engine fires events, advancing virtual time, until a fiber becomes ready
-// (see ../shared/notes/fiber-engine.md for the measured design).
+// (docs/engine.md and docs/fiber-engine-notes.md give the measured design).
 //
 // Fibers belong to groups. A group is one incarnation of a node: the unit
 // that a crash kills and a pause freezes.
