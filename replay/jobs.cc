@@ -336,9 +336,7 @@ void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskC
 void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome,
                std::ostream& err) {
   DETSIM_ASSERT(seeds.first <= seeds.last);
-  TaskList tasks{seeds.count(), [&scenario, seeds](uint64_t index) {
-                   return SeedTask{&scenario, seeds.first + index};
-                 }};
+  TaskList tasks{seeds.count(), [&scenario, seeds](uint64_t index) { return SeedTask{&scenario, seeds.first + index}; }, {}};
   run_tasks(tasks, std::max(jobs, 1), Isolation::in_process_for_one_job,
             [&on_outcome](uint64_t, const SeedOutcome& outcome) { on_outcome(outcome); }, err);
 }

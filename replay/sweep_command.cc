@@ -186,7 +186,7 @@ int sweep_command(const SweepOptions& options, const ModelRegistry& registry, st
 
   auto start = std::chrono::steady_clock::now();
   const std::vector<uint64_t> left = tasks_left(plan.total, earlier);
-  TaskList tasks{left.size(), [&plan, &left](uint64_t index) { return plan.task(left[index]); }};
+  TaskList tasks{left.size(), [&plan, &left](uint64_t index) { return plan.task(left[index]); }, {}};
   Progress progress(err, is_terminal_stderr(err), plan.total, "runs");
   uint64_t done = earlier.size();
   uint64_t failed = 0;

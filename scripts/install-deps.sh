@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs, with apt-get and Debian 12 packages only, whatever detsim needs
 # that is missing. Safe to run again: it installs nothing already present.
-# Usage: scripts/install-deps.sh [--notebooks] [--peer]
+# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang]
+#   --clang: clang++-16 (the second compiler of the determinism check, and
+#   libFuzzer's) and clang-format-16 (the format check). Debian 12's default
+#   clang 14 lacks std::source_location's builtin.
 set -euo pipefail
 
 packages=(
@@ -15,7 +18,8 @@ for arg in "$@"; do
   case "$arg" in
     --notebooks) packages+=(jupyter-nbconvert python3-pandas python3-matplotlib python3-ipykernel) ;;
     --peer) packages+=(libsimgrid-dev) ;;
-    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks or --peer)" >&2; exit 64 ;;
+    --clang) packages+=(clang-16 libclang-rt-16-dev clang-format-16) ;;
+    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer or --clang)" >&2; exit 64 ;;
   esac
 done
 

@@ -2,11 +2,13 @@
 # The whole test suite: installs what is missing, builds (Release, asserts
 # on), runs every test with ctest, builds the out-of-tree example against
 # an installed detsim and runs it, then executes the capacity notebook
-# headless (scripts/notebooks.sh). With CI=true or DETSIM_ASAN=1 it then
-# also builds and runs the ASan+UBSan suite.
+# headless (scripts/notebooks.sh), then builds everything again with
+# clang++-16 and checks that every scenario's seeds give the same runs as
+# under g++ (scripts/cross-compiler-check.sh). With CI=true or
+# DETSIM_ASAN=1 it then also builds and runs the ASan+UBSan suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh --notebooks
+./scripts/install-deps.sh --notebooks --clang
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release -j2 --timeout 600
@@ -14,6 +16,10 @@ ctest --preset release -j2 --timeout 600
 # it and run the example's ci command (docs/writing-a-model.md).
 ./scripts/check-example.sh build
 ./scripts/notebooks.sh build
+# The same seed, the same run, whichever compiler built detsim.
+cmake --preset clang >/dev/null
+cmake --build --preset clang
+./scripts/cross-compiler-check.sh build/detsim build-clang/detsim
 if [ "${CI:-}" = "true" ] || [ "${DETSIM_ASAN:-0}" = "1" ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan

@@ -288,7 +288,7 @@ RC_GTEST_PROP(FaultTextProperty, SchedulesRoundTripExactlyThroughBothForms, ()) 
   for (size_t i = 0; i < count; ++i) schedule.actions.push_back(gen_action(node_count));
   schedule.sort();
   std::string error;
-  RC_ASSERT(schedule.validate(node_count, &error));
+  RC_ASSERT(schedule.validate(FaultTargets::servers_only(node_count), &error));
 
   const std::string line = schedule.to_short_string();
   RC_LOG() << line << "\n";
@@ -315,15 +315,15 @@ RC_GTEST_PROP(FaultTextProperty, FormatDurationRoundTrips, ()) {
 
 TEST(FaultValidate, RejectsUnknownNodesAndBadPartitions) {
   std::string error;
-  EXPECT_TRUE(parse_or_fail("1s crash n4; 2s partition n0,n1|n2,n3,n4; 3s clog n4>n0 1ms 1s").validate(5, &error))
+  EXPECT_TRUE(parse_or_fail("1s crash n4; 2s partition n0,n1|n2,n3,n4; 3s clog n4>n0 1ms 1s").validate(FaultTargets::servers_only(5), &error))
       << error;
-  EXPECT_FALSE(parse_or_fail("1s crash n5").validate(5, &error));
-  EXPECT_EQ(error, "fault '1s crash n5': there is no node n5 (nodes are n0..n4)");
-  EXPECT_FALSE(parse_or_fail("1s clog n0>n9 1ms 1s").validate(5, &error));
+  EXPECT_FALSE(parse_or_fail("1s crash n5").validate(FaultTargets::servers_only(5), &error));
+  EXPECT_EQ(error, "fault '1s crash n5': there is no node n5 (faults may name servers n0..n4)");
+  EXPECT_FALSE(parse_or_fail("1s clog n0>n9 1ms 1s").validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("no node n9"), std::string::npos) << error;
-  EXPECT_FALSE(parse_or_fail("1s partition n0|n1,n7").validate(5, &error));
+  EXPECT_FALSE(parse_or_fail("1s partition n0|n1,n7").validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("no node n7"), std::string::npos) << error;
-  EXPECT_TRUE(parse_or_fail("1s heal").validate(0, &error));
+  EXPECT_TRUE(parse_or_fail("1s heal").validate(FaultTargets{}, &error));
 
   // Hand-built schedules skip the parser's checks; validate repeats them.
   FaultSchedule built;
@@ -331,20 +331,20 @@ TEST(FaultValidate, RejectsUnknownNodesAndBadPartitions) {
   partition.kind = FaultKind::partition;
   partition.groups = {{NodeId(0), NodeId(1)}, {}};
   built.actions = {partition};
-  EXPECT_FALSE(built.validate(5, &error));
+  EXPECT_FALSE(built.validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("must not be empty"), std::string::npos) << error;
   built.actions[0].groups = {{NodeId(0), NodeId(1)}, {NodeId(1)}};
-  EXPECT_FALSE(built.validate(5, &error));
+  EXPECT_FALSE(built.validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("n1 is in a partition twice"), std::string::npos) << error;
   built.actions[0].groups = {{NodeId(0), NodeId(1)}};
-  EXPECT_FALSE(built.validate(5, &error));
+  EXPECT_FALSE(built.validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("at least two groups"), std::string::npos) << error;
   FaultAction slow;
   slow.kind = FaultKind::disk_slow;
   slow.node = NodeId(0);
   slow.length = 1_s;
   built.actions = {slow};
-  EXPECT_FALSE(built.validate(5, &error));
+  EXPECT_FALSE(built.validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("factor must be at least 1"), std::string::npos) << error;
 }
 
@@ -536,7 +536,7 @@ TEST(Nemesis, EachPartitionIsHealedBeforeTheNextOne) {
 // by heal_at; and the schedule validates.
 void expect_within(const FaultSchedule& schedule, Time heal_at, size_t servers) {
   std::string error;
-  EXPECT_TRUE(schedule.validate(servers, &error)) << error;
+  EXPECT_TRUE(schedule.validate(FaultTargets::servers_only(static_cast<uint32_t>(servers)), &error)) << error;
   for (const FaultAction& action : schedule.actions) {
     const bool ends_something = action.kind == FaultKind::restart || action.kind == FaultKind::heal;
     if (ends_something) {

@@ -26,6 +26,12 @@ void expect_bad_input(const std::vector<std::string>& args, const std::string& n
   EXPECT_NE(run.err.find(needle), std::string::npos) << run.err;
 }
 
+std::string write_file(const testing::ScratchDir& dir, const char* name, const char* text) {
+  const std::string path = (dir.path() / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
 TEST(Hardening, DurationsBeyondAHundredDaysAreBadInput) {
   expect_bad_input({"run", "raft_kv", "--set", "faults.down_time=9223372036s"}, "durations up to");
   expect_bad_input({"run", "raft_kv", "--set", "net.latency=9223372036s"}, "durations up to");
@@ -34,16 +40,27 @@ TEST(Hardening, DurationsBeyondAHundredDaysAreBadInput) {
 
 TEST(Hardening, FaultFileValuesAreBoundedLikeTheParameters) {
   testing::ScratchDir dir("detsim_hardening");
-  const auto write = [&](const char* name, const char* text) {
-    const std::string path = (dir.path() / name).string();
-    std::ofstream(path) << text;
-    return path;
-  };
+  const auto write = [&](const char* name, const char* text) { return write_file(dir, name, text); };
   expect_bad_input({"run", "raft_kv", "--faults", write("slow.txt", "1s disk_slow n0 9223372036854775807x 1s\n")},
                    "a disk_slow factor must be at most 100000");
   expect_bad_input({"run", "raft_kv", "--faults", write("late.txt", "9000000s crash n0\n")}, "time must be at most");
   expect_bad_input({"run", "raft_kv", "--faults", write("pause.txt", "1s pause n0 9000000s\n")},
                    "a length must be at most");
+}
+
+// raft_kv's servers are n0..n4 and its clients n5..n14 (nodes=5, clients=10).
+// A client may sit in a partition group (Jepsen's client placement) but is
+// never crashed, paused or clogged: its history would be corrupt.
+TEST(Hardening, FaultsNameOnlyNodesTheyMayTouch) {
+  testing::ScratchDir dir("detsim_targets");
+  const auto write = [&](const char* name, const char* text) { return write_file(dir, name, text); };
+  expect_bad_input({"run", "raft_kv", "--faults", write("client.txt", "1s crash n9\n")},
+                   "n9 is a client, and faults never touch clients (faults may name servers n0..n4; partition "
+                   "groups may also hold clients n5..n14)");
+  expect_bad_input({"run", "raft_kv", "--faults", write("clog.txt", "1s clog n0>n6 1ms 1s\n")}, "n6 is a client");
+  expect_bad_input({"run", "raft_kv", "--faults", write("none.txt", "1s pause n15 1s\n")}, "there is no node n15");
+  CliRun placed = real_cli({"run", "raft_kv", "--faults", write("placed.txt", "1s partition n0,n1,n5|n2,n3,n4\n")});
+  EXPECT_EQ(placed.code, 0) << placed.out << placed.err;
 }
 
 // pareto with shape < 1 has no mean: a few samples are astronomically

@@ -45,7 +45,7 @@ TEST(JepsenShapes, BadTextSaysWhatWasExpected) {
   std::string error;
   const auto out_of_range = FaultSchedule::parse_short("1s ring n0,n1,n2,n7", &error);
   ASSERT_TRUE(out_of_range.has_value()) << error;
-  EXPECT_FALSE(out_of_range->validate(5, &error));
+  EXPECT_FALSE(out_of_range->validate(FaultTargets::servers_only(5), &error));
   EXPECT_NE(error.find("there is no node n7"), std::string::npos) << error;
 }
 

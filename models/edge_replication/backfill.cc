@@ -23,7 +23,9 @@ void Replicator::run_backfill() {
 // written, so the stream cannot pass the low watermark unseen.
 bool Replicator::dblog_chunk(uint32_t table, RpcLink& sql, RpcLink& edge) {
   const uint64_t id = (uint64_t{ctx_.incarnation()} + 1) << 32 | ++windows_opened_;
-  window_.emplace();
+  // Assigned, not emplace()d: clang 16 decides Window is not default
+  // constructible while Replicator is incomplete, and keeps that answer.
+  window_ = Window();
   window_->id = id;
   window_->table = table;
   std::optional<Message> low = sql.call(WriteWatermark{id * 2}, kQueryTimeout);

@@ -29,8 +29,11 @@ concept Sendable = std::copy_constructible<T> && fmt::is_formattable<T>::value;
 class Message {
  public:
   Message() = default;
-  template <Sendable T>
-    requires(!std::same_as<std::decay_t<T>, Message>)
+  // The Message test comes first: checking Sendable<Message> would need
+  // Message's own copy constructor, which is this template (clang rejects
+  // the recursion; conjunctions are checked left to right).
+  template <class T>
+    requires(!std::same_as<std::decay_t<T>, Message>) && Sendable<T>
   Message(T value)  // NOLINT(google-explicit-constructor): sending reads naturally
       : payload_(std::make_shared<const Holder<T>>(std::move(value))) {}
 

@@ -146,14 +146,51 @@ void FaultSchedule::sort() {
                    [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
 }
 
-bool FaultSchedule::validate(size_t node_count, std::string* error) const {
+FaultTargets FaultTargets::servers_only(uint32_t count) {
+  FaultTargets targets;
+  for (uint32_t i = 0; i < count; ++i) targets.servers.push_back(NodeId(i));
+  return targets;
+}
+
+namespace {
+
+// "n0..n4" for a run of consecutive nodes, else "n0,n2,n5".
+std::string describe_nodes(const std::vector<NodeId>& nodes) {
+  bool consecutive = nodes.size() > 2;
+  for (size_t i = 1; i < nodes.size() && consecutive; ++i) consecutive = nodes[i].index() == nodes[0].index() + i;
+  if (consecutive) return fmt::format("{}..{}", nodes.front(), nodes.back());
+  return fmt::format("{}", fmt::join(nodes, ","));
+}
+
+std::string describe_targets(const FaultTargets& targets) {
+  if (targets.servers.empty()) return "the world has no servers";
+  std::string text = "faults may name servers " + describe_nodes(targets.servers);
+  if (!targets.clients.empty()) text += "; partition groups may also hold clients " + describe_nodes(targets.clients);
+  return text;
+}
+
+bool contains(const std::vector<NodeId>& nodes, NodeId node) {
+  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+}
+
+// Why `action` may not name `node`, or "" if it may.
+std::string check_target(const FaultAction& action, NodeId node, const FaultTargets& targets) {
+  if (contains(targets.servers, node)) return "";
+  if (contains(targets.clients, node)) {
+    if (action.kind == FaultKind::partition) return "";
+    return fmt::format("{} is a client, and faults never touch clients ({})", node, describe_targets(targets));
+  }
+  return fmt::format("there is no node {} ({})", node, describe_targets(targets));
+}
+
+}  // namespace
+
+bool FaultSchedule::validate(const FaultTargets& targets, std::string* error) const {
   for (const FaultAction& action : actions) {
     std::string why = check_action(action);
     for (NodeId node : nodes_named(action)) {
       if (!why.empty()) break;
-      if (node.valid() && node.index() < node_count) continue;
-      why = node_count == 0 ? fmt::format("there is no node {} (the world has no nodes)", node)
-                            : fmt::format("there is no node {} (nodes are n0..n{})", node, node_count - 1);
+      why = check_target(action, node, targets);
     }
     if (!why.empty()) {
       if (error != nullptr) *error = fmt::format("fault '{}': {}", detsim::to_short_string(action), why);

@@ -118,6 +118,18 @@ std::string check_action(const FaultAction& action);
 // One action in the text form above.
 std::string to_short_string(const FaultAction& action);
 
+// The nodes a schedule may name. Faults touch servers only (sim/api/model.h:
+// clients drive the workload, and a crashed client would corrupt its own
+// history); a partition group may also hold clients, as Jepsen places
+// clients on the sides of a partition. Models add their servers first, so a
+// server's number does not change with the client count.
+struct FaultTargets {
+  std::vector<NodeId> servers;
+  std::vector<NodeId> clients;
+  // n0..n{count-1}, all servers.
+  static FaultTargets servers_only(uint32_t count);
+};
+
 struct FaultSchedule {
   std::vector<FaultAction> actions;  // sorted by time, stable
 
@@ -138,9 +150,10 @@ struct FaultSchedule {
   // lines and "none". An error reads "line 3: fault '...': expected ...".
   static std::optional<FaultSchedule> parse_file_text(std::string_view text, std::string* error);
 
-  // Every node index is below node_count and every action passes
-  // check_action; otherwise false and a one-line reason.
-  bool validate(size_t node_count, std::string* error) const;
+  // Every action passes check_action and names only nodes it may touch:
+  // servers, and in partition groups clients too; otherwise false and a
+  // one-line reason that names the valid nodes.
+  bool validate(const FaultTargets& targets, std::string* error) const;
 };
 
 }  // namespace detsim

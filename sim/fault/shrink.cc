@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <cstdint>
 #include <optional>
 
 namespace detsim {
@@ -120,7 +121,10 @@ class Shrinker {
 std::vector<std::vector<size_t>> fault_units(const FaultSchedule& schedule) {
   Units units;
   std::map<uint32_t, size_t> open_crash;  // node -> its crash's unit
-  std::optional<size_t> open_partition;
+  // A sentinel, not an optional: g++ 12 warns (maybe-uninitialized) on
+  // an optional<size_t> here, a false positive that -Werror makes fatal.
+  constexpr size_t kNoPartition = SIZE_MAX;
+  size_t open_partition = kNoPartition;
   for (size_t i = 0; i < schedule.actions.size(); ++i) {
     const FaultAction& action = schedule.actions[i];
     if (action.kind == FaultKind::restart) {
@@ -130,9 +134,9 @@ std::vector<std::vector<size_t>> fault_units(const FaultSchedule& schedule) {
         open_crash.erase(it);
         continue;
       }
-    } else if (action.kind == FaultKind::heal && open_partition) {
-      units[*open_partition].push_back(i);
-      open_partition.reset();
+    } else if (action.kind == FaultKind::heal && open_partition != kNoPartition) {
+      units[open_partition].push_back(i);
+      open_partition = kNoPartition;
       continue;
     }
     units.push_back({i});

@@ -35,7 +35,10 @@ std::string format_trace_time(Time at) {
     std::string text = fmt::format("{}", ns / unit.ns);
     if (ns % unit.ns != 0) {
       std::string fraction = fmt::format("{:0{}}", ns % unit.ns, unit.decimals);
-      text += "." + fraction.substr(0, fraction.find_last_not_of('0') + 1);
+      // Appended piece by piece: `"." + std::string` trips g++ 12's false
+      // -Wrestrict (GCC bug 105651), fatal under -Werror.
+      text += '.';
+      text.append(fraction, 0, fraction.find_last_not_of('0') + 1);
     }
     return text + unit.suffix;
   }

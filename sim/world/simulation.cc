@@ -28,17 +28,23 @@ Params to_defaults(const std::vector<ParamSpec>& specs) {
   return params;
 }
 
-// Counts the nodes a model declares, without running anything.
+// The nodes a model declares, numbered as the world numbers them, without
+// running anything.
 class NodeCounter final : public Setup {
  public:
-  NodeId add_server(std::string, NodeMain) override { return NodeId(count_++); }
-  NodeId add_client(std::string, NodeMain) override { return NodeId(count_++); }
+  NodeId add_server(std::string, NodeMain) override { return add(&targets_.servers); }
+  NodeId add_client(std::string, NodeMain) override { return add(&targets_.clients); }
   Time heal_time() const override { return Time::max(); }
   Time end_time() const override { return Time::max(); }
-  uint32_t count() const { return count_; }
+  const FaultTargets& targets() const { return targets_; }
 
  private:
+  NodeId add(std::vector<NodeId>* kind) {
+    kind->push_back(NodeId(count_++));
+    return kind->back();
+  }
   uint32_t count_ = 0;
+  FaultTargets targets_;
 };
 
 // The run's fault schedule: the given one (the request's, else
@@ -54,7 +60,7 @@ class FaultPlan {
     if (given) {
       std::string error;
       // Invariant: callers validate a given schedule (check_fault_schedule).
-      if (!given->validate(world.node_count(), &error)) assert_failed(__FILE__, __LINE__, error.c_str());
+      if (!given->validate(FaultTargets{world.servers(), world.clients()}, &error)) assert_failed(__FILE__, __LINE__, error.c_str());
       result.faults = std::move(*given);
       return;
     }
@@ -203,7 +209,7 @@ std::string check_fault_schedule(const ModelInfo& model, const Params& params) {
   NodeCounter counter;
   model.make(params)->setup(counter);
   std::string error;
-  if (schedule->validate(counter.count(), &error)) return "";
+  if (schedule->validate(counter.targets(), &error)) return "";
   return "fault schedule: " + error;
 }
 

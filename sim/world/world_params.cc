@@ -14,7 +14,6 @@ namespace detsim {
 namespace {
 
 constexpr double kDaySeconds = 86400;
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::string check_links(std::string_view text) {
   std::string error;
