@@ -41,8 +41,7 @@ std::string read_file(const fs::path& path) {
   return text.str();
 }
 
-toml::table parse_toml(const fs::path& path) {
-  std::string text = read_file(path);
+toml::table parse_toml_text(std::string_view text, const fs::path& path) {
   try {
     return toml::parse(text, path.string());
   } catch (const toml::parse_error& error) {
@@ -50,6 +49,8 @@ toml::table parse_toml(const fs::path& path) {
                         one_line(error.description()));
   }
 }
+
+toml::table parse_toml(const fs::path& path) { return parse_toml_text(read_file(path), path); }
 
 std::string where(const fs::path& path, const toml::node& node) {
   return path.string() + ":" + std::to_string(node.source().begin.line) + ": ";
@@ -312,12 +313,20 @@ void apply_override(const std::vector<ParamSpec>& spec_list, std::string_view as
 
 Scenario load_scenario(std::string_view argument, const std::vector<std::string>& overrides,
                        const ModelRegistry& registry, const std::optional<std::string>& faults) {
-  Scenario scenario;
+  const fs::path path = resolve_scenario(argument);
+  Scenario scenario = load_scenario_text(read_file(path), path, overrides, registry, faults);
   scenario.argument = std::string(argument);
-  scenario.path = resolve_scenario(argument);
+  return scenario;
+}
+
+Scenario load_scenario_text(std::string_view text, const fs::path& path, const std::vector<std::string>& overrides,
+                            const ModelRegistry& registry, const std::optional<std::string>& faults) {
+  Scenario scenario;
+  scenario.argument = path.string();
+  scenario.path = path;
   scenario.name = scenario.path.stem().string();
   scenario.overrides = overrides;
-  toml::table table = parse_toml(scenario.path);
+  toml::table table = parse_toml_text(text, scenario.path);
   scenario.model = &find_model(scenario.path, table, registry);
   scenario.description = top_level_string(scenario.path, table, "description");
   SpecIndex specs(all_param_specs(*scenario.model));

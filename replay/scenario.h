@@ -61,6 +61,13 @@ ScenarioHeader read_scenario_header(const std::filesystem::path& path);
 Scenario load_scenario(std::string_view argument, const std::vector<std::string>& overrides,
                        const ModelRegistry& registry, const std::optional<std::string>& faults = std::nullopt);
 
+// load_scenario's work on a file's text already read: path names the file
+// in messages (and the scenario's name) and is not opened. The fuzzer
+// (fuzz/scenario_fuzzer.cc) feeds it arbitrary bytes.
+Scenario load_scenario_text(std::string_view text, const std::filesystem::path& path,
+                            const std::vector<std::string>& overrides, const ModelRegistry& registry,
+                            const std::optional<std::string>& faults = std::nullopt);
+
 // Applies one "k=v" to *params, validated against specs. Throws
 // ScenarioError, whose message names `option` ("--set k=v: expected ...").
 // Exposed for commands that vary parameters: sweep checks each --grid

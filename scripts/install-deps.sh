@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs, with apt-get and Debian 12 packages only, whatever detsim needs
 # that is missing. Safe to run again: it installs nothing already present.
-# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang]
+# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang] [--fuzz]
 #   --clang: clang++-16 (the second compiler of the determinism check, and
 #   libFuzzer's) and clang-format-16 (the format check). Debian 12's default
 #   clang 14 lacks std::source_location's builtin.
+#   --fuzz: only clang++-16 and its libFuzzer and sanitizer runtimes
+#   (scripts/fuzz.sh).
 set -euo pipefail
 
 packages=(
@@ -19,7 +21,8 @@ for arg in "$@"; do
     --notebooks) packages+=(jupyter-nbconvert python3-pandas python3-matplotlib python3-ipykernel) ;;
     --peer) packages+=(libsimgrid-dev) ;;
     --clang) packages+=(clang-16 libclang-rt-16-dev clang-format-16) ;;
-    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer or --clang)" >&2; exit 64 ;;
+    --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
+    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer, --clang or --fuzz)" >&2; exit 64 ;;
   esac
 done
 
