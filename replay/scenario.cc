@@ -33,6 +33,17 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
+// Control characters as \xNN (a newline would split the one line).
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+    else out += c;
+  }
+  return out;
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError("cannot read scenario file '" + path.string() + "'");
@@ -249,6 +260,8 @@ bool is_path(std::string_view argument) {
 }
 
 }  // namespace
+
+ScenarioError::ScenarioError(std::string_view message) : std::runtime_error(escape_controls(message)) {}
 
 fs::path scenario_dir() {
   const char* from_env = std::getenv("DETSIM_SCENARIO_DIR");

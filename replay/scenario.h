@@ -18,9 +18,12 @@ namespace detsim {
 
 // Bad input: what() is one line that names the file, line and key where it
 // can. The command line prints it and exits 64; nothing has run yet.
+// Text from the input quoted in the message (a TOML string or key holding
+// "\n") has its control characters escaped, so what() is one line
+// whatever the file held.
 class ScenarioError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ScenarioError(std::string_view message);
 };
 
 struct Scenario {
