@@ -13,13 +13,19 @@
 
 namespace {
 
-// Enough nodes that most n<digit> names are in range, so validate() gets
-// past the node check to check_action.
-constexpr size_t kNodeCount = 8;
+// n0..n5 servers and n6, n7 clients: most n<digit> names are in range, so
+// validate() gets past the node check to check_action, and both of its
+// server-only and client-allowed paths run.
+detsim::FaultTargets targets() {
+  detsim::FaultTargets targets = detsim::FaultTargets::servers_only(6);
+  targets.clients = {detsim::NodeId(6), detsim::NodeId(7)};
+  return targets;
+}
 
 void check_round_trip(const detsim::FaultSchedule& schedule) {
   std::string error;
-  (void)schedule.validate(kNodeCount, &error);
+  static const detsim::FaultTargets kTargets = targets();
+  (void)schedule.validate(kTargets, &error);
   std::optional<detsim::FaultSchedule> from_file =
       detsim::FaultSchedule::parse_file_text(schedule.to_file_text(), &error);
   // Invariant: what the writer prints, the reader reads back unchanged.
