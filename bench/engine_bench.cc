@@ -43,6 +43,10 @@
 // peak_rss_kib = getrusage(RUSAGE_SELF).ru_maxrss at the end; rss_started_kib = resident set
 // right after world.start() (every fiber created, none run yet).
 
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
@@ -50,11 +54,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/api/context.h"
 #include "sim/core/duration_dist.h"
@@ -233,14 +233,14 @@ int main(int argc, char** argv) {
   std::printf("workload=%s n=%" PRIu64 " sim_seconds=%s events=%" PRIu64
               " wall_seconds=%.3f events_per_sec=%.0f peak_rss_kib=%ld",
               workload.c_str(), n, Tbuf, events, wall, wall > 0 ? events / wall : 0.0, max_rss_kib());
-  std::printf(" cpu_seconds=%.3f setup_seconds=%.3f rss_platform_kib=%ld rss_started_kib=%ld end_clock=%.6f stop=%s engine_events=%" PRIu64
-              " stack_kib=%zu guard_pages=%d fingerprint=%016" PRIx64,
-              cpu, setup, rss_platform, rss_started, engine.now().to_seconds(), detsim::to_string(stop), engine.events_fired(),
-              engine_options.stack_bytes / 1024, engine_options.stack_guard ? 1 : 0, engine.fingerprint());
+  std::printf(
+      " cpu_seconds=%.3f setup_seconds=%.3f rss_platform_kib=%ld rss_started_kib=%ld end_clock=%.6f stop=%s "
+      "engine_events=%" PRIu64 " stack_kib=%zu guard_pages=%d fingerprint=%016" PRIx64,
+      cpu, setup, rss_platform, rss_started, engine.now().to_seconds(), detsim::to_string(stop), engine.events_fired(),
+      engine_options.stack_bytes / 1024, engine_options.stack_guard ? 1 : 0, engine.fingerprint());
   if (messages)
     std::printf(" timer_events=%" PRIu64 " sent=%" PRIu64 " mean_latency_ms=%.6f", g_timer_events, g_sent,
-                g_delivered ? 1e-6 * static_cast<double>(g_latency_sum_ns) / static_cast<double>(g_delivered)
-                            : 0.0);
+                g_delivered ? 1e-6 * static_cast<double>(g_latency_sum_ns) / static_cast<double>(g_delivered) : 0.0);
   std::printf("\n");
   std::fflush(stdout);
   // Skip World/Engine teardown: not part of the measurement (as simgrid_peer).

@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::optional<detsim::FaultSchedule> schedule = detsim::FaultSchedule::parse_file_text(text, &error);
   if (schedule) check_round_trip(*schedule);
   // Invariant: a rejection always says why.
-  else DETSIM_ASSERT(!error.empty());
+  else
+    DETSIM_ASSERT(!error.empty());
   error.clear();
   std::optional<detsim::FaultSchedule> short_form = detsim::FaultSchedule::parse_short(text, &error);
   if (short_form) check_round_trip(*short_form);

@@ -24,8 +24,8 @@
 
 namespace {
 
-using detsim::ParamType;
 using detsim::make_param;
+using detsim::ParamType;
 
 class StandIn : public detsim::Model {
  public:

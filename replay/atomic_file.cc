@@ -28,8 +28,7 @@ void sync_to_disk(const std::filesystem::path& path) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::filesystem::path path)
-    : path_(std::move(path)), temporary_path_(path_.string() + ".tmp") {
+AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)), temporary_path_(path_.string() + ".tmp") {
   stream_.open(temporary_path_, std::ios::binary | std::ios::trunc);
   if (!stream_) {
     // Named by the path the user gave; the .tmp is an implementation detail.
@@ -56,8 +55,7 @@ void AtomicFile::commit() {
   std::error_code error;
   std::filesystem::rename(temporary_path_, path_, error);
   if (error) {
-    throw OutputError("cannot rename " + temporary_path_.string() + " to " + path_.string() + ": " +
-                      error.message());
+    throw OutputError("cannot rename " + temporary_path_.string() + " to " + path_.string() + ": " + error.message());
   }
   committed_ = true;
 }

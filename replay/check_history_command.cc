@@ -89,7 +89,8 @@ check::CheckReport unknown_report(std::string why) {
 check::CheckReport read_and_check(const CheckHistoryOptions& options, check::Datatype datatype,
                                   const check::CheckOptions& check_options) {
   std::string error;
-  std::optional<check::LoadedHistory> loaded = check::read_history_file(options.file, &error, check_options.should_stop);
+  std::optional<check::LoadedHistory> loaded =
+      check::read_history_file(options.file, &error, check_options.should_stop);
   if (!loaded) throw UsageError(error);
   // Nothing to check is no pass: an empty file or one with only nemesis
   // lines would otherwise read as "linearizable" in a CI log.

@@ -9,12 +9,12 @@
 // reproduce line, the fault schedule, the trace and the client history.
 // Exit 0 when every run passed, else the first failure's verdict; 64 on
 // bad input, before anything runs.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "replay/atomic_file.h"
 #include "replay/commands.h"
@@ -66,8 +66,8 @@ void write_junit(const std::vector<ScenarioReport>& reports, double wall_s, std:
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out << fmt::format("<testsuites name=\"detsim\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", reports.size(),
                      failures, wall_s);
-  out << fmt::format("  <testsuite name=\"detsim.ci\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
-                     reports.size(), failures, wall_s);
+  out << fmt::format("  <testsuite name=\"detsim.ci\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", reports.size(),
+                     failures, wall_s);
   for (const ScenarioReport& report : reports) {
     const Scenario& scenario = *report.scenario;
     out << fmt::format("    <testcase classname=\"detsim.{}\" name=\"{}\" time=\"{:.3f}\">\n",
@@ -79,8 +79,7 @@ void write_junit(const std::vector<ScenarioReport>& reports, double wall_s, std:
                          xml_escape(message), to_string(failure.verdict), xml_escape(message),
                          xml_escape(reproduce_command(scenario, failure.seed)), xml_escape(failure.faults));
     }
-    out << fmt::format("      <system-out>{} seeds run, {} failed</system-out>\n", report.runs,
-                       report.failures.size());
+    out << fmt::format("      <system-out>{} seeds run, {} failed</system-out>\n", report.runs, report.failures.size());
     out << "    </testcase>\n";
   }
   out << "  </testsuite>\n</testsuites>\n";
@@ -164,20 +163,23 @@ int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ost
   uint64_t done = 0;
   uint64_t failed = 0;
   std::optional<Verdict> first_failure;
-  run_tasks(tasks, options.jobs, Isolation::always_workers, [&](uint64_t index, const SeedOutcome& outcome) {
-    ScenarioReport& report = reports[index % scenario_count];
-    ++report.runs;
-    report.wall_s += outcome.wall_s;
-    ++done;
-    if (outcome.verdict != Verdict::pass) {
-      ++failed;
-      if (!first_failure) first_failure = outcome.verdict;
-      report.failures.push_back(outcome);
-      progress.before_output(out);
-      print_outcome(*report.scenario, outcome, options.json, out);
-    }
-    progress.update(done, failed);
-  }, err);
+  run_tasks(
+      tasks, options.jobs, Isolation::always_workers,
+      [&](uint64_t index, const SeedOutcome& outcome) {
+        ScenarioReport& report = reports[index % scenario_count];
+        ++report.runs;
+        report.wall_s += outcome.wall_s;
+        ++done;
+        if (outcome.verdict != Verdict::pass) {
+          ++failed;
+          if (!first_failure) first_failure = outcome.verdict;
+          report.failures.push_back(outcome);
+          progress.before_output(out);
+          print_outcome(*report.scenario, outcome, options.json, out);
+        }
+        progress.update(done, failed);
+      },
+      err);
   progress.clear();
 
   if (options.artifacts_path) {

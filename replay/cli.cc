@@ -5,7 +5,6 @@
 #include "replay/cli.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -79,19 +78,21 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
   replay->add_option("--seed", options->seed, "The seed to replay")->required()->type_name("N");
   add_set_option(replay, &options->sets);
   add_faults_option(replay, &options->faults);
-  replay->add_option("--save-faults", options->save_faults_path,
-                     "Write the run's fault schedule in the form --faults reads")
+  replay
+      ->add_option("--save-faults", options->save_faults_path,
+                   "Write the run's fault schedule in the form --faults reads")
       ->type_name("FILE");
-  replay->add_option("--trace", options->trace_path, "Write the event trace as JSON lines")
-      ->type_name("F.jsonl");
+  replay->add_option("--trace", options->trace_path, "Write the event trace as JSON lines")->type_name("F.jsonl");
   replay->add_option("--dot", options->dot_path, "Write a Graphviz space-time diagram")->type_name("F.dot");
   replay->add_option("--perfetto", options->perfetto_path, "Write a Perfetto timeline")->type_name("F.json");
-  replay->add_option("--history", options->history_path,
-                     "Write the run's client history as JSON lines (for check-history)")
+  replay
+      ->add_option("--history", options->history_path,
+                   "Write the run's client history as JSON lines (for check-history)")
       ->type_name("F.jsonl");
   replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
-  replay->add_option("--branch", options->branch,
-                     "Reseed the future at these event boundaries, as detsim explore printed them")
+  replay
+      ->add_option("--branch", options->branch,
+                   "Reseed the future at these event boundaries, as detsim explore printed them")
       ->type_name("E:S,...");
   return replay;
 }
@@ -104,8 +105,7 @@ CLI::App* add_shrink(CLI::App& app, ShrinkOptions* options) {
   add_faults_option(shrink, &options->faults);
   shrink->add_option("--save-faults", options->save_faults_path, "Write the shrunk schedule for --faults")
       ->type_name("FILE");
-  shrink->add_option("--max-runs", options->max_runs, "Give up after this many runs (default 500)")
-      ->type_name("R");
+  shrink->add_option("--max-runs", options->max_runs, "Give up after this many runs (default 500)")->type_name("R");
   return shrink;
 }
 
@@ -138,7 +138,8 @@ CLI::App* add_sweep(CLI::App& app, SweepOptions* options) {
 }
 
 CLI::App* add_explore(CLI::App& app, ExploreOptions* options) {
-  CLI::App* explore = app.add_subcommand("explore", "Guided search: fork runs at new probe hits and reseed the branches");
+  CLI::App* explore =
+      app.add_subcommand("explore", "Guided search: fork runs at new probe hits and reseed the branches");
   explore->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
   explore->add_option("--budget", options->budget, "Wall-clock time to search for")->required()->type_name("T");
   explore->add_option("--seeds", options->seeds, "Seeds to start from (default 1 on)")->type_name("A..B");
@@ -147,11 +148,13 @@ CLI::App* add_explore(CLI::App& app, ExploreOptions* options) {
   explore->add_option("--jobs", options->jobs, "Processes running at once (default 1)")->type_name("J");
   explore->add_option("--fanout", options->fanout, "Branches forked at a branch point (default 2)")->type_name("K");
   explore->add_option("--depth", options->depth, "Branch points on one path at most (default 4)")->type_name("D");
-  explore->add_option("--rare", options->rare_percent,
-                      "Branch also at a feature fewer than this percentage of runs reached (default 1; 0: new only)")
+  explore
+      ->add_option("--rare", options->rare_percent,
+                   "Branch also at a feature fewer than this percentage of runs reached (default 1; 0: new only)")
       ->type_name("PERCENT");
-  explore->add_option("--branches", options->branches_per_seed,
-                      "Branches forked from one seed at most, over its whole tree (default 64)")
+  explore
+      ->add_option("--branches", options->branches_per_seed,
+                   "Branches forked from one seed at most, over its whole tree (default 64)")
       ->type_name("B");
   explore->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
   explore->footer(
@@ -185,13 +188,17 @@ CLI::App* add_ci(CLI::App& app, CiOptions* options) {
 CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
   CLI::App* check = app.add_subcommand("check-history", "Check a history file (JSON lines or EDN) for linearizability");
   check->add_option("--model", options->model, "The datatype: register or kv")->required()->type_name("register|kv");
-  check->add_option("FILE", options->file, "The history: JSON lines, or Jepsen EDN (a map per line, or a vector of maps)")->required();
+  check
+      ->add_option("FILE", options->file,
+                   "The history: JSON lines, or Jepsen EDN (a map per line, or a vector of maps)")
+      ->required();
   check->add_option("--budget", options->budget, "Give up (unknown, exit 2) after this many search steps")
       ->type_name("STEPS");
   check->add_option("--time-limit", options->time_limit_s, "Give up (unknown, exit 2) after this wall-clock time")
       ->type_name("SECONDS");
-  check->add_option("--memory-limit", options->memory_limit_mb,
-                    "Give up (unknown, exit 2) before the search holds more than this (default 2048)")
+  check
+      ->add_option("--memory-limit", options->memory_limit_mb,
+                   "Give up (unknown, exit 2) before the search holds more than this (default 2048)")
       ->type_name("MB");
   check->add_flag("--json", options->json, "Print one JSON object instead of key=value");
   return check;
@@ -224,7 +231,8 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
   CiOptions ci_options;
   CLI::App* ci = add_ci(app, &ci_options);
 
-  if (argc < 2) return bad_input(err, std::string("no command given (commands: ") + kCommandList + "; --help for more)");
+  if (argc < 2)
+    return bad_input(err, std::string("no command given (commands: ") + kCommandList + "; --help for more)");
   if (std::optional<std::string> message = unknown_command(argc, argv)) return bad_input(err, *message);
   try {
     app.parse(argc, argv);

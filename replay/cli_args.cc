@@ -13,8 +13,7 @@ namespace {
 std::optional<uint64_t> parse_u64(std::string_view text) {
   uint64_t value = 0;
   auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
-    return std::nullopt;
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
   return value;
 }
 
@@ -77,8 +76,7 @@ std::vector<BranchPoint> parse_branch_path(std::string_view text) {
     const std::string_view step = text.substr(0, comma);
     const size_t colon = step.find(':');
     std::optional<uint64_t> event = parse_u64(step.substr(0, colon));
-    std::optional<uint64_t> salt =
-        colon == std::string_view::npos ? std::nullopt : parse_u64(step.substr(colon + 1));
+    std::optional<uint64_t> salt = colon == std::string_view::npos ? std::nullopt : parse_u64(step.substr(colon + 1));
     if (!event || !salt || *salt == 0) throw UsageError(message);
     if (!path.empty() && *event <= path.back().event_index) throw UsageError(message);
     path.push_back({*event, *salt});

@@ -44,9 +44,9 @@ class WorkerStartError : public std::runtime_error {
 
 struct RunOptions {
   std::string scenario;
-  std::optional<std::string> seed;   // "42"
-  std::optional<std::string> seeds;  // "1..20"
-  std::vector<std::string> sets;     // "k=v", in order
+  std::optional<std::string> seed;    // "42"
+  std::optional<std::string> seeds;   // "1..20"
+  std::vector<std::string> sets;      // "k=v", in order
   std::optional<std::string> faults;  // FILE or "none"
   int jobs = 1;
   bool json = false;
@@ -62,7 +62,7 @@ struct ReplayOptions {
   std::optional<std::string> trace_path;
   std::optional<std::string> dot_path;
   std::optional<std::string> perfetto_path;
-  std::optional<std::string> window;  // "1s..2.5s"
+  std::optional<std::string> window;        // "1s..2.5s"
   std::optional<std::string> history_path;  // the client history, JSON lines
   std::optional<std::string> branch;        // "E:S,...", from detsim explore
 };
@@ -94,18 +94,18 @@ struct ExploreOptions {
   std::optional<std::string> faults;  // FILE or "none"
   std::string budget;                 // wall clock: "90s", "10m"
   int jobs = 1;
-  int fanout = 2;  // branches forked at one branch point
-  int depth = 4;   // branch points on one path
-  double rare_percent = 1;  // a feature fewer runs reached branches too
+  int fanout = 2;              // branches forked at one branch point
+  int depth = 4;               // branch points on one path
+  double rare_percent = 1;     // a feature fewer runs reached branches too
   int branches_per_seed = 64;  // over a seed's whole tree of branches
   bool json = false;
 };
 
 struct CiOptions {
-  std::vector<std::string> scenarios;  // names or paths; empty: every scenario file
-  std::string seeds = "1..100";        // "A..B", per scenario
-  std::optional<std::string> time_budget;  // wall clock: "10m"; then stop handing out seeds
-  std::vector<std::string> sets;       // "k=v", applied to every scenario
+  std::vector<std::string> scenarios;         // names or paths; empty: every scenario file
+  std::string seeds = "1..100";               // "A..B", per scenario
+  std::optional<std::string> time_budget;     // wall clock: "10m"; then stop handing out seeds
+  std::vector<std::string> sets;              // "k=v", applied to every scenario
   std::optional<std::string> artifacts_path;  // DIR/SCENARIO/seed-N/ per failing seed
   std::optional<std::string> junit_path;
   int jobs = 2;
@@ -114,26 +114,23 @@ struct CiOptions {
 struct CheckHistoryOptions {
   std::string model;  // "register" | "kv"
   std::string file;
-  std::optional<uint64_t> budget;        // search steps
-  std::optional<double> time_limit_s;    // wall clock
+  std::optional<uint64_t> budget;           // search steps
+  std::optional<double> time_limit_s;       // wall clock
   std::optional<uint64_t> memory_limit_mb;  // counted memo and stack (check::CheckOptions)
   bool json = false;
 };
 
 int list_command(const ModelRegistry& registry, std::ostream& out);
-int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out,
-                std::ostream& err);
+int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
-int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out,
-                   std::ostream& err);
+int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 // Exit 0 once the CSV is written, whatever the verdicts; throws UsageError
 // or ScenarioError on bad input, before anything runs.
 int sweep_command(const SweepOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 
 // Exit 0 if no run failed, else the first failure's verdict; throws
 // UsageError or ScenarioError on bad input, before anything runs.
-int explore_command(const ExploreOptions& options, const ModelRegistry& registry, std::ostream& out,
-                    std::ostream& err);
+int explore_command(const ExploreOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 
 // Exit 0 if every run passed, else the first failure's verdict; throws
 // UsageError or ScenarioError on bad input, before anything runs.

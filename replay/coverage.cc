@@ -1,8 +1,8 @@
 #include "replay/coverage.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sim/core/assert.h"
@@ -30,8 +30,8 @@ void Coverage::print_text(std::ostream& out) const {
   if (tallies_.empty()) out << "coverage: model " << model_name_ << " declares no probes\n";
   for (const Tally& tally : tallies_) {
     std::string first = tally.first_seed ? std::to_string(*tally.first_seed) : "never";
-    out << fmt::format("coverage: {} hits={} seeds={}/{} first_seed={}\n", tally.name, tally.hits,
-                       tally.seeds_hit, seeds_, first);
+    out << fmt::format("coverage: {} hits={} seeds={}/{} first_seed={}\n", tally.name, tally.hits, tally.seeds_hit,
+                       seeds_, first);
   }
 }
 

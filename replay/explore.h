@@ -25,7 +25,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-
 #include <nlohmann/json.hpp>
 
 #include "replay/scenario.h"
@@ -36,9 +35,9 @@ namespace detsim {
 struct ExploreShared {
   static constexpr size_t kProbesMax = 64;
   static constexpr size_t kBucketsMax = 64;  // log2 of the hit count
-  std::atomic<int32_t> live{0};  // processes holding a slot
-  std::atomic<int32_t> stop{0};  // the budget is spent: branch no more
-  std::atomic<uint32_t> runs{0};  // seeds and branches started
+  std::atomic<int32_t> live{0};              // processes holding a slot
+  std::atomic<int32_t> stop{0};              // the budget is spent: branch no more
+  std::atomic<uint32_t> runs{0};             // seeds and branches started
   // By feature (probe * kBucketsMax + bucket): the runs that reached it.
   std::atomic<uint32_t> reached[kProbesMax * kBucketsMax];
   // Branches forked so far in one seed's family, by seed % kFamilies (the

@@ -5,6 +5,7 @@
 // reproduce line (the branch path included), and ends with a summary:
 // runs, branches, failures, the properties violated, and the probes the
 // branches covered against those the plain seeds covered.
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -18,8 +19,6 @@
 #include <chrono>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "replay/commands.h"
 #include "replay/explore.h"
@@ -75,8 +74,8 @@ struct Tally {
 
 class Driver {
  public:
-  Driver(const Scenario& scenario, const ExploreOptions& options, SeedRange seeds, Duration budget,
-         std::ostream& out, std::ostream& err)
+  Driver(const Scenario& scenario, const ExploreOptions& options, SeedRange seeds, Duration budget, std::ostream& out,
+         std::ostream& err)
       : scenario_(scenario),
         options_(options),
         seeds_(seeds),
@@ -274,8 +273,8 @@ void Driver::record(const SeedOutcome& outcome) {
 void Driver::show_progress() {
   const double elapsed_s = std::chrono::duration<double>(Clock::now() - start_).count();
   const double left_s = std::max(0.0, budget_.to_seconds() - elapsed_s);
-  progress_.update(fmt::format("{:.0f}s left, {} seeds, {} branches, {} failed, {}/{} probes", left_s,
-                               tally_.seeds, tally_.branches, tally_.failures, tally_.probes_all.size(),
+  progress_.update(fmt::format("{:.0f}s left, {} seeds, {} branches, {} failed, {}/{} probes", left_s, tally_.seeds,
+                               tally_.branches, tally_.failures, tally_.probes_all.size(),
                                scenario_.model->probes.size()));
 }
 
@@ -292,10 +291,11 @@ void Driver::print_summary(double wall_s, double cpu_s) {
   if (!options_.json) {
     out_ << fmt::format(
         "summary: runs={} seeds={} branches={} fail={} plain_fail={} branch_fail={} failing_seeds={} "
-        "branch_only_seeds={} properties={} probes={}/{} plain_probes={}/{} first_fail_s={} wall_s={:.3f} cpu_s={:.3f}\n",
+        "branch_only_seeds={} properties={} probes={}/{} plain_probes={}/{} first_fail_s={} wall_s={:.3f} "
+        "cpu_s={:.3f}\n",
         t.seeds + t.branches, t.seeds, t.branches, t.failures, t.plain_failures, t.failures - t.plain_failures,
-        t.failing_seeds.size(), t.branch_only_seeds(), join(t.properties), t.probes_all.size(), probes, t.probes_plain.size(), probes,
-        first, wall_s, cpu_s);
+        t.failing_seeds.size(), t.branch_only_seeds(), join(t.properties), t.probes_all.size(), probes,
+        t.probes_plain.size(), probes, first, wall_s, cpu_s);
     return;
   }
   nlohmann::ordered_json summary = {{"runs", t.seeds + t.branches},

@@ -11,11 +11,12 @@
 // WorkerStartError (exit 71) instead of aborting.
 #include "replay/jobs.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,8 +26,6 @@
 #include <map>
 #include <optional>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/core/assert.h"
 
@@ -153,7 +152,8 @@ class WorkerPool {
  private:
   bool any_active() const { return active_count() > 0; }
   size_t active_count() const {
-    return static_cast<size_t>(std::count_if(workers_.begin(), workers_.end(), [](const Worker& w) { return w.active(); }));
+    return static_cast<size_t>(
+        std::count_if(workers_.begin(), workers_.end(), [](const Worker& w) { return w.active(); }));
   }
   bool start(Worker* worker);
   void start_or_throw(Worker* worker);
@@ -310,8 +310,7 @@ std::string describe_exit(int status) {
   if (WIFSIGNALED(status)) {
     int signal_number = WTERMSIG(status);
     const char* abbreviation = sigabbrev_np(signal_number);
-    std::string name =
-        abbreviation != nullptr ? std::string("SIG") + abbreviation : std::to_string(signal_number);
+    std::string name = abbreviation != nullptr ? std::string("SIG") + abbreviation : std::to_string(signal_number);
     return fmt::format("worker process killed by {} ({})", name, strsignal(signal_number));
   }
   if (WIFEXITED(status)) return fmt::format("worker process exited with status {}", WEXITSTATUS(status));
@@ -336,9 +335,14 @@ void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskC
 void run_seeds(const Scenario& scenario, SeedRange seeds, int jobs, const OutcomeCallback& on_outcome,
                std::ostream& err) {
   DETSIM_ASSERT(seeds.first <= seeds.last);
-  TaskList tasks{seeds.count(), [&scenario, seeds](uint64_t index) { return SeedTask{&scenario, seeds.first + index}; }, {}};
-  run_tasks(tasks, std::max(jobs, 1), Isolation::in_process_for_one_job,
-            [&on_outcome](uint64_t, const SeedOutcome& outcome) { on_outcome(outcome); }, err);
+  TaskList tasks{seeds.count(),
+                 [&scenario, seeds](uint64_t index) {
+                   return SeedTask{&scenario, seeds.first + index};
+                 },
+                 {}};
+  run_tasks(
+      tasks, std::max(jobs, 1), Isolation::in_process_for_one_job,
+      [&on_outcome](uint64_t, const SeedOutcome& outcome) { on_outcome(outcome); }, err);
 }
 
 }  // namespace detsim

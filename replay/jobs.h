@@ -49,8 +49,7 @@ std::string describe_exit(int status);
 // for, because the system refused more, is noted once on err; none at all
 // throws WorkerStartError. An exception from on_outcome kills the workers
 // and propagates.
-void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome,
-               std::ostream& err);
+void run_tasks(const TaskList& tasks, int jobs, Isolation isolation, const TaskCallback& on_outcome, std::ostream& err);
 
 // Every seed of `seeds` for one scenario, in seed order. jobs == 1 runs in
 // this process.

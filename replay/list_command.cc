@@ -2,10 +2,10 @@
 // the parameters every scenario has, and each model's own parameters and
 // planted bugs, with defaults and ranges, so nobody has to read source to
 // write a scenario file or a --set.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "replay/commands.h"
 #include "replay/scenario.h"
@@ -29,8 +29,7 @@ std::string range_text(const ParamSpec& spec) {
   bool has_min = std::isfinite(spec.min);
   bool has_max = std::isfinite(spec.max);
   // fmt rather than "[" + ...: GCC 12 warns falsely (-Wrestrict) on that.
-  if (has_min && has_max)
-    return fmt::format("[{}, {}]", bound_text(spec, spec.min), bound_text(spec, spec.max));
+  if (has_min && has_max) return fmt::format("[{}, {}]", bound_text(spec, spec.min), bound_text(spec, spec.max));
   if (has_min) return fmt::format(">= {}", bound_text(spec, spec.min));
   if (has_max) return fmt::format("<= {}", bound_text(spec, spec.max));
   return "";

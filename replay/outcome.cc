@@ -2,11 +2,11 @@
 // (DESIGN.md "Command line"): key=value text lines or JSON lines.
 #include "replay/outcome.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <exception>
-
-#include <fmt/format.h>
 
 #include "replay/commands.h"
 #include "sim/core/assert.h"
@@ -24,9 +24,7 @@ Verdict verdict_from_code(int code) {
 }
 
 // Counters print as integers; anything else with 6 significant digits.
-bool is_integral(double value) {
-  return std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15;
-}
+bool is_integral(double value) { return std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15; }
 
 std::string format_metric(double value) {
   if (is_integral(value)) return fmt::format("{}", static_cast<int64_t>(value));
@@ -103,20 +101,11 @@ nlohmann::json to_wire(const SeedOutcome& outcome) {
   for (const Metric& metric : outcome.metrics) metrics.push_back({metric.name, metric.value});
   nlohmann::json probes = nlohmann::json::array();
   for (const ProbeCount& probe : outcome.probes) probes.push_back({probe.name, probe.hits});
-  return {{"seed", outcome.seed},
-          {"branch", outcome.branch},
-          {"verdict", static_cast<int>(outcome.verdict)},
-          {"property", outcome.property},
-          {"detail", outcome.detail},
-          {"stop_reason", outcome.stop_reason},
-          {"faults", outcome.faults},
-          {"swarm", outcome.swarm},
-          {"events", outcome.events},
-          {"sim_s", outcome.sim_s},
-          {"wall_s", outcome.wall_s},
-          {"fingerprint", outcome.fingerprint},
-          {"metrics", metrics},
-          {"probes", probes}};
+  return {{"seed", outcome.seed},         {"branch", outcome.branch}, {"verdict", static_cast<int>(outcome.verdict)},
+          {"property", outcome.property}, {"detail", outcome.detail}, {"stop_reason", outcome.stop_reason},
+          {"faults", outcome.faults},     {"swarm", outcome.swarm},   {"events", outcome.events},
+          {"sim_s", outcome.sim_s},       {"wall_s", outcome.wall_s}, {"fingerprint", outcome.fingerprint},
+          {"metrics", metrics},           {"probes", probes}};
 }
 
 SeedOutcome from_wire(const nlohmann::json& wire) {
@@ -222,8 +211,7 @@ void Summary::print_text(double wall_s, std::ostream& out) const {
 }
 
 void Summary::print_json(double wall_s, std::ostream& out) const {
-  nlohmann::ordered_json summary = {
-      {"seeds", seeds_}, {"pass", by_verdict_[0]}, {"fail", seeds_ - by_verdict_[0]}};
+  nlohmann::ordered_json summary = {{"seeds", seeds_}, {"pass", by_verdict_[0]}, {"fail", seeds_ - by_verdict_[0]}};
   for (Verdict verdict : kVerdicts) {
     if (verdict != Verdict::pass) summary[to_string(verdict)] = by_verdict_[static_cast<int>(verdict)];
   }

@@ -5,12 +5,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <string_view>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "replay/scenario.h"
 #include "sim/api/model.h"
@@ -48,8 +47,8 @@ struct BranchSetup {
   std::function<bool(size_t probe, uint64_t hits)> wants_branch;
   std::function<uint64_t(uint64_t event_index)> branch_salt;
 };
-SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr, ClientHistory* history = nullptr,
-                     const BranchSetup* branches = nullptr);
+SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace = nullptr,
+                     ClientHistory* history = nullptr, const BranchSetup* branches = nullptr);
 
 // A worker process that died mid-seed: model_crashed, "process_crashed".
 SeedOutcome crashed_outcome(uint64_t seed, std::string detail, double wall_s);

@@ -82,14 +82,12 @@ class TraceOutputs {
     if (dot_file_) {
       std::string dot = dot_file_->path().string();
       std::string svg = std::filesystem::path(dot).replace_extension(".svg").string();
-      commit(
-          &*dot_file_,
-          "dot: " + dot + " (render: neato -n2 -Tsvg " + shell_quote(dot) + " -o " + shell_quote(svg) + ")",
-          out);
+      commit(&*dot_file_,
+             "dot: " + dot + " (render: neato -n2 -Tsvg " + shell_quote(dot) + " -o " + shell_quote(svg) + ")", out);
     }
     if (perfetto_file_) {
-      commit(&*perfetto_file_,
-             "perfetto: " + perfetto_file_->path().string() + " (open in https://ui.perfetto.dev)", out);
+      commit(&*perfetto_file_, "perfetto: " + perfetto_file_->path().string() + " (open in https://ui.perfetto.dev)",
+             out);
     }
   }
 
@@ -160,8 +158,7 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   if (options.branch) branches.path = parse_branch_path(*options.branch);
   TimeWindow window;
   if (options.window) {
-    if (!options.dot_path)
-      throw UsageError("--window selects the --dot diagram's time range; give --dot too");
+    if (!options.dot_path) throw UsageError("--window selects the --dot diagram's time range; give --dot too");
     window = parse_window(*options.window);
   }
   require_writer(DETSIM_HAVE_JSONL_WRITER, options.trace_path, "--trace");

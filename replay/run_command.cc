@@ -25,8 +25,7 @@ SeedRange seeds_of(const RunOptions& options) {
 
 }  // namespace
 
-int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out,
-                std::ostream& err) {
+int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err) {
   SeedRange seeds = seeds_of(options);
   check_jobs(options.jobs);
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
@@ -38,15 +37,18 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
   Coverage coverage(*scenario.model);
   uint64_t done = 0;
   uint64_t failed = 0;
-  run_seeds(scenario, seeds, options.jobs, [&](const SeedOutcome& outcome) {
-    progress.before_output(out);
-    print_outcome(scenario, outcome, options.json, out);
-    summary.add(outcome);
-    coverage.add(outcome);
-    ++done;
-    if (outcome.verdict != Verdict::pass) ++failed;
-    progress.update(done, failed);
-  }, err);
+  run_seeds(
+      scenario, seeds, options.jobs,
+      [&](const SeedOutcome& outcome) {
+        progress.before_output(out);
+        print_outcome(scenario, outcome, options.json, out);
+        summary.add(outcome);
+        coverage.add(outcome);
+        ++done;
+        if (outcome.verdict != Verdict::pass) ++failed;
+        progress.update(done, failed);
+      },
+      err);
   progress.clear();
 
   double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -4,16 +4,16 @@
 // TOML type (a quoted "5" is not an integer).
 #include "replay/scenario.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <toml++/toml.h>
 
 #include "sim/core/assert.h"
 #include "sim/world/simulation.h"
@@ -38,8 +38,10 @@ std::string escape_controls(std::string_view text) {
   std::string out;
   for (char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
-    else out += c;
+    if (byte < 0x20 || byte == 0x7f)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += c;
   }
   return out;
 }
@@ -147,8 +149,7 @@ class SpecIndex {
   // True if some key lives in the table `prefix` ("net" for "net.loss").
   bool is_table(std::string_view prefix) const {
     return std::any_of(keys_.begin(), keys_.end(), [&](const std::string& key) {
-      return key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 &&
-             key[prefix.size()] == '.';
+      return key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 && key[prefix.size()] == '.';
     });
   }
   std::string unknown(std::string_view key) const {
@@ -169,8 +170,7 @@ struct Entry {
 // Every leaf the file sets, with dotted keys. A table is descended into
 // only where specs live below it; anything else is a leaf, and is then
 // reported as unknown or as the wrong type.
-void flatten(const toml::table& table, const std::string& prefix, const SpecIndex& specs,
-             std::vector<Entry>* entries) {
+void flatten(const toml::table& table, const std::string& prefix, const SpecIndex& specs, std::vector<Entry>* entries) {
   for (auto&& [name, node] : table) {
     std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (prefix.empty() && (key == "model" || key == "description")) continue;
@@ -200,14 +200,12 @@ ParamValue file_value(const fs::path& path, const SpecIndex& specs, const Entry&
 const ModelInfo& find_model(const fs::path& path, const toml::table& table, const ModelRegistry& registry) {
   const toml::node* node = table.get("model");
   if (node == nullptr) {
-    throw ScenarioError(path.string() +
-                        ":1: missing top-level key 'model' (models: " + model_names(registry) + ")");
+    throw ScenarioError(path.string() + ":1: missing top-level key 'model' (models: " + model_names(registry) + ")");
   }
   std::string name = top_level_string(path, table, "model");
   const ModelInfo* model = registry.find(name);
   if (model == nullptr) {
-    throw ScenarioError(where(path, *node) + "unknown model '" + name +
-                        "' (models: " + model_names(registry) + ")");
+    throw ScenarioError(where(path, *node) + "unknown model '" + name + "' (models: " + model_names(registry) + ")");
   }
   return *model;
 }
@@ -297,8 +295,7 @@ fs::path resolve_scenario(std::string_view argument) {
   fs::path path = scenario_dir() / (std::string(argument) + ".toml");
   if (fs::is_regular_file(path)) return path;
   std::vector<std::string> names = scenario_names();
-  std::string known =
-      names.empty() ? "no scenarios in " + scenario_dir().string() : "available: " + join(names);
+  std::string known = names.empty() ? "no scenarios in " + scenario_dir().string() : "available: " + join(names);
   throw ScenarioError("unknown scenario '" + std::string(argument) + "' (" + known + ")");
 }
 
@@ -355,9 +352,10 @@ Scenario load_scenario_text(std::string_view text, const fs::path& path, const s
   const Duration duration = scenario.params.duration("duration");
   const Duration settle = scenario.params.duration("settle");
   if (settle >= duration) {
-    throw ScenarioError(fmt::format("{}: settle ({}) must be shorter than duration ({}): faults and the workload "
-                                    "run in the time between",
-                                    scenario.path.string(), format_duration(settle), format_duration(duration)));
+    throw ScenarioError(
+        fmt::format("{}: settle ({}) must be shorter than duration ({}): faults and the workload "
+                    "run in the time between",
+                    scenario.path.string(), format_duration(settle), format_duration(duration)));
   }
   return scenario;
 }

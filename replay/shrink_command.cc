@@ -51,8 +51,7 @@ void save(const Scenario& scenario, uint64_t seed, const FaultSchedule& schedule
 
 }  // namespace
 
-int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out,
-                   std::ostream& err) {
+int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err) {
   const uint64_t seed = parse_seed(options.seed);
   if (options.max_runs < 1)
     throw UsageError("--max-runs " + std::to_string(options.max_runs) + ": expected at least 1");

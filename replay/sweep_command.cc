@@ -191,11 +191,14 @@ int sweep_command(const SweepOptions& options, const ModelRegistry& registry, st
   uint64_t done = earlier.size();
   uint64_t failed = 0;
   for (const auto& [index, outcome] : earlier) failed += outcome.verdict != Verdict::pass ? 1 : 0;
-  run_tasks(tasks, options.jobs, Isolation::always_workers, [&](uint64_t index, const SeedOutcome& outcome) {
-    writer.add(left[index], outcome);
-    failed += outcome.verdict != Verdict::pass ? 1 : 0;
-    progress.update(++done, failed);
-  }, err);
+  run_tasks(
+      tasks, options.jobs, Isolation::always_workers,
+      [&](uint64_t index, const SeedOutcome& outcome) {
+        writer.add(left[index], outcome);
+        failed += outcome.verdict != Verdict::pass ? 1 : 0;
+        progress.update(++done, failed);
+      },
+      err);
   progress.clear();
 
   const JournaledRuns runs = read_journal(journal, expected);

@@ -34,7 +34,8 @@ std::string describe(const HeaderField& field, const nlohmann::json& value) {
   if (value.is_array()) {
     std::string text;
     for (const nlohmann::json& item : value) {
-      text += (text.empty() ? "" : " ") + option + " " + shell_quote(item.is_string() ? item.get<std::string>() : item.dump());
+      text += (text.empty() ? "" : " ") + option + " " +
+              shell_quote(item.is_string() ? item.get<std::string>() : item.dump());
     }
     return text;
   }
@@ -60,7 +61,8 @@ std::pair<uint64_t, SeedOutcome> parse_entry(const std::string& line, const Jour
   const uint64_t task = entry.at("task").get<uint64_t>();
   SeedOutcome outcome = from_wire(entry.at("outcome"));
   if (task >= expected.task_count) throw std::out_of_range("task " + std::to_string(task) + " is beyond the sweep");
-  if (outcome.seed != expected.seed_of(task)) throw std::out_of_range("task " + std::to_string(task) + " has another seed");
+  if (outcome.seed != expected.seed_of(task))
+    throw std::out_of_range("task " + std::to_string(task) + " has another seed");
   return {task, std::move(outcome)};
 }
 
@@ -104,7 +106,8 @@ JournaledRuns read_journal(const std::filesystem::path& path, const JournalExpec
     }
     try {
       auto [task, outcome] = parse_entry(line, expected);
-      if (!runs.emplace(task, std::move(outcome)).second) throw std::out_of_range("task " + std::to_string(task) + " twice");
+      if (!runs.emplace(task, std::move(outcome)).second)
+        throw std::out_of_range("task " + std::to_string(task) + " twice");
     } catch (const std::exception& error) {
       throw UsageError(path.string() + ":" + std::to_string(line_number) + ": not an entry of this sweep (" +
                        error.what() + "); delete the journal to start over");

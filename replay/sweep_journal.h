@@ -16,9 +16,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "replay/commands.h"
 #include "replay/outcome.h"

@@ -2,18 +2,19 @@
 // field's initializer, the spec and the reading come from one declaration,
 // and for every model on bindings the listed defaults read back as the
 // struct's own defaults.
+#include "sim/api/bindings.h"
+
+#include <gtest/gtest.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "models/broadcast/params.h"
 #include "models/edge_replication/params.h"
 #include "models/queue/params.h"
 #include "models/raft_kv/params.h"
 #include "models/registry.h"
-#include "sim/api/bindings.h"
 #include "sim/world/simulation.h"
 #include "sim/world/world_params.h"
 

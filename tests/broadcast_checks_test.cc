@@ -1,11 +1,11 @@
 // The broadcast checker on hand-built states: it must reject a known-bad
 // one (an acknowledged value missing on a server), not only pass good ones.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "models/broadcast/checks.h"
 

@@ -3,25 +3,24 @@
 // same scenarios without them pass 200, every fault family actually shows
 // up in the schedules and the trace, and a schedule saved by
 // `replay --save-faults` replays to the same fingerprint.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
-#include "tests/property_harness.h"
-#include "tests/real_cli.h"
 
 #include "models/broadcast/durable_log.h"
 #include "models/registry.h"
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
 #include "tests/network_harness.h"
+#include "tests/property_harness.h"
+#include "tests/real_cli.h"
 
 namespace detsim {
 namespace {
@@ -113,12 +112,11 @@ TEST_P(FaultScenario, PassesTwoHundredSeedsAndExercisesItsFaults) {
 
 INSTANTIATE_TEST_SUITE_P(
     Families, FaultScenario,
-    ::testing::Values(
-        FamilyScenario{"broadcast_partitions", {FaultKind::partition, FaultKind::heal, FaultKind::clog}},
-        FamilyScenario{"broadcast_disk",
-                       {FaultKind::crash, FaultKind::restart, FaultKind::corrupt, FaultKind::misdirect,
-                        FaultKind::disk_full, FaultKind::disk_slow}},
-        FamilyScenario{"broadcast_clock", {FaultKind::clock_jump, FaultKind::clock_drift}}),
+    ::testing::Values(FamilyScenario{"broadcast_partitions", {FaultKind::partition, FaultKind::heal, FaultKind::clog}},
+                      FamilyScenario{"broadcast_disk",
+                                     {FaultKind::crash, FaultKind::restart, FaultKind::corrupt, FaultKind::misdirect,
+                                      FaultKind::disk_full, FaultKind::disk_slow}},
+                      FamilyScenario{"broadcast_clock", {FaultKind::clock_jump, FaultKind::clock_drift}}),
     [](const auto& info) { return std::string(info.param.scenario); });
 
 // What the trace says about faults, for one seed of a scenario.
@@ -223,8 +221,8 @@ namespace detsim {
 namespace {
 
 testing::PropertySetup durable_broadcast_setup(const std::string& bug) {
-  const Scenario scenario = load_scenario("broadcast_disk", {"duration=15s", "settle=5s", "bug=" + bug},
-                                          model_registry());
+  const Scenario scenario =
+      load_scenario("broadcast_disk", {"duration=15s", "settle=5s", "bug=" + bug}, model_registry());
   testing::PropertySetup setup;
   setup.model = scenario.model;
   setup.params = scenario.params;

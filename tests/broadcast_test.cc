@@ -2,15 +2,15 @@
 // simulate(): it converges through loss and crashes, its planted bug is
 // caught, runs are reproducible, and RapidCheck-generated crash schedules
 // never lose an acknowledged value.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
 #include <algorithm>
 #include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
 
 #include "models/registry.h"
 #include "replay/scenario.h"
@@ -34,8 +34,15 @@ Params short_faulty_params(const std::vector<std::string>& overrides = {}) {
   const std::vector<ParamSpec> specs = all_param_specs(model);
   Params params = default_params(model);
   const std::vector<std::string> base = {
-      "duration=15s", "settle=5s", "nodes=5", "clients=3", "rate=20", "net.loss=0.05",
-      "net.latency=uniform(1ms, 20ms)", "faults.crash_interval=2s", "faults.down_time=uniform(500ms, 3s)",
+      "duration=15s",
+      "settle=5s",
+      "nodes=5",
+      "clients=3",
+      "rate=20",
+      "net.loss=0.05",
+      "net.latency=uniform(1ms, 20ms)",
+      "faults.crash_interval=2s",
+      "faults.down_time=uniform(500ms, 3s)",
   };
   for (const std::string& assignment : base) apply_override(specs, assignment, &params);
   for (const std::string& assignment : overrides) apply_override(specs, assignment, &params);

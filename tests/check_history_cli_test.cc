@@ -163,8 +163,8 @@ TEST_F(CheckHistoryCli, KnossosLayoutEdnIsCheckedToItsKnownVerdict) {
   EXPECT_EQ(result.code, 1) << result.out << result.err;
   EXPECT_NE(result.out.find("cannot linearize: process=3 ok read value=1"), std::string::npos) << result.out;
   // A list instead of a vector reads the same.
-  const std::string list = write(
-      "list.edn", "(" + prefix.substr(prefix.find('[') + 1) + " {:process 3, :type :ok, :f :read, :value 1})\n");
+  const std::string list =
+      write("list.edn", "(" + prefix.substr(prefix.find('[') + 1) + " {:process 3, :type :ok, :f :read, :value 1})\n");
   EXPECT_EQ(real_cli({"check-history", "--model", "register", list}).code, 1);
 }
 
@@ -189,8 +189,9 @@ TEST_F(CheckHistoryCli, DeepNestingEmptyFilesAndDirectoriesAreExit64) {
   const std::string deep_edn = write("deep.edn", std::string(20000, '[') + "\n");
   expect_bad_input({"check-history", "--model", "register", deep_edn},
                    deep_edn + ":1: expected an EDN map: nested more than 64 deep");
-  const std::string deep_json = write("deep.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":" +
-                                                        std::string(30000, '[') + std::string(30000, ']') + "}\n");
+  const std::string deep_json =
+      write("deep.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":" + std::string(30000, '[') +
+                              std::string(30000, ']') + "}\n");
   expect_bad_input({"check-history", "--model", "register", deep_json}, deep_json + ":1: nested more than 64 deep");
   const std::string unclosed = write("unclosed.jsonl", std::string(40000, '{') + "\n");
   expect_bad_input({"check-history", "--model", "kv", unclosed}, unclosed + ":1: nested more than 64 deep");
@@ -241,7 +242,8 @@ TEST_F(CheckHistoryCli, RunReportsHistoryMetricsAndBudgetZeroSkipsTheCheck) {
 
 TEST_F(CheckHistoryCli, ModelWithoutHistoryWritesAnEmptyFile) {
   const std::string file = (dir_ / "none.jsonl").string();
-  testing::CliRun run = real_cli({"replay", "broadcast", "--seed", "1", "--set", "duration=2s", "--set", "settle=1s", "--history", file});
+  testing::CliRun run =
+      real_cli({"replay", "broadcast", "--seed", "1", "--set", "duration=2s", "--set", "settle=1s", "--history", file});
   EXPECT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("records no client history"), std::string::npos) << run.out;
   ASSERT_TRUE(fs::exists(file));

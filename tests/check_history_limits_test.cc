@@ -72,8 +72,9 @@ TEST_F(CheckHistoryLimits, TimeLimitHoldsWithinFivePercentWhileSearchingAndReadi
   EXPECT_LT(reported_wall_s(search.out), 1.05 + kSlackS) << search.out;
   EXPECT_LT(outside_s, 1.05 + kSlackS);
 
-  const std::string large = write("large.jsonl", testing::generate_history({.seed = 2, .processes = 8, .keys = 4,
-                                                                           .operations = 200'000, .kv = true}));
+  const std::string large =
+      write("large.jsonl",
+            testing::generate_history({.seed = 2, .processes = 8, .keys = 4, .operations = 200'000, .kv = true}));
   testing::CliRun reading =
       timed({"check-history", "--model", "kv", "--budget", kNoBudget, "--time-limit", "0.2", large}, &outside_s);
   EXPECT_EQ(reading.code, 2) << reading.out << reading.err;

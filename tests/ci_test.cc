@@ -2,6 +2,8 @@
 // testcase per scenario and a failure per failing seed, artifacts per
 // failing seed, a time budget shared out across scenarios, and bad input
 // rejected before anything runs.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -9,8 +11,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/real_cli.h"
 #include "tests/reproduce_check.h"

@@ -6,12 +6,12 @@
 #include "replay/cli.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -110,8 +110,8 @@ class CliTest : public ::testing::Test {
     std::ostringstream out;
     std::ostringstream err;
     CliResult result;
-    result.code = run_cli(static_cast<int>(args.size()), argv.data(), out, err,
-                          registry != nullptr ? *registry : registry_);
+    result.code =
+        run_cli(static_cast<int>(args.size()), argv.data(), out, err, registry != nullptr ? *registry : registry_);
     result.out = out.str();
     result.err = err.str();
     return result;
@@ -131,9 +131,7 @@ class CliTest : public ::testing::Test {
   ModelRegistry registry_ = tiny_registry();
 };
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string fingerprint_field(const std::string& text) {
   std::smatch match;
@@ -157,14 +155,14 @@ TEST_F(CliTest, UnknownKeyInFile) {
 
 TEST_F(CliTest, WrongTypeInFile) {
   write("bad", "model = \"tiny\"\nsize = true\n");
-  EXPECT_TRUE(contains(expect_bad_input({"run", "bad"}),
-                       "bad.toml:2: key 'size': expected an integer, got boolean true"));
+  EXPECT_TRUE(
+      contains(expect_bad_input({"run", "bad"}), "bad.toml:2: key 'size': expected an integer, got boolean true"));
 }
 
 TEST_F(CliTest, OutOfRangeInFile) {
   write("bad", "model = \"tiny\"\n[net]\nloss = 1.5\n");
-  EXPECT_TRUE(contains(expect_bad_input({"run", "bad"}),
-                       "bad.toml:3: key 'net.loss': expected a number in [0, 1], got 1.5"));
+  EXPECT_TRUE(
+      contains(expect_bad_input({"run", "bad"}), "bad.toml:3: key 'net.loss': expected a number in [0, 1], got 1.5"));
 }
 
 TEST_F(CliTest, TomlSyntaxError) {
@@ -204,7 +202,8 @@ TEST_F(CliTest, UnknownFlag) { expect_bad_input({"run", "tiny", "--bogus"}); }
 
 TEST_F(CliTest, UnknownSubcommand) {
   EXPECT_EQ(expect_bad_input({"frobnicate"}),
-            "detsim: unknown command 'frobnicate' (commands: list, run, replay, shrink, sweep, check-history, explore, ci)\n");
+            "detsim: unknown command 'frobnicate' (commands: list, run, replay, shrink, sweep, check-history, explore, "
+            "ci)\n");
   expect_bad_input({});
   expect_bad_input({"--bogus"});
 }
@@ -215,8 +214,7 @@ TEST_F(CliTest, OtherBadInput) {
   expect_bad_input({"run", "tiny", "--jobs", "x"});
   expect_bad_input({"run", "tiny", "extra"});
   expect_bad_input({"replay", "tiny"});  // --seed is required
-  expect_bad_input(
-      {"replay", "tiny", "--seed", "1", "--dot", (dir_ / "a.dot").string(), "--window", "2s..1s"});
+  expect_bad_input({"replay", "tiny", "--seed", "1", "--dot", (dir_ / "a.dot").string(), "--window", "2s..1s"});
   expect_bad_input({"replay", "tiny", "--seed", "1", "--dot", (dir_ / "a.dot").string(), "--window", "1s"});
   expect_bad_input({"replay", "tiny", "--seed", "1", "--trace", "/nonexistent/dir/t.jsonl"});
 }
@@ -227,8 +225,8 @@ TEST_F(CliTest, BadFaultScheduleIsBadInput) {
     std::ofstream(path) << text;
     return path.string();
   };
-  EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", (dir_ / "missing.txt").string()}),
-                       "cannot read the file"));
+  EXPECT_TRUE(
+      contains(expect_bad_input({"run", "tiny", "--faults", (dir_ / "missing.txt").string()}), "cannot read the file"));
   EXPECT_TRUE(contains(expect_bad_input({"run", "tiny", "--faults", file("kind.txt", "1s crash n0\n2s explode n0\n")}),
                        "line 2: fault '2s explode n0'"));
   // tiny has one node, n0.
@@ -304,8 +302,7 @@ TEST_F(CliTest, FailingSeedPrintsPropertyFaultsAndReproduce) {
 }
 
 TEST_F(CliTest, ReproduceQuotesForTheShell) {
-  CliResult result =
-      run({"run", "tiny", "--set", "bug=always_unsafe", "--set", "net.latency=uniform(1ms, 2ms)"});
+  CliResult result = run({"run", "tiny", "--set", "bug=always_unsafe", "--set", "net.latency=uniform(1ms, 2ms)"});
   EXPECT_TRUE(contains(result.out,
                        "reproduce: detsim replay tiny --seed 1 --set bug=always_unsafe --set "
                        "'net.latency=uniform(1ms, 2ms)'\n"))
@@ -317,8 +314,7 @@ TEST_F(CliTest, SeedsSummary) {
   EXPECT_EQ(result.code, 0);
   std::vector<std::string> lines = result.out_lines();
   ASSERT_EQ(lines.size(), 6u);
-  for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(lines[i].rfind("seed=" + std::to_string(i + 1) + " verdict=pass", 0), 0u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(lines[i].rfind("seed=" + std::to_string(i + 1) + " verdict=pass", 0), 0u);
   EXPECT_EQ(lines[5].rfind("summary: seeds=5 pass=5 fail=0 events=", 0), 0u) << lines[5];
   EXPECT_EQ(result.err, "");  // not a terminal: no progress line
 }
@@ -337,8 +333,7 @@ TEST_F(CliTest, JsonLines) {
     EXPECT_EQ(line["items"], 7);
     EXPECT_TRUE(line["fingerprint"].is_string());
     EXPECT_EQ(line["fingerprint"].get<std::string>().size(), 16u);
-    for (const char* key :
-         {"events", "sim_s", "wall_s", "stop_reason", "detail", "faults", "reproduce", "ratio"}) {
+    for (const char* key : {"events", "sim_s", "wall_s", "stop_reason", "detail", "faults", "reproduce", "ratio"}) {
       EXPECT_TRUE(line.contains(key)) << key;
     }
   }
@@ -374,14 +369,12 @@ TEST_F(CliTest, CrashedWorkerCostsOnlyItsSeed) {
   ASSERT_GT(crashed, 0) << "no seed of 1..12 aborted; pick another range";
   EXPECT_GT(passed, 0);
   EXPECT_EQ(result.code, 3);
-  EXPECT_TRUE(contains(result.out, "  property: process_crashed: worker process killed by SIGABRT"))
-      << result.out;
+  EXPECT_TRUE(contains(result.out, "  property: process_crashed: worker process killed by SIGABRT")) << result.out;
   EXPECT_TRUE(contains(result.out, "(model_crashed=" + std::to_string(crashed) + ")"));
 }
 
 TEST_F(CliTest, ExitCodeIsTheFirstFailingSeeds) {
-  CliResult result =
-      run({"run", "tiny", "--seeds", "1..12", "--jobs", "2", "--set", "bug=abort_some", "--json"});
+  CliResult result = run({"run", "tiny", "--seeds", "1..12", "--jobs", "2", "--set", "bug=abort_some", "--json"});
   std::vector<std::string> lines = result.out_lines();
   ASSERT_FALSE(lines.empty());
   int first_failure = 0;
@@ -407,11 +400,11 @@ TEST_F(CliTest, ReplayWritesTraceFilesWhole) {
   std::string trace = (dir_ / "t.jsonl").string();
   std::string dot = (dir_ / "t.dot").string();
   std::string perfetto = (dir_ / "t.json").string();
-  CliResult result = run({"replay", "tiny", "--seed", "2", "--trace", trace, "--dot", dot, "--perfetto",
-                          perfetto, "--window", "0s..1s"});
+  CliResult result = run(
+      {"replay", "tiny", "--seed", "2", "--trace", trace, "--dot", dot, "--perfetto", perfetto, "--window", "0s..1s"});
   EXPECT_EQ(result.code, 0) << result.err;
-  EXPECT_TRUE(contains(result.out, "dot: " + dot + " (render: neato -n2 -Tsvg " + dot + " -o " +
-                                       (dir_ / "t.svg").string() + ")\n"))
+  EXPECT_TRUE(contains(result.out,
+                       "dot: " + dot + " (render: neato -n2 -Tsvg " + dot + " -o " + (dir_ / "t.svg").string() + ")\n"))
       << result.out;
   for (const std::string& path : {trace, dot, perfetto}) {
     EXPECT_TRUE(fs::exists(path)) << path;
@@ -424,8 +417,7 @@ TEST_F(CliTest, ReplayWritesTraceFilesWhole) {
 TEST_F(CliTest, ListShowsScenariosModelsParamsAndBugs) {
   CliResult result = run({"list"});
   EXPECT_EQ(result.code, 0);
-  for (const char* part :
-       {"tiny scenario", "model tiny", "size", "integer", "how big", "always_unsafe", "duration"}) {
+  for (const char* part : {"tiny scenario", "model tiny", "size", "integer", "how big", "always_unsafe", "duration"}) {
     EXPECT_TRUE(contains(result.out, part)) << part << "\n" << result.out;
   }
 }

@@ -1,8 +1,8 @@
 // Node clocks: offset, drift, jumps, NTP discipline, and the monotonic
 // clock that never goes back.
-#include <gtest/gtest.h>
-
 #include "sim/world/clock.h"
+
+#include <gtest/gtest.h>
 
 namespace detsim {
 namespace {

@@ -160,7 +160,8 @@ class CoverageCli : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("DETSIM_SCENARIO_DIR", dir_.path().c_str(), 1);
-    std::ofstream(dir_.path() / "probes.toml") << "model = \"probes\"\ndescription = \"probes\"\nduration = \"1s\"\nsettle = \"0s\"\n";
+    std::ofstream(dir_.path() / "probes.toml")
+        << "model = \"probes\"\ndescription = \"probes\"\nduration = \"1s\"\nsettle = \"0s\"\n";
     registry_.add(probe_model_info({}));
   }
   void TearDown() override { unsetenv("DETSIM_SCENARIO_DIR"); }
@@ -222,8 +223,10 @@ TEST_F(CoverageCli, JsonCoverageIsOneObjectPerProbe) {
     if (line.rfind("{\"coverage\":", 0) == 0) coverage.push_back(line);
   }
   ASSERT_EQ(coverage.size(), 3u) << out;
-  EXPECT_EQ(coverage[1], "{\"coverage\":{\"probe\":\"every_round\",\"hits\":9,\"seeds_hit\":3,\"seeds\":3,\"first_seed\":1}}");
-  EXPECT_EQ(coverage[2], "{\"coverage\":{\"probe\":\"never_hit\",\"hits\":0,\"seeds_hit\":0,\"seeds\":3,\"first_seed\":null}}");
+  EXPECT_EQ(coverage[1],
+            "{\"coverage\":{\"probe\":\"every_round\",\"hits\":9,\"seeds_hit\":3,\"seeds\":3,\"first_seed\":1}}");
+  EXPECT_EQ(coverage[2],
+            "{\"coverage\":{\"probe\":\"never_hit\",\"hits\":0,\"seeds_hit\":0,\"seeds\":3,\"first_seed\":null}}");
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // Determinism first (DESIGN.md rule 5): every scenario, run twice with the
 // same seed, gives the same fingerprint, event count and verdict; different
 // seeds give different runs.
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "models/registry.h"
 #include "replay/scenario.h"
@@ -56,8 +56,8 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, EveryScenario, ::testing::ValuesIn(scenario_
 // once passed two draws as arguments of one call, whose order is the
 // compiler's): a build by another compiler must give the same numbers.
 TEST(GoldenFingerprint, EveryModelsStockScenarioSeedOneIsPinned) {
-  const std::vector<std::pair<const char*, const char*>> pinned = {
-      {"raft_kv", "7cc15cbfd15b40c1"}, {"edge_replication", "07c368ca599ee64f"}};
+  const std::vector<std::pair<const char*, const char*>> pinned = {{"raft_kv", "7cc15cbfd15b40c1"},
+                                                                   {"edge_replication", "07c368ca599ee64f"}};
   for (const auto& [name, fingerprint] : pinned) {
     const Scenario scenario = load_scenario(name, {}, model_registry());
     RunResult result = run_scenario(scenario, 1);

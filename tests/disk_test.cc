@@ -1,16 +1,17 @@
 // The simulated disk: durability at fsync, what a crash does to unsynced
 // operations, the queue's timing, and each disk fault with its effect.
+#include "sim/world/disk.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
 #include "sim/core/engine.h"
-#include "sim/world/disk.h"
 
 namespace detsim {
 namespace {
@@ -74,7 +75,9 @@ TEST(Disk, UnsyncedWritesAreLostAtACrashAndSyncedOnesSurvive) {
     ASSERT_EQ(disk.write("b", 0, "b"), IoStatus::ok);
     std::string got;
     ASSERT_EQ(disk.read("a", 0, 100, &got), IoStatus::ok);
-    EXPECT_EQ(got, "XXnced" "tail");  // reads see the page cache
+    EXPECT_EQ(got,
+              "XXnced"
+              "tail");  // reads see the page cache
     EXPECT_EQ(disk.unsynced_ops(), 3u);
     h.farm.crash(NodeId(0));
     ASSERT_EQ(disk.read("a", 0, 100, &got), IoStatus::ok);

@@ -69,9 +69,27 @@ TEST(ParseDuration, AcceptsEveryUnitAndExactDecimals) {
 
 TEST(ParseDuration, RejectsEverythingElse) {
   const std::vector<std::string_view> bad = {
-      "",      "5",     "00",     "-5ms",  "+5ms", "5 ms", " 5ms",  "5ms ",
-      "5msx",  "ms",    ".5s",    "5.s",   "1.5ns", "5e3ms", "1h",   "5MS",
-      "0x10ms", "1,5s", "1..5s",  "9223372036.854775808s", "99999999999999999999s",
+      "",
+      "5",
+      "00",
+      "-5ms",
+      "+5ms",
+      "5 ms",
+      " 5ms",
+      "5ms ",
+      "5msx",
+      "ms",
+      ".5s",
+      "5.s",
+      "1.5ns",
+      "5e3ms",
+      "1h",
+      "5MS",
+      "0x10ms",
+      "1,5s",
+      "1..5s",
+      "9223372036.854775808s",
+      "99999999999999999999s",
   };
   for (std::string_view text : bad) EXPECT_EQ(parse_duration(text), std::nullopt) << text;
 }
@@ -175,14 +193,14 @@ TEST(DurationDistParse, EveryErrorIsOneLineSayingWhatWasExpected) {
 TEST(DurationDistParse, GenericErrorReadsExactly) {
   std::string error;
   EXPECT_EQ(DurationDist::parse("abc", &error), std::nullopt);
-  EXPECT_EQ(error, "expected a duration like \"5ms\" or a distribution like "
-                   "\"uniform(1ms, 10ms)\", got \"abc\"");
+  EXPECT_EQ(error,
+            "expected a duration like \"5ms\" or a distribution like "
+            "\"uniform(1ms, 10ms)\", got \"abc\"");
   EXPECT_EQ(DurationDist::parse("abc", nullptr), std::nullopt);
 }
 
 RC_GTEST_PROP(DurationDistParse, ToStringRoundTrips, (uint64_t seed)) {
-  std::string name =
-      *rc::gen::element<std::string>("uniform", "exponential", "normal", "lognormal", "pareto");
+  std::string name = *rc::gen::element<std::string>("uniform", "exponential", "normal", "lognormal", "pareto");
   auto a = ns(*rc::gen::inRange<int64_t>(1, 1'000'000'000'000));
   auto b = ns(*rc::gen::inRange<int64_t>(a.count_ns(), 2'000'000'000'000));
   // Any positive double, written with all 17 digits: to_string must find
@@ -220,8 +238,7 @@ TEST(DurationDistMean, ClosedForms) {
   EXPECT_EQ(parse_or_die("uniform(1ms, 10ms)").mean(), 5500_us);
   EXPECT_EQ(parse_or_die("exponential(2ms)").mean(), 2_ms);
   EXPECT_EQ(parse_or_die("pareto(1ms, 3)").mean(), 1500_us);
-  EXPECT_NEAR(parse_or_die("lognormal(5ms, 0.5)").mean().to_milliseconds(), 5 * std::exp(0.125),
-              1e-6);
+  EXPECT_NEAR(parse_or_die("lognormal(5ms, 0.5)").mean().to_milliseconds(), 5 * std::exp(0.125), 1e-6);
   // Pareto with shape <= 1 has no finite mean.
   EXPECT_EQ(parse_or_die("pareto(1ms, 1)").mean(), Duration::max());
   EXPECT_EQ(parse_or_die("pareto(1ms, 0.5)").mean(), Duration::max());
@@ -243,8 +260,7 @@ TEST(DurationDistSample, MeansMatchWithinTolerance) {
   uint64_t seed = 100;
   for (const Case& c : cases) {
     DurationDist dist = parse_or_die(c.text);
-    EXPECT_NEAR(sample_mean_ms(dist, seed++), dist.mean().to_milliseconds(), c.tolerance_ms)
-        << c.text;
+    EXPECT_NEAR(sample_mean_ms(dist, seed++), dist.mean().to_milliseconds(), c.tolerance_ms) << c.text;
   }
 }
 

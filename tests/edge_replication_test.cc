@@ -3,14 +3,14 @@
 // the capacity configuration keeps up at 5M rows/s, every planted bug is
 // caught inside 200 seeds with a replayable reproduce line, and every check
 // rejects a known-bad state.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <ostream>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "models/edge_replication/binlog_codec.h"
 #include "models/edge_replication/checks.h"
@@ -77,8 +77,8 @@ TEST(EdgeCapacity, KeepsUpWithFiveMillionRowsPerSecond) {
 // Too few workers: the backlog grows, the run cannot catch up after the
 // workload stops, and that is a liveness verdict, not a pass.
 TEST(EdgeCapacity, TooFewWorkersIsALivenessFailure) {
-  const Scenario scenario = load_scenario("edge_replication_capacity", {"duration=10s", "settle=2s", "workers=16"},
-                                          model_registry());
+  const Scenario scenario =
+      load_scenario("edge_replication_capacity", {"duration=10s", "settle=2s", "workers=16"}, model_registry());
   const RunResult result = run_seed(scenario, 1);
   EXPECT_EQ(result.verdict, Verdict::liveness) << result.property;
   EXPECT_EQ(result.property, "caught_up_after_heal");
@@ -112,13 +112,13 @@ TEST_P(EdgePlantedBug, IsCaughtByTheStockScenarioInsideTwoHundredSeeds) {
 
 INSTANTIATE_TEST_SUITE_P(
     Bugs, EdgePlantedBug,
-    ::testing::Values(
-        PlantedBug{"no_row_lock", {"backfill=rowlock"}, {"edge_equals_source", "no_time_travel"}, 50},
-        PlantedBug{"emit_chunk_at_select", {}, {"no_time_travel", "edge_equals_source"}, 10},
-        PlantedBug{"skip_window_dedup", {}, {"no_time_travel", "edge_equals_source"}, 10},
-        PlantedBug{"checkpoint_before_apply", {}, {"checkpoint_durable_on_edge", "edge_equals_source"}, 10},
-        PlantedBug{"unordered_parallel_apply", {"backfill=rowlock"}, {"edge_equals_source"}, 10},
-        PlantedBug{"unordered_parallel_apply", {}, {"no_time_travel", "edge_equals_source"}, 10}),
+    ::testing::Values(PlantedBug{"no_row_lock", {"backfill=rowlock"}, {"edge_equals_source", "no_time_travel"}, 50},
+                      PlantedBug{"emit_chunk_at_select", {}, {"no_time_travel", "edge_equals_source"}, 10},
+                      PlantedBug{"skip_window_dedup", {}, {"no_time_travel", "edge_equals_source"}, 10},
+                      PlantedBug{
+                          "checkpoint_before_apply", {}, {"checkpoint_durable_on_edge", "edge_equals_source"}, 10},
+                      PlantedBug{"unordered_parallel_apply", {"backfill=rowlock"}, {"edge_equals_source"}, 10},
+                      PlantedBug{"unordered_parallel_apply", {}, {"no_time_travel", "edge_equals_source"}, 10}),
     [](const auto& info) { return fmt::format("{}_{}", info.param.bug, info.index); });
 
 // scenarios/edge_replication_verify.toml: real divergence at the edge
@@ -163,19 +163,20 @@ TEST(EdgeReproduce, TheReproduceLineReplaysTheSameFingerprint) {
 }
 
 TEST(EdgeJson, RunJsonCarriesTheLagAndThroughputMetrics) {
-  testing::CliRun run = testing::real_cli({"run", "edge_replication", "--seed", "2", "--json", "--set", "duration=8s",
-                                           "--set", "settle=4s"});
+  testing::CliRun run = testing::real_cli(
+      {"run", "edge_replication", "--seed", "2", "--json", "--set", "duration=8s", "--set", "settle=4s"});
   ASSERT_EQ(run.code, 0) << run.out;
-  for (const char* key : {"\"rows_per_s\"", "\"lag_p50_s\"", "\"lag_p90_s\"", "\"lag_p99_s\"", "\"lag_p999_s\"",
-                          "\"lag_max_s\"", "\"backlog_max_rows\"", "\"worker_utilisation\"", "\"backfill_s\"",
-                          "\"wall_s\"", "\"sim_s\""}) {
+  for (const char* key :
+       {"\"rows_per_s\"", "\"lag_p50_s\"", "\"lag_p90_s\"", "\"lag_p99_s\"", "\"lag_p999_s\"", "\"lag_max_s\"",
+        "\"backlog_max_rows\"", "\"worker_utilisation\"", "\"backfill_s\"", "\"wall_s\"", "\"sim_s\""}) {
     EXPECT_NE(run.out.find(key), std::string::npos) << key << " missing from " << run.out;
   }
 }
 
 TEST(EdgeWorkload, BurstyArrivalsKeepTheirMeanRate) {
   const Scenario scenario = load_scenario(
-      "edge_replication", {"arrivals=bursty", "rate=4000", "faults.swarm=false", "faults.schedule=", "duration=30s", "settle=4s"},
+      "edge_replication",
+      {"arrivals=bursty", "rate=4000", "faults.swarm=false", "faults.schedule=", "duration=30s", "settle=4s"},
       model_registry());
   const RunResult result = run_seed(scenario, 3);
   ASSERT_EQ(result.verdict, Verdict::pass) << result.property << ": " << result.detail;
@@ -223,7 +224,7 @@ TEST(EdgeChecks, AVerifierThatMissesADivergedKeyIsCaught) {
   const auto source = one_table_with(7, 4);
   auto edge = one_table_with(7, 4);
   edge[0].slot(9) = edge::Table::Slot{edge::initial_row(edge[0].schema(), 9), true};  // a rogue insert
-  edge[0].slot(7).row.columns[0].value = -1;                                        // a rogue update
+  edge[0].slot(7).row.columns[0].value = -1;                                          // a rogue update
   const edge::FinalVerification found_one{false, "table 0 keys [0, 99]", Time::zero(), {{0, 7}}};
   const CheckResult result = edge::check_edge_equals_source(&source, &edge, found_one, {{0, 7}, {0, 9}});
   EXPECT_EQ(result.property, "verifier_truthful");

@@ -1,14 +1,14 @@
 // The "done when", through the real `detsim` binary as a user runs
 // it: the default scenario passes 20 seeds; a planted bug fails a seed
 // whose printed reproduce command replays the same fingerprint.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <regex>
 #include <string>
-#include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 namespace {
 

@@ -1,13 +1,14 @@
 // The engine's contract: event order, FIFO fibers, stop conditions, crash
 // unwinding, pause, and the detection of model bugs it must not hang on.
+#include "sim/core/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/fiber/operations.hpp>
 #include <string>
 #include <vector>
 
-#include <boost/fiber/operations.hpp>
-#include <gtest/gtest.h>
-
 #include "sim/core/assert.h"
-#include "sim/core/engine.h"
 
 namespace detsim {
 namespace {
@@ -280,7 +281,8 @@ TEST(Engine, PooledStacksWithoutGuardRunTheSameAsGuardedOnes) {
     engine.spawn(group, "spawner", [&] {
       for (int wave = 0; wave < 20; ++wave) {
         for (int i = 0; i < 100; ++i)
-          engine.spawn(group, "short", [&engine, i] { engine.sleep_until(engine.now() + Duration::milliseconds(i % 7)); });
+          engine.spawn(group, "short",
+                       [&engine, i] { engine.sleep_until(engine.now() + Duration::milliseconds(i % 7)); });
         engine.sleep_until(engine.now() + 10_ms);
       }
     });

@@ -1,6 +1,8 @@
 // detsim explore (docs/bug-finding.md, "Guided search"): branch paths,
 // replaying a branch (the faults after it redrawn), and the search finding a planted bug whose printed
 // reproduce line, branch path included, replays it exactly.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -9,12 +11,10 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "replay/commands.h"
 #include "sim/core/engine.h"
-#include "tests/reproduce_check.h"
 #include "tests/real_cli.h"
+#include "tests/reproduce_check.h"
 
 namespace detsim {
 namespace {
@@ -33,8 +33,8 @@ TEST(BranchPath, ReadsEventSaltPairsAndWritesThemBack) {
 }
 
 TEST(BranchPath, RejectsMalformedZeroSaltAndOutOfOrderSteps) {
-  for (const char* bad : {"x", "10", "10:", ":3", "10:0", "10:-1", "10:3,5:1", "10:3,10:1", "10:3,", ",10:3",
-                          "10:3;20:1", "1e3:2"}) {
+  for (const char* bad :
+       {"x", "10", "10:", ":3", "10:0", "10:-1", "10:3,5:1", "10:3,10:1", "10:3,", ",10:3", "10:3;20:1", "1e3:2"}) {
     EXPECT_THROW(parse_branch_path(bad), UsageError) << bad;
   }
 }
@@ -118,8 +118,9 @@ struct BranchedFailure {
 
 std::optional<BranchedFailure> first_branched_failure(const std::string& out) {
   std::smatch match;
-  std::regex failure("seed=([0-9]+) branch=[0-9:,]+ verdict=(?!pass)[^\n]* fingerprint=([0-9a-f]{16})[^\n]*\n"
-                     "(  [^\n]*\n)*?  reproduce: detsim ([^\n]*)\n");
+  std::regex failure(
+      "seed=([0-9]+) branch=[0-9:,]+ verdict=(?!pass)[^\n]* fingerprint=([0-9a-f]{16})[^\n]*\n"
+      "(  [^\n]*\n)*?  reproduce: detsim ([^\n]*)\n");
   if (!std::regex_search(out, match, failure)) return std::nullopt;
   BranchedFailure found{match[1].str(), match[2].str(), {}};
   std::istringstream words(match[4].str());
@@ -128,8 +129,8 @@ std::optional<BranchedFailure> first_branched_failure(const std::string& out) {
 }
 
 TEST(ExploreCli, FindsAPlantedBugAndItsBranchedReproduceLineReplaysIt) {
-  CliRun run = real_cli({"explore", "broadcast", "--set", "bug=ack_before_fsync",
-                         "--seeds", "1..2", "--budget", "15s", "--jobs", "2"});
+  CliRun run = real_cli(
+      {"explore", "broadcast", "--set", "bug=ack_before_fsync", "--seeds", "1..2", "--budget", "15s", "--jobs", "2"});
   EXPECT_EQ(run.code, 1) << run.out << run.err;
   EXPECT_NE(run.out.find("summary: runs="), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("properties=ack_durable_on_majority"), std::string::npos) << run.out;
@@ -164,8 +165,7 @@ TEST(ExploreCli, OneJobExploresTheSameWayTwice) {
 }
 
 TEST(ExploreCli, WithNoFanoutItRunsThePlainSeedsAndPasses) {
-  CliRun run = real_cli({"explore", "broadcast", "--seeds", "1..3", "--budget", "60s",
-                         "--fanout", "0", "--json"});
+  CliRun run = real_cli({"explore", "broadcast", "--seeds", "1..3", "--budget", "60s", "--fanout", "0", "--json"});
   EXPECT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("\"runs\":3,\"seeds\":3,\"branches\":0,\"fail\":0"), std::string::npos) << run.out;
 }

@@ -6,12 +6,12 @@
 // schedule (sorted, restarts and heals before heal_ms).
 #pragma once
 
+#include <rapidcheck.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <vector>
-
-#include <rapidcheck.h>
 
 #include "sim/fault/fault_schedule.h"
 
@@ -20,8 +20,8 @@ namespace detsim::testing {
 enum class SpecKind : int { crash = 0, partition, pause, clock_jump, power };
 
 struct FaultSpec {
-  int kind = 0;       // SpecKind
-  int node = 0;       // crash, pause, clock_jump
+  int kind = 0;  // SpecKind
+  int node = 0;  // crash, pause, clock_jump
   int at_ms = 0;
   int length_ms = 1;  // crash, power: down time; partition: until the heal; pause: length
   int extra = 0;      // partition: bitmask of one side; clock_jump: signed ms

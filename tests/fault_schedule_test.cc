@@ -1,6 +1,12 @@
 // The fault schedule as data: every kind's text form, one-line errors on bad
 // text, the file form, an exact round trip (RapidCheck), validation, and the
 // nemesis's generation per family and under swarm testing.
+#include "sim/fault/fault_schedule.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -8,12 +14,7 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include "sim/core/duration_dist.h"
-#include "sim/fault/fault_schedule.h"
 #include "sim/fault/nemesis.h"
 
 namespace detsim {
@@ -315,7 +316,8 @@ RC_GTEST_PROP(FaultTextProperty, FormatDurationRoundTrips, ()) {
 
 TEST(FaultValidate, RejectsUnknownNodesAndBadPartitions) {
   std::string error;
-  EXPECT_TRUE(parse_or_fail("1s crash n4; 2s partition n0,n1|n2,n3,n4; 3s clog n4>n0 1ms 1s").validate(FaultTargets::servers_only(5), &error))
+  EXPECT_TRUE(parse_or_fail("1s crash n4; 2s partition n0,n1|n2,n3,n4; 3s clog n4>n0 1ms 1s")
+                  .validate(FaultTargets::servers_only(5), &error))
       << error;
   EXPECT_FALSE(parse_or_fail("1s crash n5").validate(FaultTargets::servers_only(5), &error));
   EXPECT_EQ(error, "fault '1s crash n5': there is no node n5 (faults may name servers n0..n4)");
@@ -422,8 +424,8 @@ std::set<FaultKind> kinds_of(FaultFamily family) {
     case FaultFamily::clock: return {FaultKind::clock_jump, FaultKind::clock_drift};
     // Shapes also pause the role's holder and jump its clock.
     case FaultFamily::shape:
-      return {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause, FaultKind::clock_jump,
-              FaultKind::flap};
+      return {FaultKind::isolate, FaultKind::figure8,    FaultKind::kill,
+              FaultKind::pause,   FaultKind::clock_jump, FaultKind::flap};
   }
   return {};
 }

@@ -29,8 +29,7 @@ std::string scenario_error(std::string_view text, const std::vector<std::string>
 // scenario_fuzzer, crash-f2691beb: a TOML string may hold "\n", and the
 // unknown model's name was quoted raw, so the error spanned two lines.
 TEST(FuzzRegression, AModelNameWithANewlineGivesAOneLineError) {
-  const std::string message =
-      scenario_error("model = \"raft_sh n1; 2s res1\\n2,n; 4s heal\"\n", {"net.loss=0.1"});
+  const std::string message = scenario_error("model = \"raft_sh n1; 2s res1\\n2,n; 4s heal\"\n", {"net.loss=0.1"});
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   EXPECT_NE(message.find("unknown model 'raft_sh n1; 2s res1\\x0a2,n; 4s heal'"), std::string::npos) << message;
 }

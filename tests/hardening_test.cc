@@ -1,12 +1,12 @@
 // Issue 18: out-of-range values are bad input (exit 64), never an engine
 // abort or a model crash; heavy tails stay finite; and nothing passes
 // vacuously (no fault window, no client operation).
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "sim/world/simulation.h"
 #include "tests/real_cli.h"

@@ -133,8 +133,9 @@ TEST(HistoryIo, EdnWholeFileVectorAsKnossosShipsIt) {
   EXPECT_EQ(events[3].value, testing::pair_value(1, 2));
   EXPECT_EQ(loaded.lines, (std::vector<size_t>{2, 3, 8, 9}));  // where each map starts
   EXPECT_EQ(loaded.operations.size(), 2u);
-  LoadedHistory list = parse_ok("({:process 0 :type :invoke :f :read :value nil}\n"
-                                " {:process 0 :type :ok :f :read :value nil})");
+  LoadedHistory list = parse_ok(
+      "({:process 0 :type :invoke :f :read :value nil}\n"
+      " {:process 0 :type :ok :f :read :value nil})");
   EXPECT_EQ(list.history.events().size(), 2u);
   LoadedHistory spanning = parse_ok("{:process 0, :type :invoke,\n :f :read}\n{:process 0, :type :ok, :f :read}\n");
   EXPECT_EQ(spanning.lines, (std::vector<size_t>{1, 3}));

@@ -3,14 +3,14 @@
 // clients placed on the sides of generated partitions. They parse and
 // print back, do what they say on a running model, and a run with them
 // (saved and read back) replays to the same fingerprint.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "models/registry.h"
 #include "replay/scenario.h"
@@ -81,9 +81,11 @@ TEST(JepsenShapes, RingGivesEveryNodeAMajorityThatItsNeighboursDoNotShare) {
     }
   }
   const std::vector<NodeId> five = {NodeId(0), NodeId(1), NodeId(2), NodeId(3), NodeId(4)};
-  const std::vector<std::pair<NodeId, NodeId>> expected = {
-      {NodeId(0), NodeId(2)}, {NodeId(0), NodeId(3)}, {NodeId(1), NodeId(3)}, {NodeId(1), NodeId(4)},
-      {NodeId(2), NodeId(4)}};
+  const std::vector<std::pair<NodeId, NodeId>> expected = {{NodeId(0), NodeId(2)},
+                                                           {NodeId(0), NodeId(3)},
+                                                           {NodeId(1), NodeId(3)},
+                                                           {NodeId(1), NodeId(4)},
+                                                           {NodeId(2), NodeId(4)}};
   EXPECT_EQ(ring_cuts(five), expected) << "over 5, each node loses the two across the ring";
   EXPECT_TRUE(ring_cuts({NodeId(0), NodeId(1), NodeId(2)}).empty()) << "a ring of 3 cuts nothing";
 }
@@ -170,10 +172,13 @@ TEST(JepsenShapes, PowerLossStrikesWhileAnFsyncIsInFlight) {
 // The stock scenario's nemesis with only the new shapes, the same seed
 // twice, then its schedule saved and read back: three equal fingerprints.
 TEST(JepsenShapes, GeneratedShapesReplayFromASavedSchedule) {
-  const std::vector<std::string> overrides = {
-      "faults.partition_interval=1s",   "faults.partition_clients=1", "faults.rolling_interval=5s",
-      "faults.power_fsync_interval=1s", "faults.crash_interval=0s",   "faults.power_interval=0s",
-      "faults.swarm=false"};
+  const std::vector<std::string> overrides = {"faults.partition_interval=1s",
+                                              "faults.partition_clients=1",
+                                              "faults.rolling_interval=5s",
+                                              "faults.power_fsync_interval=1s",
+                                              "faults.crash_interval=0s",
+                                              "faults.power_interval=0s",
+                                              "faults.swarm=false"};
   const Scenario scenario = load_scenario("raft_kv", overrides, model_registry());
   RunRequest request;
   request.model = scenario.model;

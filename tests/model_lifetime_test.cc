@@ -2,11 +2,11 @@
 // its nodes, so node code may hold plain references into it. Fibers still
 // blocked when the run ends, and a node crashed mid-run, unwind while the
 // Model is alive.
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "sim/world/simulation.h"
 

@@ -2,11 +2,11 @@
 // engine and world, a trace collector, and a message type with a size.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "sim/world/world.h"
 

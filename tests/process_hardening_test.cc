@@ -112,8 +112,8 @@ bool within(std::chrono::milliseconds limit, Condition done) {
 // finish it, orphaned, before noticing the parent was gone.
 TEST_F(ProcessHardeningTest, WorkersDieWithTheirParent) {
   const std::string out = (dir_ / "out.csv").string();
-  testing::Spawned sweep = testing::spawn_detsim({"sweep", "broadcast", "--grid", "nodes=3", "--seeds", "1..2",
-                                                  "--set", "duration=100000s", "--out", out, "--jobs", "2"},
+  testing::Spawned sweep = testing::spawn_detsim({"sweep", "broadcast", "--grid", "nodes=3", "--seeds", "1..2", "--set",
+                                                  "duration=100000s", "--out", out, "--jobs", "2"},
                                                  dir_);
   const pid_t group = sweep.pid;  // its own process group, workers included
   ASSERT_TRUE(within(std::chrono::seconds(20), [&] { return live_members(group).size() == 3; }))
@@ -149,7 +149,8 @@ TEST_F(ProcessHardeningTest, AnOutputFileThatCannotBeWrittenIsExit74) {
   ShellRun run =
       run_shell("trap '' XFSZ; ulimit -f 1; exec \"$DETSIM\" replay raft_kv --seed 1 --trace trace.jsonl", dir_);
   EXPECT_EQ(run.code, 74);
-  EXPECT_TRUE(std::regex_match(run.err, std::regex("detsim: cannot write trace.jsonl(: File too large)?\n"))) << run.err;
+  EXPECT_TRUE(std::regex_match(run.err, std::regex("detsim: cannot write trace.jsonl(: File too large)?\n")))
+      << run.err;
   EXPECT_FALSE(fs::exists(dir_ / "trace.jsonl"));
   EXPECT_FALSE(fs::exists(dir_ / "trace.jsonl.tmp"));
 }

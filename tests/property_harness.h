@@ -5,12 +5,12 @@
 // and returns the schedule RapidCheck shrank it to.
 #pragma once
 
+#include <rapidcheck.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
-
-#include <rapidcheck.h>
 
 #include "sim/world/simulation.h"
 #include "tests/fault_gen.h"

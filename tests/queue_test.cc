@@ -3,15 +3,15 @@
 // against known-bad states, and the simulator's measured waits against
 // Erlang C (M/M/c) and Pollaczek-Khinchine (M/D/1). docs/queue.md has the
 // numbers and how the run lengths were chosen.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "models/queue/checks.h"
 #include "models/registry.h"

@@ -3,11 +3,11 @@
 // crashes with torn unsynced writes, pauses and clock jumps never break
 // linearizability or Raft's invariants; and a planted bug's failure
 // shrinks to a schedule of a few faults that replays as a --faults file.
-#include <iostream>
-#include <string>
-
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
+
+#include <iostream>
+#include <string>
 
 #include "models/registry.h"
 #include "replay/scenario.h"

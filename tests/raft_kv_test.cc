@@ -6,13 +6,13 @@
 // the clocks may drift past its bound, and the on-disk encodings reject
 // damage. The stale_read and ack_before_commit cases are caught only by the
 // linearizability checker (sim/check) that simulate() runs on the history.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "models/raft_kv/checks.h"
 #include "models/raft_kv/storage.h"
@@ -43,8 +43,8 @@ TEST_P(RaftScenario, PassesItsCiSeeds) {
   double ops_ok = 0;
   for (uint64_t seed = 1; seed <= GetParam().seeds; ++seed) {
     const RunResult result = run_seed(scenario, seed);
-    ASSERT_EQ(result.verdict, Verdict::pass) << GetParam().scenario << " seed " << seed << ": " << result.property
-                                             << ": " << result.detail;
+    ASSERT_EQ(result.verdict, Verdict::pass)
+        << GetParam().scenario << " seed " << seed << ": " << result.property << ": " << result.detail;
     ops_ok += metric(result, "ops_ok");
     EXPECT_EQ(metric(result, "linearizability_unknown"), 0) << "seed " << seed << ": the checker ran out of budget";
   }
@@ -84,19 +84,19 @@ TEST_P(RaftPlantedBug, IsCaughtWellInsideTwoHundredSeeds) {
   RecordProperty("first_caught_seed", static_cast<int>(caught));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Bugs, RaftPlantedBug,
-    // The stock scenario with no overrides, as users' CI runs it: its
-    // moment-of-truth oracles (models/raft_kv/checks.h) catch four bugs at
-    // seed 1; commit_previous_term needs the figure8 shape aimed at the
-    // leader (first caught at seed 41, 12 of seeds 1..200, since Jepsen's
-    // shapes joined the mix; it was seed 10, 7 of 200, before).
-    ::testing::Values(PlantedBug{"vote_not_persisted", "raft_kv", {}, "vote_durable", 5},
-                      PlantedBug{"commit_previous_term", "raft_kv", {}, "commit_survives_elections", 60},
-                      PlantedBug{"stale_read", "raft_kv", {}, "read_fresh", 20},
-                      PlantedBug{"no_truncate_on_conflict", "raft_kv", {}, "log_matching", 20},
-                      PlantedBug{"ack_before_commit", "raft_kv", {}, "ack_after_commit", 5}),
-    [](const auto& info) { return std::string(info.param.bug); });
+INSTANTIATE_TEST_SUITE_P(Bugs, RaftPlantedBug,
+                         // The stock scenario with no overrides, as users' CI runs it: its
+                         // moment-of-truth oracles (models/raft_kv/checks.h) catch four bugs at
+                         // seed 1; commit_previous_term needs the figure8 shape aimed at the
+                         // leader (first caught at seed 41, 12 of seeds 1..200, since Jepsen's
+                         // shapes joined the mix; it was seed 10, 7 of 200, before).
+                         ::testing::Values(PlantedBug{"vote_not_persisted", "raft_kv", {}, "vote_durable", 5},
+                                           PlantedBug{
+                                               "commit_previous_term", "raft_kv", {}, "commit_survives_elections", 60},
+                                           PlantedBug{"stale_read", "raft_kv", {}, "read_fresh", 20},
+                                           PlantedBug{"no_truncate_on_conflict", "raft_kv", {}, "log_matching", 20},
+                                           PlantedBug{"ack_before_commit", "raft_kv", {}, "ack_after_commit", 5}),
+                         [](const auto& info) { return std::string(info.param.bug); });
 
 TEST(RaftReproduce, TheReproduceLineReplaysTheSameFingerprint) {
   const std::string replay = testing::expect_reproduce_replays(
@@ -216,7 +216,7 @@ TEST(RaftChecks, RejectsTwoVotesInOneTerm) {
 TEST(RaftChecks, ADiskThatLostTheVoteExcusesASecondOne) {
   raft_kv::Observer observer(3);
   observer.record_vote(1, 5, 2);
-  observer.on_recovered_vote(1, 5, 2);  // the vote survived the reboot
+  observer.on_recovered_vote(1, 5, 2);   // the vote survived the reboot
   observer.on_recovered_vote(1, 4, -1);  // a later reboot found an older meta
   observer.record_vote(1, 5, 0);
   EXPECT_FALSE(observer.violation().has_value());

@@ -2,12 +2,12 @@
 // same fingerprint, as a user would copy and paste it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/real_cli.h"
 

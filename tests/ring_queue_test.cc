@@ -1,10 +1,10 @@
-#include <memory>
-#include <string>
+#include "sim/core/ring_queue.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "sim/core/ring_queue.h"
+#include <memory>
+#include <string>
 
 namespace detsim {
 namespace {

@@ -65,9 +65,8 @@ TEST(RngGolden, StableHashIsFnv1a64) {
 TEST(RngGolden, Seed42FirstOutputsArePinned) {
   // xoshiro256** seeded by four splitmix64 outputs, checked against an
   // independent transcription of the reference C code.
-  std::vector<uint64_t> expected = {0x15780b2e0c2ec716ULL, 0x6104d9866d113a7eULL,
-                                    0xae17533239e499a1ULL, 0xecb8ad4703b360a1ULL,
-                                    0xfde6dc7fe2ec5e64ULL};
+  std::vector<uint64_t> expected = {0x15780b2e0c2ec716ULL, 0x6104d9866d113a7eULL, 0xae17533239e499a1ULL,
+                                    0xecb8ad4703b360a1ULL, 0xfde6dc7fe2ec5e64ULL};
   EXPECT_EQ(draw_u64(Rng(42), 5), expected);
 }
 
@@ -100,17 +99,19 @@ TEST(RngFork, ForkDoesNotAdvanceTheParent) {
 
 TEST(RngFork, DistinctLabelsAndIndicesGiveDistinctStreams) {
   Rng root(3);
-  std::vector<uint64_t> seeds = {root.seed(),           root.fork("a").seed(),
-                                 root.fork("b").seed(), root.fork("a", 0).seed(),
-                                 root.fork("a", 1).seed(), root.fork("b", 0).seed(),
+  std::vector<uint64_t> seeds = {root.seed(),
+                                 root.fork("a").seed(),
+                                 root.fork("b").seed(),
+                                 root.fork("a", 0).seed(),
+                                 root.fork("a", 1).seed(),
+                                 root.fork("b", 0).seed(),
                                  root.fork("a").fork("a").seed()};
   std::sort(seeds.begin(), seeds.end());
   EXPECT_EQ(std::adjacent_find(seeds.begin(), seeds.end()), seeds.end());
   EXPECT_NE(draw_u64(root.fork("a"), 4), draw_u64(root.fork("b"), 4));
 }
 
-RC_GTEST_PROP(RngFork, ForkDependsOnlyOnSeedAndLabel,
-              (uint64_t seed, std::string label, uint8_t draws)) {
+RC_GTEST_PROP(RngFork, ForkDependsOnlyOnSeedAndLabel, (uint64_t seed, std::string label, uint8_t draws)) {
   Rng fresh(seed);
   Rng used(seed);
   for (int i = 0; i < draws; ++i) used.next_u64();

@@ -2,10 +2,10 @@
 // of a loaded scenario, and a metric of the result.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"

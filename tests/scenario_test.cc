@@ -119,13 +119,11 @@ TEST_F(ScenarioTest, GoodFileLoadsWithDefaults) {
   EXPECT_EQ(scenario.params.text("label"), "plain");
   EXPECT_EQ(scenario.params.text("bug"), "none");
   // Every declared key has a value, world keys included.
-  for (const ParamSpec& spec : all_param_specs(*scenario.model))
-    EXPECT_TRUE(scenario.params.has(spec.key)) << spec.key;
+  for (const ParamSpec& spec : all_param_specs(*scenario.model)) EXPECT_TRUE(scenario.params.has(spec.key)) << spec.key;
 }
 
 TEST_F(ScenarioTest, TomlTablesMapToDottedKeys) {
-  write("tables",
-        std::string(kHeader) + "[load]\nratio = 0.25\nperiod = \"2s\"\ndelay = \"exponential(3ms)\"\n");
+  write("tables", std::string(kHeader) + "[load]\nratio = 0.25\nperiod = \"2s\"\ndelay = \"exponential(3ms)\"\n");
   Scenario scenario = load("tables");
   EXPECT_EQ(scenario.params.real("load.ratio"), 0.25);
   EXPECT_EQ(scenario.params.duration("load.period"), Duration::seconds(2));
@@ -192,20 +190,17 @@ TEST_F(ScenarioTest, WrongTomlType) {
   fs::path path = write("bad", std::string(kHeader) + "size = \"5\"\n");
   EXPECT_EQ(error_of("bad"), path.string() + ":3: key 'size': expected an integer, got string \"5\"");
   write("bad2", std::string(kHeader) + "load.period = 5\n");
-  EXPECT_EQ(error_of("bad2"),
-            (dir_ / "bad2.toml").string() +
-                ":3: key 'load.period': expected a duration string like \"500ms\", got integer 5");
+  EXPECT_EQ(error_of("bad2"), (dir_ / "bad2.toml").string() +
+                                  ":3: key 'load.period': expected a duration string like \"500ms\", got integer 5");
   write("bad3", std::string(kHeader) + "size = 2.5\n");
-  EXPECT_EQ(error_of("bad3"),
-            (dir_ / "bad3.toml").string() + ":3: key 'size': expected an integer, got float 2.5");
+  EXPECT_EQ(error_of("bad3"), (dir_ / "bad3.toml").string() + ":3: key 'size': expected an integer, got float 2.5");
 }
 
 TEST_F(ScenarioTest, OutOfRange) {
   fs::path path = write("bad", std::string(kHeader) + "[load]\nratio = 1.5\n");
   EXPECT_EQ(error_of("bad"), path.string() + ":4: key 'load.ratio': expected a number in [0, 1], got 1.5");
   write("bad2", std::string(kHeader) + "size = 11\n");
-  EXPECT_EQ(error_of("bad2"),
-            (dir_ / "bad2.toml").string() + ":3: key 'size': expected an integer in [1, 10], got 11");
+  EXPECT_EQ(error_of("bad2"), (dir_ / "bad2.toml").string() + ":3: key 'size': expected an integer in [1, 10], got 11");
   write("bad3", std::string(kHeader) + "load.period = \"11s\"\n");
   EXPECT_EQ(error_of("bad3"),
             (dir_ / "bad3.toml").string() +
@@ -214,14 +209,14 @@ TEST_F(ScenarioTest, OutOfRange) {
 
 TEST_F(ScenarioTest, BadDistribution) {
   write("bad", std::string(kHeader) + "load.delay = \"uniform(5ms, 1ms)\"\n");
-  EXPECT_EQ(error_of("bad"), (dir_ / "bad.toml").string() +
-                                 ":3: key 'load.delay': uniform needs lo <= hi, got \"uniform(5ms, 1ms)\"");
+  EXPECT_EQ(error_of("bad"),
+            (dir_ / "bad.toml").string() + ":3: key 'load.delay': uniform needs lo <= hi, got \"uniform(5ms, 1ms)\"");
 }
 
 TEST_F(ScenarioTest, UnknownBugInFileListsValidNames) {
   write("bad", std::string(kHeader) + "bug = \"nope\"\n");
-  EXPECT_EQ(error_of("bad"), (dir_ / "bad.toml").string() +
-                                 ":3: key 'bug': expected one of none, off_by_one, stale_read, got \"nope\"");
+  EXPECT_EQ(error_of("bad"),
+            (dir_ / "bad.toml").string() + ":3: key 'bug': expected one of none, off_by_one, stale_read, got \"nope\"");
 }
 
 TEST_F(ScenarioTest, FirstMistakeInFileOrderIsReported) {
@@ -261,8 +256,7 @@ TEST_F(ScenarioTest, SetBadValue) {
   write("good", kHeader);
   EXPECT_EQ(error_of("good", {"size=abc"}), "--set size=abc: expected an integer in [1, 10], got \"abc\"");
   EXPECT_EQ(error_of("good", {"verbose=yes"}), "--set verbose=yes: expected true or false, got \"yes\"");
-  EXPECT_EQ(error_of("good", {"load.ratio=-0.1"}),
-            "--set load.ratio=-0.1: expected a number in [0, 1], got -0.1");
+  EXPECT_EQ(error_of("good", {"load.ratio=-0.1"}), "--set load.ratio=-0.1: expected a number in [0, 1], got -0.1");
 }
 
 TEST_F(ScenarioTest, SetUnknownBugListsValidNames) {
@@ -291,8 +285,7 @@ TEST(ShippedScenarios, LoadAndDefaultsParse) {
   for (const ModelInfo& model : model_registry().all()) {
     for (const ParamSpec& spec : all_param_specs(model)) {
       std::string error;
-      EXPECT_TRUE(parse_param(spec, spec.default_text, &error))
-          << model.name << " " << spec.key << ": " << error;
+      EXPECT_TRUE(parse_param(spec, spec.default_text, &error)) << model.name << " " << spec.key << ": " << error;
     }
   }
   for (const std::string& name : scenario_names()) {
@@ -311,20 +304,15 @@ std::string param_error(const ParamSpec& spec, std::string_view text) {
 TEST(ParseParam, MessagesSayWhatWasExpected) {
   EXPECT_EQ(param_error(make_spec("k", ParamType::integer, "1", 1, 100), "abc"),
             "expected an integer in [1, 100], got \"abc\"");
-  EXPECT_EQ(param_error(make_spec("k", ParamType::integer, "1", 0, kInf), "-1"),
-            "expected an integer >= 0, got -1");
-  EXPECT_EQ(param_error(make_spec("k", ParamType::integer, "1", -kInf, kInf), "1.5"),
-            "expected an integer, got 1.5");
-  EXPECT_EQ(param_error(make_spec("k", ParamType::real, "1", -kInf, 2), "3"),
-            "expected a number <= 2, got 3");
-  EXPECT_EQ(param_error(make_spec("k", ParamType::real, "1", -kInf, kInf), "inf"),
-            "expected a number, got \"inf\"");
+  EXPECT_EQ(param_error(make_spec("k", ParamType::integer, "1", 0, kInf), "-1"), "expected an integer >= 0, got -1");
+  EXPECT_EQ(param_error(make_spec("k", ParamType::integer, "1", -kInf, kInf), "1.5"), "expected an integer, got 1.5");
+  EXPECT_EQ(param_error(make_spec("k", ParamType::real, "1", -kInf, 2), "3"), "expected a number <= 2, got 3");
+  EXPECT_EQ(param_error(make_spec("k", ParamType::real, "1", -kInf, kInf), "inf"), "expected a number, got \"inf\"");
   EXPECT_EQ(param_error(make_spec("k", ParamType::duration, "1s", -kInf, kInf), "5"),
             "expected a duration like \"500ms\", got 5");
   EXPECT_EQ(param_error(make_spec("k", ParamType::duration, "1s", 0.5, kInf), "100ms"),
             "expected a duration like \"500ms\", >= 500ms, got \"100ms\"");
-  EXPECT_EQ(param_error(make_spec("k", ParamType::boolean, "true", -kInf, kInf), "1"),
-            "expected true or false, got 1");
+  EXPECT_EQ(param_error(make_spec("k", ParamType::boolean, "true", -kInf, kInf), "1"), "expected true or false, got 1");
   ParamSpec choice = make_spec("k", ParamType::choice, "a", -kInf, kInf);
   choice.choices = {"a", "b"};
   EXPECT_EQ(param_error(choice, "c\n"), "expected one of a, b, got \"c\\x0a\"");
@@ -338,8 +326,7 @@ TEST(ParseParam, ValuesAndRoundTrip) {
   auto real = parse_param(make_spec("k", ParamType::real, "1", 0, 1), "0.25", &error);
   ASSERT_TRUE(real);
   EXPECT_EQ(format_param(*real), "0.25");
-  auto duration =
-      parse_param(make_spec("k", ParamType::duration, "1s", 0, 1), "1s", &error);  // bounds inclusive
+  auto duration = parse_param(make_spec("k", ParamType::duration, "1s", 0, 1), "1s", &error);  // bounds inclusive
   ASSERT_TRUE(duration);
   EXPECT_EQ(format_param(*duration), "1s");
   auto text = parse_param(make_spec("k", ParamType::text, "", -kInf, kInf), "any thing", &error);

@@ -3,15 +3,15 @@
 // order; random and pct must change it for some seed, always the same way
 // for one seed; one node's events keep their order under every policy; and
 // jitter never fires a timer early.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <numeric>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <gtest/gtest.h>
 
 #include "models/registry.h"
 #include "replay/scenario.h"
@@ -148,7 +148,8 @@ TEST(SchedPolicy, ScheduleForRanksByTheNamedOwner) {
     options.sched = policy(kind);
     Engine engine(options);
     RecordingTarget target;
-    for (uint32_t owner = 0; owner < kNodes; ++owner) engine.schedule_for(owner, Time::zero() + 1_ms, &target, owner, 0);
+    for (uint32_t owner = 0; owner < kNodes; ++owner)
+      engine.schedule_for(owner, Time::zero() + 1_ms, &target, owner, 0);
     engine.run();
     return target.fired;
   };

@@ -1,9 +1,9 @@
 // Roles and the fault shapes aimed at them (sim/world/shapes.cc): they
 // parse and print back, resolve the role's holder when applied, and a run
 // with them replays to the same fingerprint.
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "models/registry.h"
 #include "replay/scenario.h"
@@ -34,7 +34,8 @@ TEST(Shapes, ParseAndPrintBackExactly) {
     ASSERT_TRUE(reread.has_value()) << error;
     EXPECT_EQ(reread->actions, schedule->actions);
   }
-  EXPECT_TRUE(FaultSchedule::parse_short(kShapes, &error)->validate(FaultTargets::servers_only(1), &error)) << "a role names no node: " << error;
+  EXPECT_TRUE(FaultSchedule::parse_short(kShapes, &error)->validate(FaultTargets::servers_only(1), &error))
+      << "a role names no node: " << error;
   for (const char* bad : {"2s isolate n1 1s 2", "2s kill @Leader 1s", "2s figure8 @leader 80ms 1s -1",
                           "2s kill @leader 0s", "2s pause @ 1s"}) {
     EXPECT_FALSE(FaultSchedule::parse_short(bad, &error).has_value()) << bad;

@@ -1,6 +1,10 @@
 // Shrinking fault schedules: units pair a fault with what ends it, delta
 // debugging finds a 1-minimal failing subset of units, and `detsim shrink`
 // turns a failing seed into a short schedule that still fails the same way.
+#include "sim/fault/shrink.h"
+
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -8,11 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "tests/real_cli.h"
-
-#include "sim/fault/shrink.h"
 
 namespace detsim {
 namespace {
@@ -57,7 +57,8 @@ TEST(Shrink, FindsTheTwoUnitsThatTogetherCauseTheFailure) {
 }
 
 TEST(Shrink, AFailureThatNeedsNoFaultShrinksToNone) {
-  const ShrinkResult result = shrink_schedule(parse(kSchedule), [](const FaultSchedule&) { return true; }, 100);
+  const ShrinkResult result = shrink_schedule(
+      parse(kSchedule), [](const FaultSchedule&) { return true; }, 100);
   EXPECT_TRUE(result.schedule.actions.empty());
   EXPECT_EQ(result.runs, 1u);
 }

@@ -9,10 +9,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/csv_reader.h"
 #include "tests/real_binary.h"
@@ -29,8 +28,8 @@ using testing::real_cli;
 
 // 2 points x 6 seeds of broadcast for 2 simulated seconds: quick, and
 // each journal line is some hundreds of bytes.
-const std::vector<std::string> kSweep = {"sweep",    "broadcast", "--grid", "nodes=3,5",   "--seeds",
-                                         "1..6",     "--set",     "duration=2s", "--set", "settle=1s"};
+const std::vector<std::string> kSweep = {"sweep", "broadcast", "--grid",      "nodes=3,5", "--seeds",
+                                         "1..6",  "--set",     "duration=2s", "--set",     "settle=1s"};
 
 std::string quoted(const std::vector<std::string>& args) {
   std::string text;
@@ -137,16 +136,16 @@ TEST_F(SweepResumeTest, ATornLastLineIsDroppedAndItsRunMadeAgain) {
 TEST_F(SweepResumeTest, AJournalIsOnlyContinuedByTheSameSweep) {
   ASSERT_EQ(stopped_sweep().code, 74);
   const std::string journal = read_text(journal_);
-  std::vector<std::string> other = {"sweep",  "broadcast", "--grid", "nodes=3,7",   "--seeds", "1..6",
-                                    "--set",  "duration=2s", "--set", "settle=1s", "--out",   out_, "--resume"};
+  std::vector<std::string> other = {"sweep",       "broadcast", "--grid",    "nodes=3,7", "--seeds", "1..6",    "--set",
+                                    "duration=2s", "--set",     "settle=1s", "--out",     out_,      "--resume"};
   CliRun mismatch = real_cli(other);
   EXPECT_EQ(mismatch.code, 64);
   EXPECT_EQ(mismatch.out, "");
   EXPECT_EQ(mismatch.err, "detsim: --resume: " + journal_ +
                               " is for a sweep with --grid nodes=3,5, not --grid nodes=3,7: give the same options, "
                               "or delete it\n");
-  CliRun other_sets = real_cli({"sweep", "broadcast", "--grid", "nodes=3,5", "--seeds", "1..6", "--set",
-                                "duration=2s", "--set", "settle=1500ms", "--out", out_, "--resume"});
+  CliRun other_sets = real_cli({"sweep", "broadcast", "--grid", "nodes=3,5", "--seeds", "1..6", "--set", "duration=2s",
+                                "--set", "settle=1500ms", "--out", out_, "--resume"});
   EXPECT_EQ(other_sets.code, 64);
   EXPECT_NE(other_sets.err.find("with --set duration=2s --set settle=1s, not --set duration=2s --set settle=1500ms:"),
             std::string::npos)
@@ -175,13 +174,14 @@ TEST_F(SweepResumeTest, AJournalThatIsNotOneIsBadInputNamingTheLine) {
   std::ofstream(journal_) << "not json\n";
   CliRun no_header = real_cli(sweep({"--resume"}));
   EXPECT_EQ(no_header.code, 64);
-  EXPECT_EQ(no_header.err, "detsim: --resume: " + journal_ + " does not start with a sweep journal header; delete it\n");
+  EXPECT_EQ(no_header.err,
+            "detsim: --resume: " + journal_ + " does not start with a sweep journal header; delete it\n");
 
   fs::remove(journal_);
   ASSERT_EQ(stopped_sweep().code, 74);
   const std::string journal = read_text(journal_);
-  std::ofstream(journal_, std::ios::binary | std::ios::trunc) << journal.substr(0, journal.find('\n') + 1)
-                                                               << "{\"task\":0}\n";
+  std::ofstream(journal_, std::ios::binary | std::ios::trunc)
+      << journal.substr(0, journal.find('\n') + 1) << "{\"task\":0}\n";
   CliRun bad_entry = real_cli(sweep({"--resume"}));
   EXPECT_EQ(bad_entry.code, 64);
   EXPECT_EQ(bad_entry.err.rfind("detsim: " + journal_ + ":2: not an entry of this sweep (", 0), 0u) << bad_entry.err;

@@ -33,8 +33,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CliRun;
 using testing::CsvText;
-using testing::real_cli;
 using testing::read_text;
+using testing::real_cli;
 using testing::spawn_detsim;
 using testing::Spawned;
 using testing::stderr_text;

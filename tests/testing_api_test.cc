@@ -1,9 +1,9 @@
 // sim/api/testing.h: a seed run from a user's own test gives what the
 // command line gives, and bad input is an exception with the CLI's reason.
+#include <gtest/gtest.h>
+
 #include <stdexcept>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "sim/api/testing.h"
 

@@ -1,14 +1,15 @@
 // The timing swarm (sim/world/timing_swarm.h): per-seed draws of the
 // swarmed knobs, pinned keys left alone, every declared value valid.
-#include <set>
-#include <string>
+#include "sim/world/timing_swarm.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
+#include <string>
 
 #include "models/registry.h"
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
-#include "sim/world/timing_swarm.h"
 #include "sim/world/world_params.h"
 #include "tests/run_helpers.h"
 

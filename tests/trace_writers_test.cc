@@ -2,21 +2,20 @@
 // parses back line by line, the DOT diagram has exactly the lifelines and
 // arrows of its window and renders with `neato -n2`, and the Perfetto trace
 // is JSON whose flow arrows all start somewhere.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "sim/trace/dot_writer.h"
 #include "sim/trace/jsonl_writer.h"
@@ -96,9 +95,8 @@ std::vector<json> jsonl_lines(const std::vector<TraceEvent>& events) {
 }
 
 TEST(JsonlTraceWriterTest, WritesTheFieldsThatApply) {
-  std::vector<TraceEvent> events = message(17, 2, 3, Time::from_ns(1'204'000'000),
-                                           Time::from_ns(1'206'500'000),
-                                           "Append{term=3}");
+  std::vector<TraceEvent> events =
+      message(17, 2, 3, Time::from_ns(1'204'000'000), Time::from_ns(1'206'500'000), "Append{term=3}");
   events.push_back(node_event(TraceKind::log, at_ms(1300), 3, "became leader"));
   TraceEvent partition;
   partition.at = at_ms(1400);
@@ -124,9 +122,9 @@ TEST(JsonlTraceWriterTest, WritesTheFieldsThatApply) {
 }
 
 TEST(JsonlTraceWriterTest, AnyTextStaysValidJson) {
-  std::vector<std::string> texts = {"say \"hi\"", "back\\slash\\", "line\nbreak\ttab\r",
-                                    std::string("nul\0ctl\x01\x1f", 9),
-                                    "héllo ✓ 🎉 日本", "</script>{}[],:"};
+  std::vector<std::string> texts = {"say \"hi\"",         "back\\slash\\",
+                                    "line\nbreak\ttab\r", std::string("nul\0ctl\x01\x1f", 9),
+                                    "héllo ✓ 🎉 日本",    "</script>{}[],:"};
   std::vector<TraceEvent> events;
   for (const std::string& text : texts) events.push_back(node_event(TraceKind::log, at_ms(1), 0, text));
   events.push_back(node_event(TraceKind::log, at_ms(2), 0, "bad \xff\xfe utf8 \xc3"));
@@ -258,8 +256,7 @@ std::string render_svg(const std::string& dot, const std::string& name) {
   std::filesystem::path dot_file = temp_path(name + ".dot");
   std::filesystem::path svg_file = temp_path(name + ".svg");
   std::ofstream(dot_file) << dot;
-  std::string command =
-      fmt::format("timeout 60 neato -n2 -Tsvg '{}' -o '{}'", dot_file.string(), svg_file.string());
+  std::string command = fmt::format("timeout 60 neato -n2 -Tsvg '{}' -o '{}'", dot_file.string(), svg_file.string());
   int status = std::system(command.c_str());
   EXPECT_EQ(status, 0) << command;
   std::ifstream in(svg_file);

@@ -2,12 +2,12 @@
 // reaches the model through the seam (Context's clocks, disk and network)
 // and leaves a line in the trace. The fault models themselves are tested
 // in clock_test, disk_test and network_test; this is the wiring.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "sim/world/world.h"
 #include "tests/network_harness.h"

@@ -1,12 +1,13 @@
 // The world: datagrams, the node lifecycle, and the sim-aware primitives
 // (each of which a crash must be able to unwind).
-#include <string>
-#include <vector>
+#include "sim/world/world.h"
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "sim/api/sync.h"
-#include "sim/world/world.h"
 
 namespace detsim {
 namespace {

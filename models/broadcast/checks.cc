@@ -1,9 +1,8 @@
 #include "models/broadcast/checks.h"
 
-#include <utility>
-
 #include <fmt/format.h>
 
+#include <utility>
 
 namespace detsim::broadcast {
 
@@ -59,10 +58,9 @@ void Observer::on_ack_sent(NodeId server, int64_t value) {
   size_t holders = 0;
   for (const auto& [node, values] : durable_) holders += values.count(value);
   if (holders * 2 > servers_.size() || violation_) return;
-  violation_ = CheckResult::safety(
-      "ack_durable_on_majority",
-      fmt::format("{} acknowledged value {} while {} of {} servers hold it durably", name(server), value, holders,
-                  servers_.size()));
+  violation_ = CheckResult::safety("ack_durable_on_majority",
+                                   fmt::format("{} acknowledged value {} while {} of {} servers hold it durably",
+                                               name(server), value, holders, servers_.size()));
 }
 
 void Observer::on_delivered(NodeId server, NodeId from, Time sent_at) {
@@ -85,10 +83,10 @@ void Observer::on_confirmed(NodeId server, NodeId node, uint32_t incarnation, in
   // it booted.
   DETSIM_ASSERT(known != nullptr);
   if (known->store->values.count(value) != 0) return;
-  violation_ = CheckResult::safety(
-      "confirmed_holder_holds",
-      fmt::format("{} took {} (incarnation {}) to hold value {}, which that incarnation never held", name(server),
-                  name(node), incarnation, value));
+  violation_ =
+      CheckResult::safety("confirmed_holder_holds",
+                          fmt::format("{} took {} (incarnation {}) to hold value {}, which that incarnation never held",
+                                      name(server), name(node), incarnation, value));
 }
 
 const Observer::Incarnation* Observer::find_incarnation(NodeId node, uint32_t incarnation) const {
@@ -167,8 +165,8 @@ CheckResult check_values_sent(const Observer& observer) {
     if (store == nullptr) continue;
     for (int64_t value : store->values) {
       if (observer.sent().count(value) != 0) continue;
-      return CheckResult::safety("value_never_sent",
-                                 fmt::format("{} holds value {}, which no client broadcast", observer.name(node), value));
+      return CheckResult::safety(
+          "value_never_sent", fmt::format("{} holds value {}, which no client broadcast", observer.name(node), value));
     }
   }
   return CheckResult::ok();

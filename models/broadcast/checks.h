@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -99,11 +99,11 @@ class Observer {
   std::map<int64_t, Time> acked_;  // value -> when its client saw broadcast_ok
   uint64_t gossip_messages_ = 0;
   uint64_t client_retries_ = 0;
-  uint64_t bad_records_ = 0;  // durable mode: log records that failed their checksum
+  uint64_t bad_records_ = 0;                     // durable mode: log records that failed their checksum
   std::map<NodeId, std::set<int64_t>> durable_;  // per server: values its log holds fsynced
   std::set<int64_t> sent_;
   std::map<NodeId, std::vector<Incarnation>> incarnations_;  // per server, in boot order
-  std::map<std::pair<NodeId, NodeId>, uint32_t> heard_;       // (receiver, server) -> newest incarnation heard
+  std::map<std::pair<NodeId, NodeId>, uint32_t> heard_;      // (receiver, server) -> newest incarnation heard
   std::optional<CheckResult> violation_;
 };
 

@@ -36,8 +36,8 @@ bool await_ok(Context& ctx, uint64_t request_id, Duration timeout) {
 
 // The same value, on server after server, until one acknowledges it or the
 // world heals (then the operation stays indeterminate and is not checked).
-bool broadcast_until_acked(Context& ctx, const BroadcastParams& params, const ClientConfig& config,
-                           Observer& observer, int64_t value, uint64_t request_id) {
+bool broadcast_until_acked(Context& ctx, const BroadcastParams& params, const ClientConfig& config, Observer& observer,
+                           int64_t value, uint64_t request_id) {
   std::optional<size_t> previous;
   while (true) {
     const size_t server = pick_server(ctx, previous);
@@ -53,8 +53,7 @@ bool broadcast_until_acked(Context& ctx, const BroadcastParams& params, const Cl
 
 }  // namespace
 
-void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig& config,
-                 Observer& observer) {
+void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig& config, Observer& observer) {
   const Duration think_mean = Duration::from_seconds(1.0 / params.rate);
   int64_t counter = 0;
   while (ctx.now() < config.stop_at) {

@@ -18,7 +18,6 @@ struct ClientConfig {
   Time stop_at;       // the heal time: no new attempts after it
 };
 
-void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig& config,
-                 Observer& observer);
+void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig& config, Observer& observer);
 
 }  // namespace detsim::broadcast

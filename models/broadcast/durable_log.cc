@@ -48,8 +48,10 @@ Recovered DurableLog::recover() {
   const size_t whole = bytes.size() / kRecordBytes * kRecordBytes;
   for (size_t at = 0; at < whole; at += kRecordBytes) {
     int64_t value = 0;
-    if (decode(bytes.data() + at, &value)) recovered.values.push_back(value);
-    else ++recovered.bad_records;
+    if (decode(bytes.data() + at, &value))
+      recovered.values.push_back(value);
+    else
+      ++recovered.bad_records;
   }
   if (whole != size) {
     until_ok("truncate", [&] { return disk.truncate(kPath, whole); });

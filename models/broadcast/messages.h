@@ -5,13 +5,13 @@
 // noticed and re-sent everything.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/api/message.h"
 
@@ -99,8 +99,7 @@ inline std::string format_values(const std::vector<int64_t>& values) {
 DETSIM_MESSAGE_FORMAT(detsim::broadcast::Broadcast, "broadcast value={} req={}", m.value, m.request_id);
 DETSIM_MESSAGE_FORMAT(detsim::broadcast::BroadcastOk, "broadcast_ok req={}", m.request_id);
 DETSIM_MESSAGE_FORMAT(detsim::broadcast::Gossip, "gossip inc={} target_inc={} values={}", m.sender_incarnation,
-                           m.target_incarnation, detsim::broadcast::format_values(m.values));
+                      m.target_incarnation, detsim::broadcast::format_values(m.values));
 DETSIM_MESSAGE_FORMAT(detsim::broadcast::GossipOk, "gossip_ok inc={} values={}", m.sender_incarnation,
-                           detsim::broadcast::format_values(m.values));
+                      detsim::broadcast::format_values(m.values));
 DETSIM_MESSAGE_FORMAT(detsim::broadcast::Hello, "hello inc={}", m.incarnation);
-

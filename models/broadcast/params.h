@@ -2,9 +2,8 @@
 // validates every value against these specs before the model sees it.
 #pragma once
 
-#include <limits>
-
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>

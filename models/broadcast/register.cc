@@ -1,9 +1,9 @@
 #include "models/broadcast/register.h"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "models/broadcast/checks.h"
 #include "models/broadcast/client.h"
@@ -18,15 +18,13 @@ namespace {
 // outliving its fibers (model.h) keeps valid.
 class BroadcastModel final : public Model {
  public:
-  explicit BroadcastModel(const BroadcastParams& params)
-      : params_(params), observer_() {}
+  explicit BroadcastModel(const BroadcastParams& params) : params_(params), observer_() {}
 
   void setup(Setup& setup) override {
     for (int64_t i = 0; i < params_.nodes; ++i) {
       std::string name = fmt::format("n{}", i);
-      NodeId node = setup.add_server(name, [params = params_, &observer = observer_](Context& ctx) {
-        Server::main(ctx, params, observer);
-      });
+      NodeId node = setup.add_server(
+          name, [params = params_, &observer = observer_](Context& ctx) { Server::main(ctx, params, observer); });
       observer_.add_server(node, std::move(name));
     }
     for (int64_t i = 0; i < params_.clients; ++i) {
@@ -70,16 +68,19 @@ class BroadcastModel final : public Model {
 ModelInfo model_info() {
   return ModelInfo{
       .name = "broadcast",
-      .summary = "Maelstrom's broadcast: servers gossip client values with retries until every "
-                 "server holds every acknowledged value, through loss and crashes",
+      .summary =
+          "Maelstrom's broadcast: servers gossip client values with retries until every "
+          "server holds every acknowledged value, through loss and crashes",
       .params = bindings().specs(),
       .bugs = bindings().bugs(),
-      .probes = {
-          {"client_retried_elsewhere", "a client got no ack in time and sent its value to another server"},
-          {"client_retry_already_held", "a client's retry reached a server that already held the value"},
-          {"restarted_peer_resent", "a peer announced a restart and was sent everything again"},
-          {"client_gave_up_unacked", "a client stopped retrying at the heal with its value never acked (indeterminate)"},
-      },
+      .probes =
+          {
+              {"client_retried_elsewhere", "a client got no ack in time and sent its value to another server"},
+              {"client_retry_already_held", "a client's retry reached a server that already held the value"},
+              {"restarted_peer_resent", "a peer announced a restart and was sent everything again"},
+              {"client_gave_up_unacked",
+               "a client stopped retrying at the heal with its value never acked (indeterminate)"},
+          },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<BroadcastModel>(read_params(params));
       },

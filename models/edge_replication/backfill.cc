@@ -11,7 +11,8 @@ void Replicator::run_backfill() {
   RpcLink edge(ctx_, config_.edge, kEdgePort);
   for (uint32_t table = 0; table < backfilled_.size(); ++table) {
     while (!backfilled_[table]) {
-      const bool done = params_.backfill == Backfill::dblog ? dblog_chunk(table, sql, edge) : rowlock_chunk(table, sql, edge);
+      const bool done =
+          params_.backfill == Backfill::dblog ? dblog_chunk(table, sql, edge) : rowlock_chunk(table, sql, edge);
       if (!done) ctx_.sleep_for(kRetryPause);
     }
   }

@@ -8,7 +8,8 @@ namespace {
 std::string describe_row(const Table::Slot* slot) {
   if (!slot || !slot->live) return "absent";
   std::string columns;
-  for (const Column& c : slot->row.columns) columns += fmt::format("{}c{}={}", columns.empty() ? "" : " ", c.id, c.value);
+  for (const Column& c : slot->row.columns)
+    columns += fmt::format("{}c{}={}", columns.empty() ? "" : " ", c.id, c.value);
   return fmt::format("v{} [{}]", slot->row.version, columns);
 }
 
@@ -36,7 +37,8 @@ std::optional<int64_t> first_differing_key(const Table& source, const Table& edg
 
 std::string describe_key(const std::vector<Table>& source, const std::vector<Table>& edge, const KeyRef& key) {
   return fmt::format("table {} key {}: source {}, edge {}", key.first, key.second,
-                     describe_row(source.at(key.first).find(key.second)), describe_row(edge.at(key.first).find(key.second)));
+                     describe_row(source.at(key.first).find(key.second)),
+                     describe_row(edge.at(key.first).find(key.second)));
 }
 
 }  // namespace
@@ -82,7 +84,8 @@ CheckResult check_caught_up(const std::optional<Time>& caught_up_at, Time heal_a
 }
 
 std::optional<std::string> schema_difference(const std::vector<Table>& source, const std::vector<Table>& edge) {
-  if (source.size() != edge.size()) return fmt::format("{} tables at the source, {} at the edge", source.size(), edge.size());
+  if (source.size() != edge.size())
+    return fmt::format("{} tables at the source, {} at the edge", source.size(), edge.size());
   for (size_t t = 0; t < source.size(); ++t) {
     if (source[t].schema().columns != edge[t].schema().columns) {
       return fmt::format("table {}: schema v{} at the source, v{} at the edge", t, source[t].schema().version,
@@ -120,15 +123,15 @@ CheckResult check_verifier_truthful(const FinalVerification& verification, const
     return CheckResult::safety("verifier_truthful", "the final verification reported a match, but " + *difference);
   }
   if (!difference && !verification.match) {
-    return CheckResult::safety("verifier_truthful", "the final verification reported a mismatch on an equal edge: " +
-                                                        verification.detail);
+    return CheckResult::safety("verifier_truthful",
+                               "the final verification reported a mismatch on an equal edge: " + verification.detail);
   }
   for (const KeyRef& key : diverged) {
     if (verification.keys.count(key) == 0) {
-      return CheckResult::safety("verifier_truthful", fmt::format("the final verification missed {} ({} keys differ, "
-                                                                  "{} reported)",
-                                                                  describe_key(source, edge, key), diverged.size(),
-                                                                  verification.keys.size()));
+      return CheckResult::safety(
+          "verifier_truthful", fmt::format("the final verification missed {} ({} keys differ, "
+                                           "{} reported)",
+                                           describe_key(source, edge, key), diverged.size(), verification.keys.size()));
     }
   }
   for (const KeyRef& key : verification.keys) {

@@ -153,9 +153,8 @@ void Edge::apply(const Message& request, GroupEffects& effects) {
   if (const auto* batch = request.get_if<ApplyBatch>()) {
     effects.stream_batches.push_back(batch);
     if (last_batch_.size() <= batch->partition) last_batch_.resize(batch->partition + 1);
-    effects.undo.push_back([this, p = batch->partition, before = last_batch_[batch->partition]] {
-      last_batch_[p] = before;
-    });
+    effects.undo.push_back(
+        [this, p = batch->partition, before = last_batch_[batch->partition]] { last_batch_[p] = before; });
     if (seen_before(*batch)) return;
     effects.log.u8(static_cast<uint8_t>(LogOp::batch_mark));
     effects.log.u32(batch->partition);
@@ -201,8 +200,10 @@ void Edge::log_put(uint32_t table, int64_t key, const Table::Slot& slot, GroupEf
   std::optional<Table::Slot> before;
   if (const Table::Slot* current = tables_[table].find(key)) before = *current;
   effects.undo.push_back([this, table, key, before] {
-    if (before) tables_[table].slot(key) = *before;
-    else tables_[table].erase(key);
+    if (before)
+      tables_[table].slot(key) = *before;
+    else
+      tables_[table].erase(key);
   });
   tables_[table].slot(key) = slot;
   effects.log.u8(static_cast<uint8_t>(LogOp::put));

@@ -80,7 +80,7 @@ class Edge {
   Observer& observer_;
   RecordLog log_;
   std::vector<Table> tables_;
-  IntervalSet applied_;  // aggregate mode: the binlog rows applied
+  IntervalSet applied_;                // aggregate mode: the binlog rows applied
   std::vector<BatchMark> last_batch_;  // per partition: the last batch applied
   Mailbox<std::shared_ptr<Pending>> queue_;
   Rng divergence_rng_;  // inject_divergence only: drawn from nowhere else

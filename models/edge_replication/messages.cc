@@ -13,9 +13,11 @@ uint64_t BinlogEvent::digest() const {
 std::string describe_binlog_event(const BinlogEvent& event) {
   const BinlogGroup& g = *event.group;
   switch (g.kind) {
-    case GroupKind::rows: return fmt::format("Binlog rows seq=[{}, {}) at {:.6f}", g.first_seq, g.end_seq(), g.commit_time.to_seconds());
+    case GroupKind::rows:
+      return fmt::format("Binlog rows seq=[{}, {}) at {:.6f}", g.first_seq, g.end_seq(), g.commit_time.to_seconds());
     case GroupKind::ddl:
-      return fmt::format("Binlog ddl seq={} t{} {} c{}", g.first_seq, g.ddl.table, g.ddl.add ? "add" : "drop", g.ddl.column);
+      return fmt::format("Binlog ddl seq={} t{} {} c{}", g.first_seq, g.ddl.table, g.ddl.add ? "add" : "drop",
+                         g.ddl.column);
     case GroupKind::watermark: return fmt::format("Binlog watermark seq={} window={}", g.first_seq, g.window);
   }
   return "Binlog ?";

@@ -4,13 +4,13 @@
 // traces see real sizes.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "models/edge_replication/rows.h"
 #include "sim/api/basics.h"
@@ -78,8 +78,7 @@ struct ChunkRows {
   int64_t row_bytes = 100;
   size_t size_bytes() const { return 32 + keyed_rows_bytes(rows, row_bytes); }
 };
-struct ReleaseLocks {
-};
+struct ReleaseLocks {};
 struct WriteWatermark {
   uint64_t window = 0;
 };

@@ -80,9 +80,12 @@ static bool moved_back(const Checkpoint& before, const Checkpoint& after) {
 void Observer::on_checkpoint(const Checkpoint& checkpoint, Time now) {
   ++checkpoints_;
   if (checkpoint.position > checked_below_ && !checkpoint_ahead_) {
-    std::optional<uint64_t> missing = committed_.first_missing_from(stream_applied_, checked_below_, checkpoint.position);
-    if (missing) checkpoint_ahead_ = CheckpointAhead{checkpoint.position, *missing, now};
-    else checked_below_ = checkpoint.position;
+    std::optional<uint64_t> missing =
+        committed_.first_missing_from(stream_applied_, checked_below_, checkpoint.position);
+    if (missing)
+      checkpoint_ahead_ = CheckpointAhead{checkpoint.position, *missing, now};
+    else
+      checked_below_ = checkpoint.position;
   }
   if (last_checkpoint_ && moved_back(*last_checkpoint_, checkpoint) && !checkpoint_regression_) {
     checkpoint_regression_ = CheckpointRegression{*last_checkpoint_, checkpoint, now};
@@ -93,7 +96,8 @@ void Observer::on_checkpoint(const Checkpoint& checkpoint, Time now) {
 void Observer::on_chunk_done(uint32_t table, Time now) {
   if (chunk_ahead_) return;
   auto it = chunk_rows_queued_.lower_bound({table, INT64_MIN, 0});
-  if (it != chunk_rows_queued_.end() && std::get<0>(*it) == table) chunk_ahead_ = ChunkAhead{table, std::get<1>(*it), now};
+  if (it != chunk_rows_queued_.end() && std::get<0>(*it) == table)
+    chunk_ahead_ = ChunkAhead{table, std::get<1>(*it), now};
 }
 
 void Observer::on_backfill_done(Time now) {

@@ -11,9 +11,9 @@
 
 #include <cstdint>
 #include <optional>
-#include <tuple>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -47,9 +47,9 @@ struct TimeTravel {
 };
 
 struct Checkpoint {
-  uint64_t position = 0;             // every binlog row before it is durable on the edge
-  std::vector<int64_t> cursors;      // per table: the last key backfilled, -1 for none
-  std::vector<bool> backfilled;      // per table: the copy is complete
+  uint64_t position = 0;         // every binlog row before it is durable on the edge
+  std::vector<int64_t> cursors;  // per table: the last key backfilled, -1 for none
+  std::vector<bool> backfilled;  // per table: the copy is complete
 };
 
 struct CheckpointRegression {
@@ -80,7 +80,7 @@ struct FinalVerification {
   bool match = false;
   std::string detail;  // the first mismatching range, if any
   Time at;
-  KeySet keys;         // every key whose rows the verifier found different
+  KeySet keys;  // every key whose rows the verifier found different
 };
 
 class Observer {
@@ -161,7 +161,7 @@ class Observer {
   // (table << 40 | key) -> the highest streamed version durable. Looked up,
   // never iterated, so its order cannot matter.
   std::unordered_map<uint64_t, uint64_t> streamed_max_;
-  IntervalSet stream_applied_;                       // binlog rows applied at least once
+  IntervalSet stream_applied_;  // binlog rows applied at least once
   std::optional<TimeTravel> time_travel_;
   std::optional<Checkpoint> last_checkpoint_;
   std::optional<CheckpointRegression> checkpoint_regression_;

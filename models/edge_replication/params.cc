@@ -43,8 +43,8 @@ const ParamBindings<EdgeParams>& bindings() {
           .swarm({"200", "400"})
           .duration("linger", &P::linger, "how long a worker waits for a batch to fill", 0, 60)
           .swarm({"0s", "5ms", "20ms"})
-          .duration("checkpoint_interval", &P::checkpoint_interval, "how often the replicator saves its position",
-                    1e-4, 60)
+          .duration("checkpoint_interval", &P::checkpoint_interval, "how often the replicator saves its position", 1e-4,
+                    60)
           .swarm({"10ms", "100ms", "1s"})
           .duration("edge_rtt", &P::edge_rtt, "round trip between the replicator and the edge", 0, 10)
           .swarm({"2ms", "20ms", "40ms"})

@@ -28,13 +28,13 @@ struct EdgeParams {
   double rate = 4000;           // offered rows per second
   bool bursty = false;          // on/off bursts at burst_factor x rate, mean kept at rate
   double burst_factor = 4;
-  bool zipf = false;            // key choice
+  bool zipf = false;  // key choice
   double zipf_s = 1.1;
-  double delete_ratio = 0.1;    // of the rows changed that exist: deleted, else updated
-  int64_t txn_rows = 4;         // rows per transaction
-  Duration commit_interval = Duration::milliseconds(1);  // the group commit's tick
+  double delete_ratio = 0.1;                               // of the rows changed that exist: deleted, else updated
+  int64_t txn_rows = 4;                                    // rows per transaction
+  Duration commit_interval = Duration::milliseconds(1);    // the group commit's tick
   Duration schema_change_interval = Duration::seconds(4);  // mean; zero: never
-  int64_t row_bytes = 100;      // size on the wire, per row
+  int64_t row_bytes = 100;                                 // size on the wire, per row
   Duration select_row_cost = Duration::microseconds(20);
   // Replicator.
   Backfill backfill = Backfill::dblog;

@@ -14,8 +14,7 @@ namespace {
 
 class EdgeReplicationModel final : public Model {
  public:
-  explicit EdgeReplicationModel(const EdgeParams& params)
-      : params_(params), observer_(params) {}
+  explicit EdgeReplicationModel(const EdgeParams& params) : params_(params), observer_(params) {}
 
   // Three servers, all of them targets for the nemesis: the source (n0),
   // the edge (n1) and the replicator (n2), which sits near the source and
@@ -47,12 +46,13 @@ class EdgeReplicationModel final : public Model {
     if (result.verdict == Verdict::pass) result = check_checkpoint_durable_on_edge(observer_.checkpoint_ahead());
     if (result.verdict == Verdict::pass) result = check_chunk_applied_before_cursor(observer_.chunk_ahead());
     if (result.verdict == Verdict::pass) {
-      result = check_caught_up(observer_.caught_up_at(), heal_at_, observer_.rows_committed(), observer_.rows_applied());
+      result =
+          check_caught_up(observer_.caught_up_at(), heal_at_, observer_.rows_committed(), observer_.rows_applied());
     }
     if (result.verdict != Verdict::pass) return result;
     if (!params_.explicit_rows()) return check_exactly_once(observer_.committed(), observer_.edge_applied());
-    return check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(),
-                                    observer_.final_verification(), observer_.injected());
+    return check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(), observer_.final_verification(),
+                                    observer_.injected());
   }
 
   void report(MetricList& metrics) const override {
@@ -82,19 +82,24 @@ class EdgeReplicationModel final : public Model {
 ModelInfo model_info() {
   return ModelInfo{
       .name = "edge_replication",
-      .summary = "a source's row-based binlog streamed to an edge store with a concurrent backfill "
-                 "(DBLog windows or Ghostferry's locked copy), schema changes, parallel apply, "
-                 "checkpoints and verification; lag and throughput metrics",
+      .summary =
+          "a source's row-based binlog streamed to an edge store with a concurrent backfill "
+          "(DBLog windows or Ghostferry's locked copy), schema changes, parallel apply, "
+          "checkpoints and verification; lag and throughput metrics",
       .params = bindings().specs(),
       .bugs = bindings().bugs(),
-      .probes = {
-          {"backfill_resumed", "a restarted replicator resumed a half-copied table from its checkpoint cursor"},
-          {"batch_retry_deduplicated", "the edge recognized a retried apply batch and applied it once"},
-          {"ddl_barrier_waited", "a schema change waited for earlier rows to drain before going to the edge"},
-          {"ddl_replayed_after_resume", "the edge got a schema change it already had (replicator resumed behind it)"},
-          {"chunk_row_superseded_by_stream", "a chunk row was skipped: the stream changed it inside the window (DBLog)"},
-          {"stale_watermark_ignored", "a watermark of an abandoned window (or of an earlier incarnation) was ignored"},
-      },
+      .probes =
+          {
+              {"backfill_resumed", "a restarted replicator resumed a half-copied table from its checkpoint cursor"},
+              {"batch_retry_deduplicated", "the edge recognized a retried apply batch and applied it once"},
+              {"ddl_barrier_waited", "a schema change waited for earlier rows to drain before going to the edge"},
+              {"ddl_replayed_after_resume",
+               "the edge got a schema change it already had (replicator resumed behind it)"},
+              {"chunk_row_superseded_by_stream",
+               "a chunk row was skipped: the stream changed it inside the window (DBLog)"},
+              {"stale_watermark_ignored",
+               "a watermark of an abandoned window (or of an earlier incarnation) was ignored"},
+          },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<EdgeReplicationModel>(read_params(params));
       },

@@ -17,15 +17,13 @@ uint64_t key_hash(uint32_t table, int64_t key) {
 
 }  // namespace
 
-void Replicator::main(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config,
-                      Observer& observer) {
+void Replicator::main(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config, Observer& observer) {
   std::shared_ptr<Replicator> replicator(new Replicator(ctx, params, config, observer));
   replicator->start(replicator);
   ctx.sleep_until(Time::max());
 }
 
-Replicator::Replicator(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config,
-                       Observer& observer)
+Replicator::Replicator(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config, Observer& observer)
     : ctx_(ctx),
       params_(params),
       config_(config),
@@ -85,8 +83,7 @@ void Replicator::route(const BinlogGroup& group) {
       for (const RowChange& change : group.changes) {
         if (change.seq < processed_end_) continue;
         if (window_ && window_->open && window_->table == change.table) window_->dirty.insert(change.key);
-        push(partition_of(change.table, change.key),
-             Item{change.seq, 1, group.commit_time, ctx_.now(), change});
+        push(partition_of(change.table, change.key), Item{change.seq, 1, group.commit_time, ctx_.now(), change});
       }
       break;
     case GroupKind::ddl: apply_ddl_in_order(group.ddl); break;
@@ -210,7 +207,8 @@ void Replicator::run_worker(size_t index) {
       ctx_.sleep_for(kRetryPause);
     }
     observer_.on_worker_busy(ctx_.now() - started);
-    partition.items.erase(partition.items.begin(), partition.items.begin() + static_cast<ptrdiff_t>(partition.in_flight));
+    partition.items.erase(partition.items.begin(),
+                          partition.items.begin() + static_cast<ptrdiff_t>(partition.in_flight));
     partition.queued_rows -= batch.rows;
     partition.in_flight = 0;
     progress_.notify_all();
@@ -239,8 +237,10 @@ ApplyBatch Replicator::take_batch(Partition& partition, size_t index) {
     }
     const Item& item = partition.items[taken];
     batch.rows += item.rows;
-    if (params_.explicit_rows()) batch.changes.push_back(item.change);
-    else batch.spans.push_back({item.seq, item.rows});
+    if (params_.explicit_rows())
+      batch.changes.push_back(item.change);
+    else
+      batch.spans.push_back({item.seq, item.rows});
     if (item.change.backfill) continue;
     batch.stream_rows += item.rows;
     batch.max_seq = std::max(batch.max_seq, item.seq + item.rows - 1);

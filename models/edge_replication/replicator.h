@@ -36,8 +36,7 @@ struct ReplicatorConfig {
 
 class Replicator {
  public:
-  static void main(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config,
-                   Observer& observer);
+  static void main(Context& ctx, const EdgeParams& params, const ReplicatorConfig& config, Observer& observer);
 
  private:
   // One row (explicit) or a run of rows (aggregate) waiting in a partition.
@@ -63,9 +62,9 @@ class Replicator {
   struct Window {
     uint64_t id = 0;
     uint32_t table = 0;
-    bool open = false;              // the low watermark was streamed
-    std::set<int64_t> dirty;        // keys streamed since then
-    std::optional<ChunkRows> chunk;  // the select's result
+    bool open = false;                   // the low watermark was streamed
+    std::set<int64_t> dirty;             // keys streamed since then
+    std::optional<ChunkRows> chunk;      // the select's result
     std::optional<uint64_t> emitted_at;  // the high watermark's position, once emitted
   };
 
@@ -112,7 +111,7 @@ class Replicator {
   EdgeParams params_;
   ReplicatorConfig config_;
   Observer& observer_;
-  Checkpoint saved_;            // the last checkpoint made durable
+  Checkpoint saved_;              // the last checkpoint made durable
   std::vector<int64_t> cursors_;  // live backfill progress (only ever saved after it is durable)
   std::vector<bool> backfilled_;
   uint64_t processed_end_ = 0;  // every binlog position before it is routed
@@ -123,7 +122,7 @@ class Replicator {
   // scenario, rowlock seed 99: the final verification ran while rows were
   // still streaming.)
   bool source_stopped_ = false;
-  bool routing_ = false;        // the stream is inside route() (a schema change waits there)
+  bool routing_ = false;  // the stream is inside route() (a schema change waits there)
   std::vector<std::unique_ptr<Partition>> partitions_;
   WaitQueue progress_;  // a batch applied, the stream moved, a window emitted
   std::optional<Window> window_;

@@ -6,16 +6,16 @@
 // are dropped).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
-#include "sim/api/codec.h"
 #include "sim/api/basics.h"
+#include "sim/api/codec.h"
 
 namespace detsim::edge {
 
@@ -34,16 +34,16 @@ struct Row {
 };
 
 struct Schema {
-  uint64_t version = 0;          // +1 per schema change of this table
+  uint64_t version = 0;           // +1 per schema change of this table
   std::vector<uint32_t> columns;  // ids, sorted
-  uint32_t next_column = 0;      // the id the next added column gets
+  uint32_t next_column = 0;       // the id the next added column gets
   bool has(uint32_t id) const;
   bool operator==(const Schema&) const = default;
 };
 
 struct Ddl {
   uint32_t table = 0;
-  bool add = true;      // add or drop
+  bool add = true;  // add or drop
   uint32_t column = 0;
   uint64_t schema_version = 0;  // the table's version after this change
 };
@@ -114,7 +114,6 @@ struct fmt::formatter<detsim::edge::RowChange> : fmt::formatter<std::string_view
   auto format(const detsim::edge::RowChange& c, format_context& ctx) const {
     static constexpr const char* kinds[] = {"insert", "update", "delete"};
     return fmt::format_to(ctx.out(), "{}{} t{}/{} v{}->{} @{}", c.backfill ? "chunk " : "",
-                          kinds[static_cast<int>(c.kind)], c.table, c.key, c.before_version, c.after.version,
-                          c.seq);
+                          kinds[static_cast<int>(c.kind)], c.table, c.key, c.before_version, c.after.version, c.seq);
   }
 };

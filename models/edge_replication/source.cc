@@ -92,7 +92,8 @@ void Source::recover() {
     DETSIM_ASSERT(group->first_seq == next_seq_);
     replay(*group);
     next_seq_ = group->end_seq();
-    if (group->kind == GroupKind::rows) observer_.on_commit(group->first_seq, group->rows, group->commit_time, ctx_.now());
+    if (group->kind == GroupKind::rows)
+      observer_.on_commit(group->first_seq, group->rows, group->commit_time, ctx_.now());
     binlog_.push_back(std::make_shared<const BinlogGroup>(std::move(*group)));
   }
   observer_.attach_source(&tables_);
@@ -115,7 +116,8 @@ uint64_t Source::arrivals(Duration elapsed) {
     const bool in_burst = burst_until_ > ctx_.now();
     if (!in_burst && ctx_.now() >= calm_until_) {
       burst_until_ = ctx_.now() + Duration::from_seconds(workload_rng_.exponential(kBurstMean_s));
-      calm_until_ = burst_until_ + Duration::from_seconds(workload_rng_.exponential(kBurstMean_s * (1 - burst_share) / burst_share));
+      calm_until_ = burst_until_ +
+                    Duration::from_seconds(workload_rng_.exponential(kBurstMean_s * (1 - burst_share) / burst_share));
     }
     rate = burst_until_ > ctx_.now() ? rate * params_.burst_factor : rate * 0.5 / (1 - burst_share);
   }
@@ -266,7 +268,7 @@ void Source::run_schema_changes() {
     while (table_locked(table)) locks_released_.wait_until(ctx_.now() + Duration::milliseconds(10));
     LockGuard guard(commit_mutex_);
     if (ctx_.now() >= config_.stop_writes_at) return;  // the wait for the locks outlasted the workload
-    if (table_locked(table)) continue;  // a select locked it while we waited for the mutex
+    if (table_locked(table)) continue;                 // a select locked it while we waited for the mutex
     const Schema& schema = tables_[table].schema();
     const size_t width = schema.columns.size();
     const bool add = width <= 2 || (width < 6 && rng.bernoulli(0.5));

@@ -81,12 +81,12 @@ class Source {
   std::vector<Table> tables_;
   std::vector<GroupPtr> binlog_;  // every durable group, in order (the page cache of the file)
   uint64_t next_seq_ = 0;
-  Mutex commit_mutex_;            // one group commit, DDL or watermark at a time
-  WaitQueue new_group_;           // dump sessions wait here
-  WaitQueue locks_released_;      // a schema change waits here for share locks to go
+  Mutex commit_mutex_;        // one group commit, DDL or watermark at a time
+  WaitQueue new_group_;       // dump sessions wait here
+  WaitQueue locks_released_;  // a schema change waits here for share locks to go
   std::vector<ShareLock> locks_;
-  std::vector<Txn> pending_;      // arrived, not yet committed (some wait for a lock)
-  uint64_t pending_rows_ = 0;     // aggregate mode: arrived, not yet committed
+  std::vector<Txn> pending_;   // arrived, not yet committed (some wait for a lock)
+  uint64_t pending_rows_ = 0;  // aggregate mode: arrived, not yet committed
   // The writers have stopped for good (they stop at stop_writes_at, but a
   // commit begun before it may end after it).
   bool workload_done_ = false;

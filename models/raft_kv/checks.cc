@@ -1,9 +1,9 @@
 #include "models/raft_kv/checks.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <functional>
-
-#include <fmt/format.h>
 
 #include "models/raft_kv/storage.h"
 
@@ -118,8 +118,8 @@ void Observer::on_truncate(size_t server, uint64_t from_index) {
                                               leader_term_[server], from_index));
   }
   if (from_index <= commits_[server]) {
-    violate("state_machine_safety", fmt::format("n{} deleted index {} after committing up to {}", server, from_index,
-                                                commits_[server]));
+    violate("state_machine_safety",
+            fmt::format("n{} deleted index {} after committing up to {}", server, from_index, commits_[server]));
   }
   log.resize(from_index - 1);
 }
@@ -135,9 +135,9 @@ void Observer::on_commit(size_t server, uint64_t commit_index, uint64_t term) {
       committed_in_.push_back(term);
     } else if (committed_[index - 1] != chain) {
       // Raft §5.4.3: once committed at an index, no other entry is.
-      violate("state_machine_safety",
-              fmt::format("n{} committed at index {} an entry other than the one committed there before", server,
-                          index));
+      violate(
+          "state_machine_safety",
+          fmt::format("n{} committed at index {} an entry other than the one committed there before", server, index));
     }
   }
   // The moment of truth: the leader's commit is the promise.
@@ -213,9 +213,8 @@ void Observer::on_vote_granted(size_t server, uint64_t term, size_t candidate) {
 void Observer::record_vote(size_t server, uint64_t term, size_t candidate) {
   const auto [it, first] = votes_[server].emplace(term, candidate);
   if (!first && it->second != candidate) {
-    violate("one_vote_per_term",
-            fmt::format("n{} voted for n{} in term {}, having voted for n{} in that term", server, candidate, term,
-                        it->second));
+    violate("one_vote_per_term", fmt::format("n{} voted for n{} in term {}, having voted for n{} in that term", server,
+                                             candidate, term, it->second));
   }
 }
 
@@ -235,8 +234,8 @@ void Observer::on_message_handled(size_t server, uint64_t seen, uint64_t term) {
 // Figure 2: a follower persists entries before it acknowledges them.
 void Observer::on_append_acked(size_t server, uint64_t match_index) {
   if (match_index == 0 || holds_durably(server, match_index)) return;
-  violate("ack_durable", fmt::format("n{} acknowledged entries up to index {} that are not durable on its disk",
-                                     server, match_index));
+  violate("ack_durable",
+          fmt::format("n{} acknowledged entries up to index {} that are not durable on its disk", server, match_index));
 }
 
 void Observer::check_commit_durable(size_t leader, uint64_t index) {
@@ -276,8 +275,8 @@ void Observer::check_commit_survives(size_t leader, uint64_t index) {
 
 void Observer::on_write_acked(size_t server, uint64_t client, uint64_t seq) {
   if (client < applied_seq_.size() && applied_seq_[client] >= seq) return;
-  violate("ack_after_commit", fmt::format("n{} acknowledged c{} seq {} before any server applied it", server,
-                                          client, seq));
+  violate("ack_after_commit",
+          fmt::format("n{} acknowledged c{} seq {} before any server applied it", server, client, seq));
 }
 
 void Observer::on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index) {

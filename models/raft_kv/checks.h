@@ -43,8 +43,8 @@
 // The first violation is kept; check() reports it as verdict safety.
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,19 +59,19 @@
 namespace detsim::raft_kv {
 
 struct Counters {
-  uint64_t elections = 0;        // campaigns started
-  uint64_t elections_late = 0;   // campaigns started in the second half of the settle period
-  uint64_t leader_changes = 0;   // terms that got a leader
+  uint64_t elections = 0;       // campaigns started
+  uint64_t elections_late = 0;  // campaigns started in the second half of the settle period
+  uint64_t leader_changes = 0;  // terms that got a leader
   uint64_t commit_index_max = 0;
   uint64_t reads_lease = 0;
   uint64_t reads_index = 0;
-  uint64_t reads_stale = 0;      // the stale_read bug's local reads
-  uint64_t corruptions = 0;      // recoveries that found latent corruption
+  uint64_t reads_stale = 0;  // the stale_read bug's local reads
+  uint64_t corruptions = 0;  // recoveries that found latent corruption
   uint64_t torn_tails = 0;
   uint64_t meta_lost = 0;
-  uint64_t meta_repairs = 0;     // boots that rewrote two unequal meta slots
+  uint64_t meta_repairs = 0;  // boots that rewrote two unequal meta slots
   uint64_t recoveries_done = 0;
-  uint64_t holes_filled = 0;     // log holes filled from a peer (FetchEntries)  // recovering servers that caught up
+  uint64_t holes_filled = 0;  // log holes filled from a peer (FetchEntries)  // recovering servers that caught up
   uint64_t client_retries = 0;
 };
 
@@ -81,8 +81,15 @@ class Observer {
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
   explicit Observer(size_t servers)
-      : logs_(servers), commits_(servers, 0), leader_term_(servers, 0), contact_(servers), fail_stopped_(servers, false),
-        disks_(servers, nullptr), up_(servers, false), floors_(servers), votes_(servers) {}
+      : logs_(servers),
+        commits_(servers, 0),
+        leader_term_(servers, 0),
+        contact_(servers),
+        fail_stopped_(servers, false),
+        disks_(servers, nullptr),
+        up_(servers, false),
+        floors_(servers),
+        votes_(servers) {}
 
   // The server's disk, for the durability checks: it outlives incarnations.
   void attach_disk(size_t server, const Disk* disk) { disks_[server] = disk; }
@@ -123,7 +130,9 @@ class Observer {
   // The server's incarnation is gone (crashed, or the run ended).
   void on_down(size_t server);
   void on_fail_stop(size_t server) { fail_stopped_[server] = true; }
-  size_t servers_fail_stopped() const { return static_cast<size_t>(std::count(fail_stopped_.begin(), fail_stopped_.end(), true)); }
+  size_t servers_fail_stopped() const {
+    return static_cast<size_t>(std::count(fail_stopped_.begin(), fail_stopped_.end(), true));
+  }
   // end: where the entry's record ends in the server's log file.
   void on_append(size_t server, uint64_t index, const Entry& entry, uint64_t end);
   void on_truncate(size_t server, uint64_t from_index);
@@ -139,7 +148,10 @@ class Observer {
   const Counters& counters() const { return counters_; }
   History& history() { return history_; }
   const History& history() const { return history_; }
-  void record_probe(bool ok) { probes_ok_ += ok ? 1 : 0; probes_ += 1; }
+  void record_probe(bool ok) {
+    probes_ok_ += ok ? 1 : 0;
+    probes_ += 1;
+  }
   uint64_t probes() const { return probes_; }
   uint64_t probes_ok() const { return probes_ok_; }
 
@@ -158,24 +170,24 @@ class Observer {
   void check_commit_durable(size_t leader, uint64_t index);
   void check_commit_survives(size_t leader, uint64_t index);
 
-  std::vector<std::vector<Position>> logs_;             // mirrors; entry i is index i + 1
+  std::vector<std::vector<Position>> logs_;                          // mirrors; entry i is index i + 1
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> by_index_term_;  // (index, term) -> chain
-  std::vector<uint64_t> committed_;                     // chain of each committed index
-  std::vector<uint64_t> committed_in_;                  // the first term in which it was seen committed
-  std::map<uint64_t, uint64_t> applied_;                // index -> command digest
-  std::vector<uint64_t> commits_;                       // each server's commit index
-  std::vector<uint64_t> leader_term_;                   // 0 when not leading
-  std::vector<std::vector<Time>> contact_;              // by leader: when it last heard each peer (term start at most)
+  std::vector<uint64_t> committed_;                                  // chain of each committed index
+  std::vector<uint64_t> committed_in_;                               // the first term in which it was seen committed
+  std::map<uint64_t, uint64_t> applied_;                             // index -> command digest
+  std::vector<uint64_t> commits_;                                    // each server's commit index
+  std::vector<uint64_t> leader_term_;                                // 0 when not leading
+  std::vector<std::vector<Time>> contact_;  // by leader: when it last heard each peer (term start at most)
   std::optional<Duration> quorum_limit_;
   std::optional<Time> settled_from_;
-  std::map<uint64_t, size_t> leaders_;                  // term -> its leader
+  std::map<uint64_t, size_t> leaders_;  // term -> its leader
   std::optional<CheckResult> violation_;
   std::vector<bool> fail_stopped_;                     // servers that lost both meta slots
-  std::vector<const Disk*> disks_;                      // by server
-  std::vector<bool> up_;                                // by server: booted and not yet down
-  std::vector<std::pair<uint64_t, uint64_t>> floors_;   // vote floors (term, index), by server
-  std::vector<std::map<uint64_t, size_t>> votes_;        // per server: term -> the candidate it voted for
-  std::vector<uint64_t> applied_seq_;                   // by client: the highest seq applied anywhere
+  std::vector<const Disk*> disks_;                     // by server
+  std::vector<bool> up_;                               // by server: booted and not yet down
+  std::vector<std::pair<uint64_t, uint64_t>> floors_;  // vote floors (term, index), by server
+  std::vector<std::map<uint64_t, size_t>> votes_;      // per server: term -> the candidate it voted for
+  std::vector<uint64_t> applied_seq_;                  // by client: the highest seq applied anywhere
   Counters counters_;
   History history_;
   uint64_t probes_ = 0;

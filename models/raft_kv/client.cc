@@ -1,10 +1,10 @@
 #include "models/raft_kv/client.h"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "models/raft_kv/messages.h"
 
@@ -17,15 +17,14 @@ constexpr Duration kNoLeaderBackoff = Duration::milliseconds(20);
 
 struct Operation {
   Command command;
-  OpValue argument;  // as the history records it
+  OpValue argument;                      // as the history records it
   int64_t old_value = 0, new_value = 0;  // cas
 };
 
 // A value as the history shows it: integers (put, cas) as integers, the
 // concatenations of appends as text.
 OpValue history_value(const std::string& text) {
-  const bool digits = !text.empty() && text.size() < 19 &&
-                      text.find_first_not_of("0123456789") == std::string::npos;
+  const bool digits = !text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos;
   return digits ? OpValue::of(static_cast<int64_t>(std::stoll(text))) : OpValue::of(text);
 }
 
@@ -173,8 +172,7 @@ void Client::probe() {
 
 }  // namespace
 
-void client_main(Context& ctx, const RaftParams& params, const ClientConfig& config,
-                 Observer& observer) {
+void client_main(Context& ctx, const RaftParams& params, const ClientConfig& config, Observer& observer) {
   DETSIM_ASSERT(config.stop_at <= config.end_at);
   Client client(ctx, params, config, observer);
   client.run();

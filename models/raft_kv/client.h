@@ -22,7 +22,6 @@ struct ClientConfig {
   Time end_at;        // the end of the run: the final probe gives up here
 };
 
-void client_main(Context& ctx, const RaftParams& params, const ClientConfig& config,
-                 Observer& observer);
+void client_main(Context& ctx, const RaftParams& params, const ClientConfig& config, Observer& observer);
 
 }  // namespace detsim::raft_kv

@@ -4,13 +4,13 @@
 // number per request, so a retried write applies once).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/api/message.h"
 
@@ -166,21 +166,17 @@ struct ClientReply {
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::RequestVote, "request_vote term={} last={}@{}", m.term, m.last_log_index,
                       m.last_log_term);
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::VoteReply, "vote_reply term={} granted={}", m.term, m.granted);
-DETSIM_MESSAGE_FORMAT(detsim::raft_kv::AppendEntries,
-                      "append_entries term={} prev={}@{} commit={} round={} entries={}", m.term,
-                      m.prev_index, m.prev_term, m.leader_commit, m.round, m.entries.size());
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::AppendEntries, "append_entries term={} prev={}@{} commit={} round={} entries={}",
+                      m.term, m.prev_index, m.prev_term, m.leader_commit, m.round, m.entries.size());
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::AppendReply,
-                      "append_reply term={} request_term={} success={} match={} conflict={}@{} round={}",
-                      m.term, m.request_term, m.success, m.match_index, m.conflict_index, m.conflict_term, m.round);
+                      "append_reply term={} request_term={} success={} match={} conflict={}@{} round={}", m.term,
+                      m.request_term, m.success, m.match_index, m.conflict_index, m.conflict_term, m.round);
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::FetchEntries, "fetch_entries {}..{}@{}", m.first_index, m.last_index,
                       m.last_term);
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::FetchReply, "fetch_reply first={} prev_term={} entries={}", m.first_index,
-                      m.prev_term,
-                      m.entries.size());
+                      m.prev_term, m.entries.size());
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientRequest, "request {} c{} seq={} key={} value={} expected={}",
                       detsim::raft_kv::to_string(m.command.kind), m.command.client, m.command.seq, m.command.key,
                       m.command.value, m.command.expected);
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientReply, "reply seq={} status={} value={}{} hint={}", m.seq,
-                      static_cast<int>(m.status),
-                      m.has_value ? "" : "nil:", m.value, m.leader_hint);
-
+                      static_cast<int>(m.status), m.has_value ? "" : "nil:", m.value, m.leader_hint);

@@ -97,8 +97,8 @@ void Server::recover() {
   absorb_salvage();
   if (salvaged_.empty() && !recovered.salvaged.empty()) storage_.save_salvage(salvaged_);
   maybe_finish_repair();
-  ctx_.log("recovered term={} vote={} entries={} recovering={} target={} salvaged={}", term_, voted_for_,
-           log_.size(), recovering_, recover_target_, salvaged_.size());
+  ctx_.log("recovered term={} vote={} entries={} recovering={} target={} salvaged={}", term_, voted_for_, log_.size(),
+           recovering_, recover_target_, salvaged_.size());
 }
 
 // What the observer mirrors of a booted server: its log, where each record

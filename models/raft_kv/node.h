@@ -136,9 +136,9 @@ class Server {
   uint64_t term_ = 0;
   int64_t voted_for_ = -1;
   bool recovering_ = false;
-  bool fail_stopped_ = false;  // both meta slots lost (node.cc fail_stop)
+  bool fail_stopped_ = false;    // both meta slots lost (node.cc fail_stop)
   uint64_t recover_target_ = 0;  // the vote floor's index
-  uint64_t floor_term_ = 0;       // and term (storage.h Meta)
+  uint64_t floor_term_ = 0;      // and term (storage.h Meta)
   std::vector<Entry> log_;
   Salvage salvaged_;  // intact entries past the log's end, with holes before them (storage.h)
   // Volatile state.
@@ -147,24 +147,24 @@ class Server {
   uint64_t commit_index_ = 0;
   uint64_t applied_index_ = 0;
   StateMachine machine_;
-  Time election_deadline_;  // monotonic
-  Time heartbeat_deadline_;  // monotonic, leader
+  Time election_deadline_;    // monotonic
+  Time heartbeat_deadline_;   // monotonic, leader
   Time vote_retry_deadline_;  // monotonic, candidate
   Time fill_deadline_;        // monotonic, a server with holes asks peers again
-  Time last_heard_;          // monotonic: the last AppendEntries of a current leader
+  Time last_heard_;           // monotonic: the last AppendEntries of a current leader
   std::vector<size_t> votes_;
   // Leader state.
-  std::map<size_t, Peer> peers_;  // every other server
-  uint64_t term_start_index_ = 0;  // the first index of this leader's term
-  std::vector<Command> batch_;     // commands waiting to be written
-  std::map<uint64_t, Waiter> waiters_;  // client -> its pending write
+  std::map<size_t, Peer> peers_;           // every other server
+  uint64_t term_start_index_ = 0;          // the first index of this leader's term
+  std::vector<Command> batch_;             // commands waiting to be written
+  std::map<uint64_t, Waiter> waiters_;     // client -> its pending write
   std::map<uint64_t, uint64_t> log_seqs_;  // client -> highest seq in the unapplied log suffix
   std::vector<PendingRead> reads_;
   uint64_t round_ = 0;
   bool round_wanted_ = false;
   std::map<uint64_t, Time> round_sent_;  // round -> monotonic send time
-  Time leader_since_;  // monotonic
-  Time lease_start_;                      // monotonic start of the last majority-acked round
+  Time leader_since_;                    // monotonic
+  Time lease_start_;                     // monotonic start of the last majority-acked round
   bool has_lease_ = false;
 };
 

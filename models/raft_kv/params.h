@@ -57,10 +57,9 @@ inline const ParamBindings<RaftParams>& bindings() {
           .real("mix_append", &P::mix_append, "relative weight of append", 0, 1e6)
           .real("mix_cas", &P::mix_cas, "relative weight of cas", 0, 1e6)
           .duration("election_timeout_min", &P::election_timeout_min, "least randomized election timeout", 0.001, 60)
-          .duration("election_timeout_max", &P::election_timeout_max, "greatest randomized election timeout", 0.001,
+          .duration("election_timeout_max", &P::election_timeout_max, "greatest randomized election timeout", 0.001, 60)
+          .duration("heartbeat_interval", &P::heartbeat_interval, "leader heartbeat (and retransmission) period", 0.001,
                     60)
-          .duration("heartbeat_interval", &P::heartbeat_interval, "leader heartbeat (and retransmission) period",
-                    0.001, 60)
           .swarm({"15ms", "40ms", "75ms"})
           .integer("entries_per_append_max", &P::entries_per_append_max, "most log entries in one AppendEntries", 1,
                    100000)

@@ -1,9 +1,9 @@
 #include "models/raft_kv/register.h"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "models/raft_kv/checks.h"
 #include "models/raft_kv/client.h"
@@ -20,13 +20,13 @@ class RaftModel final : public Model {
  public:
   static constexpr uint64_t kLateElectionsMax = 10;
 
-  explicit RaftModel(const RaftParams& params)
-      : params_(params), observer_(static_cast<size_t>(params.nodes)) {}
+  explicit RaftModel(const RaftParams& params) : params_(params), observer_(static_cast<size_t>(params.nodes)) {}
 
   void setup(Setup& setup) override {
     for (int64_t i = 0; i < params_.nodes; ++i) {
-      const NodeId node = setup.add_server(fmt::format("n{}", i), [params = params_, &observer = observer_](
-                                                                       Context& ctx) { Server::main(ctx, params, observer); });
+      const NodeId node = setup.add_server(
+          fmt::format("n{}", i),
+          [params = params_, &observer = observer_](Context& ctx) { Server::main(ctx, params, observer); });
       // Invariant: servers come first, so server i is NodeId i.
       DETSIM_ASSERT(node.index() == static_cast<uint32_t>(i));
     }
@@ -42,7 +42,7 @@ class RaftModel final : public Model {
     // a majority (node.cc); the observer allows one more heartbeat and half
     // an election timeout for clock drift and late timers.
     observer_.set_quorum_limit(params_.election_timeout_max * 2 + params_.heartbeat_interval +
-                                params_.election_timeout_max / 2);
+                               params_.election_timeout_max / 2);
     observer_.set_settled_from(setup.heal_time() + (setup.end_time() - setup.heal_time()) / 2);
   }
 
@@ -67,11 +67,10 @@ class RaftModel final : public Model {
     if (!observer_.leader_now()) {
       return CheckResult::liveness("no_leader_after_heal", "no server leads at the end of the run");
     }
-    return CheckResult::liveness(
-        "no_progress_after_heal",
-        fmt::format("{} of {} clients got no answer after the heal (probes done: {})",
-                    params_.clients - static_cast<int64_t>(observer_.probes_ok()), params_.clients,
-                    observer_.probes()));
+    return CheckResult::liveness("no_progress_after_heal",
+                                 fmt::format("{} of {} clients got no answer after the heal (probes done: {})",
+                                             params_.clients - static_cast<int64_t>(observer_.probes_ok()),
+                                             params_.clients, observer_.probes()));
   }
 
   void report(MetricList& metrics) const override {
@@ -116,18 +115,21 @@ class RaftModel final : public Model {
 ModelInfo model_info() {
   return ModelInfo{
       .name = "raft_kv",
-      .summary = "Raft (Ongaro & Ousterhout 2014) replicating a key-value store with client sessions and "
-                 "linearizable reads (read-index or lease); Figure 3 invariants checked as they happen",
+      .summary =
+          "Raft (Ongaro & Ousterhout 2014) replicating a key-value store with client sessions and "
+          "linearizable reads (read-index or lease); Figure 3 invariants checked as they happen",
       .params = bindings().specs(),
       .bugs = bindings().bugs(),
-      .probes = {
-          {"split_vote", "a candidate's election timed out with no winner, and it campaigned again"},
-          {"leader_deposed_by_higher_term", "a leader stepped down on hearing a higher term"},
-          {"conflicting_suffix_truncated", "a follower cut a conflicting suffix from its log (Raft 5.3)"},
-          {"read_dropped_unconfirmed", "a deposed leader dropped reads whose leadership round never confirmed"},
-          {"retry_answered_from_session", "a retried write already applied was answered from its session (thesis 6.3)"},
-          {"leader_lost_quorum", "a leader heard from no majority for two election timeouts and stepped down"},
-      },
+      .probes =
+          {
+              {"split_vote", "a candidate's election timed out with no winner, and it campaigned again"},
+              {"leader_deposed_by_higher_term", "a leader stepped down on hearing a higher term"},
+              {"conflicting_suffix_truncated", "a follower cut a conflicting suffix from its log (Raft 5.3)"},
+              {"read_dropped_unconfirmed", "a deposed leader dropped reads whose leadership round never confirmed"},
+              {"retry_answered_from_session",
+               "a retried write already applied was answered from its session (thesis 6.3)"},
+              {"leader_lost_quorum", "a leader heard from no majority for two election timeouts and stepped down"},
+          },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<RaftModel>(read_params(params));
       },

@@ -37,7 +37,8 @@ void Server::on_write(NodeId from, const Command& command) {
   // A client has one operation in flight, so only a newer (or the same,
   // retried) seq replaces its waiter: a delayed older request must not.
   auto waiter = waiters_.find(command.client);
-  if (waiter == waiters_.end() || command.seq >= waiter->second.seq) waiters_[command.client] = Waiter{command.seq, from};
+  if (waiter == waiters_.end() || command.seq >= waiter->second.seq)
+    waiters_[command.client] = Waiter{command.seq, from};
   // Already in the log (or the batch), not yet applied: wait for it.
   auto seq = log_seqs_.find(command.client);
   if (seq != log_seqs_.end() && seq->second >= command.seq) return;

@@ -18,12 +18,8 @@ Result StateMachine::apply(const Command& command) {
 Result StateMachine::execute(const Command& command) {
   Result result;
   switch (command.kind) {
-    case OpKind::put:
-      data_[command.key] = command.value;
-      break;
-    case OpKind::append:
-      data_[command.key] += command.value;
-      break;
+    case OpKind::put: data_[command.key] = command.value; break;
+    case OpKind::append: data_[command.key] += command.value; break;
     case OpKind::cas: {
       auto it = data_.find(command.key);
       result.ok = it != data_.end() && it->second == command.expected;
@@ -31,8 +27,7 @@ Result StateMachine::execute(const Command& command) {
       break;
     }
     case OpKind::noop:
-    case OpKind::get:
-      break;
+    case OpKind::get: break;
   }
   return result;
 }

@@ -47,13 +47,13 @@ struct Meta {
   // up-to-date. (A lost meta file fail-stops the server: node.cc.)
   uint64_t recover_target = 0;
   uint64_t floor_term = 0;
-  uint64_t version = 0;         // increases with every save
+  uint64_t version = 0;  // increases with every save
 };
 
 // What the two meta slots hold, read at boot.
 struct LoadedMeta {
-  std::optional<Meta> meta;   // the newest good slot; nullopt if none
-  bool damaged = false;       // some slot was written but is bad
+  std::optional<Meta> meta;  // the newest good slot; nullopt if none
+  bool damaged = false;      // some slot was written but is bad
   // The slots do not hold the same good copy (one is bad or blank while
   // the other is not, or their versions differ): rewrite both before
   // anything depends on the meta, or a later rot of the newer slot would

@@ -45,8 +45,7 @@ class ParamBindings {
   // Integer fields of any width; the range bounds the value.
   template <class F>
     requires(FieldOf<F, S, int64_t> || FieldOf<F, S, int> || FieldOf<F, S, uint32_t> || FieldOf<F, S, uint64_t>)
-  ParamBindings& integer(std::string key, F field, std::string doc, double min = -kUnbounded,
-                         double max = kUnbounded) {
+  ParamBindings& integer(std::string key, F field, std::string doc, double min = -kUnbounded, double max = kUnbounded) {
     return bind(make_param(std::move(key), ParamType::integer, "", std::move(doc), min, max), field,
                 [](const Params& p, const std::string& k) { return p.integer(k); });
   }

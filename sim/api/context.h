@@ -5,14 +5,14 @@
 // blocked call throws FiberKilled, which model code must let through.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <functional>
 #include <optional>
 #include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/api/connection.h"
 #include "sim/api/disk.h"

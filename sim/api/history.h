@@ -69,10 +69,10 @@ struct OpValue {
 struct HistoryEvent {
   int64_t process = 0;
   OpType type = OpType::invoke;
-  std::string f;    // register: read, write, cas; kv: get, put, append (and cas)
-  std::string key;  // "" for a single register
-  OpValue value;    // invoke: the argument (nil for a read); ok: the result of a read
-  Time time;        // simulated time of this event
+  std::string f;         // register: read, write, cas; kv: get, put, append (and cas)
+  std::string key;       // "" for a single register
+  OpValue value;         // invoke: the argument (nil for a read); ok: the result of a read
+  Time time;             // simulated time of this event
   bool has_time = true;  // false for histories read without times (EDN)
 };
 

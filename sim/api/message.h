@@ -9,6 +9,8 @@
 //   if (const Gossip* g = envelope.message.get_if<Gossip>()) ...
 #pragma once
 
+#include <fmt/format.h>
+
 #include <concepts>
 #include <cstdint>
 #include <iterator>
@@ -16,8 +18,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-
-#include <fmt/format.h>
 
 #include "sim/core/rng.h"
 
@@ -64,11 +64,14 @@ class Message {
     T value;
     explicit Holder(T v) : Base(type_tag<T>()), value(std::move(v)) {}
     size_t size_bytes() const override {
-      if constexpr (requires { value.size_bytes(); }) return value.size_bytes();
-      else return sizeof(T);
+      if constexpr (requires { value.size_bytes(); })
+        return value.size_bytes();
+      else
+        return sizeof(T);
     }
     uint64_t digest() const override {
-      if constexpr (requires { value.digest(); }) return value.digest();
+      if constexpr (requires { value.digest(); })
+        return value.digest();
       else {
         // The same bytes as fmt::format("{}", value), so the same digest,
         // but formatted on the stack: the heap string per datagram was

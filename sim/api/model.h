@@ -137,8 +137,7 @@ struct ModelRegistration {
 };
 #define DETSIM_REGISTER_MODEL_CONCAT2(a, b) a##b
 #define DETSIM_REGISTER_MODEL_CONCAT(a, b) DETSIM_REGISTER_MODEL_CONCAT2(a, b)
-#define DETSIM_REGISTER_MODEL(function)                                                                \
-  static const ::detsim::ModelRegistration DETSIM_REGISTER_MODEL_CONCAT(detsim_model_registration_, \
-                                                                        __LINE__)(function)
+#define DETSIM_REGISTER_MODEL(function) \
+  static const ::detsim::ModelRegistration DETSIM_REGISTER_MODEL_CONCAT(detsim_model_registration_, __LINE__)(function)
 
 }  // namespace detsim

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <compare>
 #include <cstdint>
-
-#include <fmt/format.h>
 
 namespace detsim {
 
@@ -25,7 +25,5 @@ class NodeId {
 
 template <>
 struct fmt::formatter<detsim::NodeId> : fmt::formatter<uint32_t> {
-  auto format(detsim::NodeId id, format_context& ctx) const {
-    return fmt::format_to(ctx.out(), "n{}", id.index());
-  }
+  auto format(detsim::NodeId id, format_context& ctx) const { return fmt::format_to(ctx.out(), "n{}", id.index()); }
 };

@@ -3,12 +3,12 @@
 // one-line "expected ..., got ..." message for the same mistake.
 #include "sim/api/params.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <array>
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "sim/core/assert.h"
 
@@ -109,16 +109,14 @@ std::optional<ParamValue> parse_boolean(const ParamSpec& spec, std::string_view 
   return fail(spec, text, error);
 }
 
-std::optional<ParamValue> parse_duration_value(const ParamSpec& spec, std::string_view text,
-                                               std::string* error) {
+std::optional<ParamValue> parse_duration_value(const ParamSpec& spec, std::string_view text, std::string* error) {
   std::optional<Duration> value = parse_duration(text);
   // Bounds are in seconds (params.h), so compare there.
   if (!value || !in_range(spec, value->to_seconds())) return fail(spec, text, error);
   return ParamValue(*value);
 }
 
-std::optional<ParamValue> parse_distribution(const ParamSpec& spec, std::string_view text,
-                                             std::string* error) {
+std::optional<ParamValue> parse_distribution(const ParamSpec& spec, std::string_view text, std::string* error) {
   std::string reason;
   std::optional<DurationDist> value = DurationDist::parse(text, &reason);
   if (!value) {

@@ -31,7 +31,7 @@ enum class ParamType {
 const char* to_string(ParamType type);
 
 struct ParamSpec {
-  std::string key;           // dotted for tables: "net.loss" is [net] loss
+  std::string key;  // dotted for tables: "net.loss" is [net] loss
   ParamType type = ParamType::integer;
   std::string default_text;  // parsed like a --set value
   std::string doc;

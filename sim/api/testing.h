@@ -25,7 +25,7 @@ namespace detsim {
 
 struct ScenarioRun {
   Verdict verdict = Verdict::pass;
-  std::string property;   // the invariant that failed, if one did
+  std::string property;  // the invariant that failed, if one did
   std::string detail;
   std::string reproduce;  // "detsim replay SCENARIO --seed N ..."
   uint64_t fingerprint = 0;

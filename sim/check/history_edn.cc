@@ -85,8 +85,7 @@ class EdnReader {
   // Whether only blanks or a comment follow on the current line.
   bool line_ends() const {
     size_t at = at_;
-    while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\t' || text_[at] == '\r' || text_[at] == ','))
-      ++at;
+    while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\t' || text_[at] == '\r' || text_[at] == ',')) ++at;
     return at >= text_.size() || text_[at] == '\n' || text_[at] == ';';
   }
   bool at_end() const { return at_ >= text_.size(); }
@@ -303,7 +302,8 @@ bool read_edn_fields(const Edn& map, ParsedLine& parsed, std::string* reason) {
 
 // One event map as an event, or nullopt with *reason.
 std::optional<ParsedLine> event_of(const Edn& map, std::string* reason) {
-  if (map.kind != Edn::Kind::map) return *reason = "expected an EDN map {:process ..., :type ..., :f ...}", std::nullopt;
+  if (map.kind != Edn::Kind::map)
+    return *reason = "expected an EDN map {:process ..., :type ..., :f ...}", std::nullopt;
   ParsedLine parsed;
   const Edn* process = lookup(map, "process");
   if (process != nullptr && process->kind == Edn::Kind::keyword) {
@@ -332,8 +332,7 @@ std::optional<ParsedLine> event_of(const Edn& map, std::string* reason) {
 // file is no deeper and no bigger in memory than its maps.
 class EdnEvents {
  public:
-  EdnEvents(EdnReader& reader, const std::function<bool()>& should_stop)
-      : reader_(reader), should_stop_(should_stop) {}
+  EdnEvents(EdnReader& reader, const std::function<bool()>& should_stop) : reader_(reader), should_stop_(should_stop) {}
 
   // A map at the top level: it must end its line (Jepsen's layout).
   bool read_line_map() {

@@ -123,8 +123,8 @@ class SliceScheduler {
 
 // Unknown if a key is still open or ran out of memory: the first such key
 // in sorted order is named, with why.
-void describe_unknown(const std::vector<KeyCheck>& keys, const SliceScheduler& scheduler,
-                      const CheckOptions& options, CheckReport& report) {
+void describe_unknown(const std::vector<KeyCheck>& keys, const SliceScheduler& scheduler, const CheckOptions& options,
+                      CheckReport& report) {
   auto undecided = std::find_if(keys.begin(), keys.end(),
                                 [](const KeyCheck& key) { return key.outcome != KeyOutcome::linearizable; });
   if (undecided == keys.end()) return;

@@ -85,7 +85,8 @@ class MemoTable {
     // Arena capacity is reserved here, doubling, so its count does not
     // depend on the standard library's growth factor.
     uint64_t arena_words = arena_words_;
-    if (arena_.size() + words.size() > arena_words) arena_words = std::max(2 * arena_words, arena_.size() + words.size());
+    if (arena_.size() + words.size() > arena_words)
+      arena_words = std::max(2 * arena_words, arena_.size() + words.size());
     const bool grows = (size_ + 1) * 2 > slots_.size();
     const uint64_t slot_bytes = (grows ? 2 : 1) * slots_.size() * kSlotBytes;
     if (slot_bytes + arena_words * sizeof(uint64_t) > limit_bytes_) return Insert::full;

@@ -60,8 +60,8 @@ bool ever_seen(const OpValue& value, const Observations& seen, Datatype datatype
 
 }  // namespace
 
-std::vector<bool> unobserved_info_writes(const std::vector<Operation>& operations,
-                                         const std::vector<uint32_t>& members, Datatype datatype) {
+std::vector<bool> unobserved_info_writes(const std::vector<Operation>& operations, const std::vector<uint32_t>& members,
+                                         Datatype datatype) {
   std::vector<bool> unobserved(members.size(), false);
   const Observations seen = collect(operations, members, datatype);
   for (size_t i = 0; i < members.size(); ++i) {

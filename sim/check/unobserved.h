@@ -24,7 +24,7 @@ namespace detsim::check {
 
 // For each of `members` (indices into operations, one key's), whether it
 // is an info write whose value no operation of the key observed.
-std::vector<bool> unobserved_info_writes(const std::vector<Operation>& operations,
-                                         const std::vector<uint32_t>& members, Datatype datatype);
+std::vector<bool> unobserved_info_writes(const std::vector<Operation>& operations, const std::vector<uint32_t>& members,
+                                         Datatype datatype);
 
 }  // namespace detsim::check

@@ -10,8 +10,8 @@ namespace detsim {
 
 }  // namespace detsim
 
-#define DETSIM_ASSERT(condition)                                     \
-  do {                                                               \
-    if (!(condition)) [[unlikely]]                                   \
-      ::detsim::assert_failed(__FILE__, __LINE__, #condition);       \
+#define DETSIM_ASSERT(condition)                               \
+  do {                                                         \
+    if (!(condition)) [[unlikely]]                             \
+      ::detsim::assert_failed(__FILE__, __LINE__, #condition); \
   } while (false)

@@ -51,8 +51,7 @@ std::string_view take_digits(std::string_view* text) {
 
 // integer.fraction in unit_ns, in exact nanoseconds, or nullopt if it
 // overflows int64 or is not a whole number of nanoseconds.
-std::optional<Duration> exact_ns(std::string_view integer, std::string_view fraction,
-                                 int64_t unit_ns) {
+std::optional<Duration> exact_ns(std::string_view integer, std::string_view fraction, int64_t unit_ns) {
   while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
   // A fraction with more than 18 significant digits is never a whole number
   // of ns for units up to 6e10 ns; 18 digits also keep it inside uint64.
@@ -198,22 +197,22 @@ constexpr std::string_view kDurationExample = "a duration like \"5ms\"";
 constexpr std::string_view kNumberExample = "a number like \"1.5\"";
 
 std::string generic_error(std::string_view got) {
-  return "expected " + std::string(kDurationExample) + " or a distribution like " +
-         "\"uniform(1ms, 10ms)\", got " + quoted(got);
+  return "expected " + std::string(kDurationExample) + " or a distribution like " + "\"uniform(1ms, 10ms)\", got " +
+         quoted(got);
 }
 
 std::string argument_error(std::string_view expected, const Form& form, std::string_view argument,
                            std::string_view got) {
-  return "expected " + std::string(expected) + " for " + std::string(form.name) + "'s " +
-         std::string(argument) + ", got " + quoted(got);
+  return "expected " + std::string(expected) + " for " + std::string(form.name) + "'s " + std::string(argument) +
+         ", got " + quoted(got);
 }
 
 std::string arity_error(const Form& form, size_t got, std::string_view call_text) {
   bool takes_one = form.second_name.empty();
   std::string names(form.first_name);
   if (!takes_one) names += ", " + std::string(form.second_name);
-  return std::string(form.name) + (takes_one ? " takes 1 argument (" : " takes 2 arguments (") +
-         names + "), got " + std::to_string(got) + " in " + quoted(call_text);
+  return std::string(form.name) + (takes_one ? " takes 1 argument (" : " takes 2 arguments (") + names + "), got " +
+         std::to_string(got) + " in " + quoted(call_text);
 }
 
 // Reads the arguments of an already-recognised call into *call; returns

@@ -1,15 +1,15 @@
 #include "sim/core/engine.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <typeinfo>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/context/detail/exception.hpp>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/protected_fixedsize_stack.hpp>
-#include <fmt/format.h>
+#include <cstdio>
+#include <cstdlib>
+#include <typeinfo>
 
 #include "sim/core/assert.h"
 #include "sim/core/fifo_algorithm.h"
@@ -76,8 +76,8 @@ struct Engine::FiberRecord {
 struct Engine::GroupRecord {
   uint32_t node = 0;
   bool killed = false;
-  std::vector<FiberId> live;       // unordered; sorted where order matters
-  std::vector<FiberId> deferred;   // woken while paused, in wake order
+  std::vector<FiberId> live;      // unordered; sorted where order matters
+  std::vector<FiberId> deferred;  // woken while paused, in wake order
 };
 
 class Engine::WakeTarget final : public EventTarget {
@@ -131,8 +131,7 @@ Engine::~Engine() {
   // Invariant: every fiber was unwound by run(); a fiber left behind would
   // keep pointers into this engine.
   if (live_total_ != 0) {
-    std::fprintf(stderr, "detsim: engine destroyed with %zu live fibers (run() not called?)\n",
-                 live_total_);
+    std::fprintf(stderr, "detsim: engine destroyed with %zu live fibers (run() not called?)\n", live_total_);
     std::abort();
   }
   t_engine = previous_on_thread_;
@@ -303,9 +302,7 @@ GroupId Engine::current_group() const {
   return fibers_[current_].group;
 }
 
-bool Engine::current_fiber_killed() const {
-  return current_ != kNoFiber && fibers_[current_].killed;
-}
+bool Engine::current_fiber_killed() const { return current_ != kNoFiber && fibers_[current_].killed; }
 
 const std::string& Engine::fiber_name(FiberId fiber) const { return fiber_names_[fiber]; }
 
@@ -359,16 +356,15 @@ void Engine::fiber_main(FiberId id, std::function<void()>& body) {
     } catch (const ModelAssertion& failure) {
       record_model_crash(failure.what());
     } catch (const std::exception& error) {
-      record_model_crash(fmt::format("fiber '{}' threw {}: {}", fiber_names_[id],
-                                     typeid(error).name(), error.what()));
+      record_model_crash(fmt::format("fiber '{}' threw {}: {}", fiber_names_[id], typeid(error).name(), error.what()));
     } catch (...) {
       record_model_crash(fmt::format("fiber '{}' threw a non-standard exception", fiber_names_[id]));
     }
   }
   if (returned_normally && fibers_[id].kill_thrown) {
-    record_model_crash(fmt::format(
-        "fiber '{}' on node {} caught the crash unwinding (catch (...) without rethrow) and returned",
-        fiber_names_[id], groups_[fibers_[id].group].node));
+    record_model_crash(
+        fmt::format("fiber '{}' on node {} caught the crash unwinding (catch (...) without rethrow) and returned",
+                    fiber_names_[id], groups_[fibers_[id].group].node));
   }
   finish_fiber(id);
 }
@@ -484,9 +480,8 @@ void Engine::throw_killed(FiberId id) {
     // It parked again after the crash unwinding was thrown: some handler
     // swallowed it. Report it as the model bug it is, and keep unwinding.
     ++record.kills_swallowed;
-    record_model_crash(fmt::format(
-        "fiber '{}' on node {} caught the crash unwinding (catch (...) without rethrow)",
-        fiber_names_[id], groups_[record.group].node));
+    record_model_crash(fmt::format("fiber '{}' on node {} caught the crash unwinding (catch (...) without rethrow)",
+                                   fiber_names_[id], groups_[record.group].node));
     if (record.kills_swallowed >= kSwallowedKillsFatal) {
       std::fprintf(stderr, "detsim: fiber '%s' swallowed the crash unwinding %u times; giving up\n",
                    fiber_names_[id].c_str(), record.kills_swallowed);
@@ -499,9 +494,7 @@ void Engine::throw_killed(FiberId id) {
 
 // ---------------------------------------------------------------- the run
 
-void Engine::record_model_crash(std::string what) {
-  request_stop(StopReason::model_crashed, std::move(what));
-}
+void Engine::record_model_crash(std::string what) { request_stop(StopReason::model_crashed, std::move(what)); }
 
 void Engine::request_stop(StopReason reason, std::string detail) {
   // The first stop wins, except that a model crash outranks any other:
@@ -564,8 +557,7 @@ inline void Engine::fire_event(const Event& event) {
     same_instant_events_ = 0;
   } else if (++same_instant_events_ > options_.livelock_events) {
     request_stop(StopReason::livelock,
-                 fmt::format("{} events at t={}ns without time advancing", same_instant_events_,
-                             now_.count_ns()));
+                 fmt::format("{} events at t={}ns without time advancing", same_instant_events_, now_.count_ns()));
     return;
   }
   ++events_fired_;
@@ -602,6 +594,5 @@ void Engine::fire_next_event() {
   }
   fire_event(queue_.pop());
 }
-
 
 }  // namespace detsim

@@ -176,9 +176,9 @@ class Engine {
   // bytes) sits at the end. next_checkpoint_ is the event limit, or the
   // index before PCT's next change point if that comes sooner.
   uint64_t next_checkpoint_ = UINT64_MAX;
-  bool ranked_ = false;                      // order_.ranked()
-  bool jitters_ = false;                     // order_.jitters()
-  bool exploring_ = false;                   // ranked_ || jitters_
+  bool ranked_ = false;     // order_.ranked()
+  bool jitters_ = false;    // order_.jitters()
+  bool exploring_ = false;  // ranked_ || jitters_
   uint64_t events_fired_ = 0;
   uint64_t same_instant_events_ = 0;
   uint64_t fingerprint_state_ = 0x6a09e667f3bcc908ULL;

@@ -48,9 +48,7 @@ class EventQueue {
     heap_.push_back(Event{at, uint64_t{rank} << kSequenceBits | next_sequence_++, target, a, b});
     sift_up(heap_.size() - 1);
   }
-  static uint32_t rank_of(const Event& event) {
-    return static_cast<uint32_t>(event.sequence >> kSequenceBits);
-  }
+  static uint32_t rank_of(const Event& event) { return static_cast<uint32_t>(event.sequence >> kSequenceBits); }
   // Gives every pending event of rank `from` rank `to`, then restores the
   // heap bottom-up (Floyd): O(n), for PCT's few change points per run.
   void rerank(uint32_t from, uint32_t to) {

@@ -1,10 +1,9 @@
 #include "sim/core/fifo_algorithm.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/operations.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 #include "sim/core/engine.h"
 
@@ -17,8 +16,7 @@ FifoAlgorithm* FifoAlgorithm::install_on_this_thread() {
   if (t_algorithm != nullptr) return t_algorithm;
   auto* algorithm = new FifoAlgorithm();  // owned by the thread's fiber scheduler
   t_algorithm = algorithm;
-  boost::fibers::context::active()->get_scheduler()->set_algo(
-      boost::fibers::algo::algorithm::ptr_t(algorithm));
+  boost::fibers::context::active()->get_scheduler()->set_algo(boost::fibers::algo::algorithm::ptr_t(algorithm));
   return algorithm;
 }
 

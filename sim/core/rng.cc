@@ -16,7 +16,7 @@ constexpr uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 
 
 // Salts that start fork(label) and fork(label, index) from different chain
 // values, so fork("a") and fork("a", i) meet only by a 2^-64 accident.
-constexpr uint64_t kForkSalt = 0x6a09e667f3bcc908;        // frac(sqrt(2))
+constexpr uint64_t kForkSalt = 0x6a09e667f3bcc908;         // frac(sqrt(2))
 constexpr uint64_t kIndexedForkSalt = 0xbb67ae8584caa73b;  // frac(sqrt(3))
 constexpr uint64_t kPerturbSalt = 0x3c6ef372fe94f82b;      // frac(sqrt(5))
 

@@ -33,8 +33,7 @@ StackPool::StackPool(size_t stack_bytes) {
 
 void StackPool::add_block() {
   const size_t block_bytes = stack_bytes_ * kStacksPerBlock;
-  void* block = mmap(nullptr, block_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* block = mmap(nullptr, block_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (block == MAP_FAILED) throw std::bad_alloc();
   // Pushed in reverse so stacks are handed out from low addresses up.
   for (size_t i = kStacksPerBlock; i-- > 0;) free_.push_back(static_cast<char*>(block) + i * stack_bytes_);

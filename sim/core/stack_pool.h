@@ -5,10 +5,9 @@
 // path alone touches a 5 KB frame: W3's 100k fibers then peaked near 1 GiB.
 #pragma once
 
+#include <boost/context/stack_context.hpp>
 #include <cstddef>
 #include <vector>
-
-#include <boost/context/stack_context.hpp>
 
 namespace detsim {
 

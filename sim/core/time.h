@@ -34,8 +34,14 @@ class Duration {
   constexpr Duration operator*(int64_t k) const { return Duration(ns_ * k); }
   constexpr Duration operator/(int64_t k) const { return Duration(ns_ / k); }
   constexpr int64_t operator/(Duration o) const { return ns_ / o.ns_; }
-  constexpr Duration& operator+=(Duration o) { ns_ += o.ns_; return *this; }
-  constexpr Duration& operator-=(Duration o) { ns_ -= o.ns_; return *this; }
+  constexpr Duration& operator+=(Duration o) {
+    ns_ += o.ns_;
+    return *this;
+  }
+  constexpr Duration& operator-=(Duration o) {
+    ns_ -= o.ns_;
+    return *this;
+  }
   constexpr auto operator<=>(const Duration&) const = default;
 
  private:
@@ -66,7 +72,10 @@ class Time {
   }
   constexpr Time operator-(Duration d) const { return Time(ns_ - d.count_ns()); }
   constexpr Duration operator-(Time o) const { return Duration::nanoseconds(ns_ - o.ns_); }
-  constexpr Time& operator+=(Duration d) { *this = *this + d; return *this; }
+  constexpr Time& operator+=(Duration d) {
+    *this = *this + d;
+    return *this;
+  }
   constexpr auto operator<=>(const Time&) const = default;
 
  private:

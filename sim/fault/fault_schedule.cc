@@ -2,11 +2,11 @@
 // The text form lives in fault_text.cc, generation in nemesis.cc.
 #include "sim/fault/fault_schedule.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "sim/core/duration_dist.h"
 
@@ -14,10 +14,9 @@ namespace detsim {
 namespace {
 
 constexpr std::array<const char*, kFaultKindCount> kKindNames = {
-    "crash",   "restart",   "pause",     "partition", "heal",       "clog",
-    "corrupt", "misdirect", "disk_full", "disk_slow", "clock_jump", "clock_drift",
-    "isolate", "figure8",   "kill",      "ring",      "flap",       "rolling",
-    "power_fsync",
+    "crash",     "restart",   "pause",     "partition",  "heal",        "clog",    "corrupt",
+    "misdirect", "disk_full", "disk_slow", "clock_jump", "clock_drift", "isolate", "figure8",
+    "kill",      "ring",      "flap",      "rolling",    "power_fsync",
 };
 
 bool takes_length(FaultKind kind) {
@@ -119,7 +118,8 @@ std::string check_action(const FaultAction& action) {
   if (action.kind == FaultKind::disk_slow && action.value > kDiskSlowFactorMax) {
     return fmt::format("a disk_slow factor must be at most {}", kDiskSlowFactorMax);
   }
-  if (action.kind == FaultKind::clock_drift && (action.value > kClockDriftPpmMax || action.value < -kClockDriftPpmMax)) {
+  if (action.kind == FaultKind::clock_drift &&
+      (action.value > kClockDriftPpmMax || action.value < -kClockDriftPpmMax)) {
     return fmt::format("a clock drift must be within {} ppm either way", kClockDriftPpmMax);
   }
   if (action.kind == FaultKind::partition) return check_partition(action);
@@ -134,9 +134,11 @@ std::string check_action(const FaultAction& action) {
   if (action.kind == FaultKind::clog && action.amount < Duration::zero()) return "a clog delay must not be negative";
   if (action.kind == FaultKind::corrupt && action.value < 0) return "a corrupt pick must not be negative";
   if (action.kind == FaultKind::disk_slow && action.value < 1) return "a disk_slow factor must be at least 1";
-  if (is_shape(action.kind) && action.role.empty()) return fmt::format("{} needs a role like @leader", to_string(action.kind));
+  if (is_shape(action.kind) && action.role.empty())
+    return fmt::format("{} needs a role like @leader", to_string(action.kind));
   if (action.kind == FaultKind::isolate && action.value < 0) return "an isolate's client count must not be negative";
-  if (action.kind == FaultKind::figure8 && action.amount < Duration::zero()) return "a figure8 delay must not be negative";
+  if (action.kind == FaultKind::figure8 && action.amount < Duration::zero())
+    return "a figure8 delay must not be negative";
   if (action.kind == FaultKind::figure8 && action.value < 0) return "a figure8 next-claim delay must not be negative";
   return check_jepsen_shape(action);
 }

@@ -59,16 +59,19 @@
 namespace detsim {
 
 enum class FaultKind {
-  crash, restart, pause,  // node
-  partition, heal,        // network: heal ends all partitions and clogs (not crashes)
-  clog,                   // link node -> peer: + amount delay, for length
-  corrupt,                // disk of node: one durable sector; value = which (pick, modulo eligible count)
-  misdirect,              // disk of node: the next write lands at a wrong offset
-  disk_full,              // disk of node is full for length
-  disk_slow,              // disk of node: latency x value, for length
-  clock_jump,             // node's wall clock += amount (may be negative)
-  clock_drift,            // node's wall clock drift becomes value ppm (may be negative)
-  isolate,                // shapes, on the holder of role (see above)
+  crash,
+  restart,
+  pause,  // node
+  partition,
+  heal,         // network: heal ends all partitions and clogs (not crashes)
+  clog,         // link node -> peer: + amount delay, for length
+  corrupt,      // disk of node: one durable sector; value = which (pick, modulo eligible count)
+  misdirect,    // disk of node: the next write lands at a wrong offset
+  disk_full,    // disk of node is full for length
+  disk_slow,    // disk of node: latency x value, for length
+  clock_jump,   // node's wall clock += amount (may be negative)
+  clock_drift,  // node's wall clock drift becomes value ppm (may be negative)
+  isolate,      // shapes, on the holder of role (see above)
   figure8,
   kill,
   ring,         // groups[0]: the ring order (Jepsen's majorities ring)
@@ -91,16 +94,16 @@ struct FaultAction {
   Time at;
   FaultKind kind = FaultKind::crash;
   NodeId node;
-  Duration length;      // pause, clog, disk_full, disk_slow, flap; isolate; figure8, kill, rolling,
-                        // power_fsync: down time
-  NodeId peer;          // clog destination; flap's other end
-  Duration amount;      // clog extra delay; clock_jump offset (signed); figure8 delay before the crash;
-                        // flap period; rolling gap; power_fsync wait for an fsync
-  int64_t value = 0;    // corrupt pick; disk_slow factor; clock_drift ppm; isolate clients
+  Duration length;    // pause, clog, disk_full, disk_slow, flap; isolate; figure8, kill, rolling,
+                      // power_fsync: down time
+  NodeId peer;        // clog destination; flap's other end
+  Duration amount;    // clog extra delay; clock_jump offset (signed); figure8 delay before the crash;
+                      // flap period; rolling gap; power_fsync wait for an fsync
+  int64_t value = 0;  // corrupt pick; disk_slow factor; clock_drift ppm; isolate clients
   std::vector<std::vector<NodeId>> groups;  // partition: nodes in different groups are cut; ring,
                                             // power_fsync: one group, the nodes
-  bool one_way = false;  // partition: only groups[0] -> the other groups is cut
-  std::string role;      // shapes, pause, clock_jump, flap: aim at the role's holder instead of node
+  bool one_way = false;                     // partition: only groups[0] -> the other groups is cut
+  std::string role;                         // shapes, pause, clock_jump, flap: aim at the role's holder instead of node
   auto operator<=>(const FaultAction&) const = default;
 };
 

@@ -2,11 +2,11 @@
 // Printing writes only the fields an action's kind uses, so a schedule whose
 // other fields are at their defaults (every parsed or generated one) reads
 // back equal.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "sim/core/assert.h"
 #include "sim/core/duration_dist.h"
@@ -59,8 +59,10 @@ std::string printable(std::string_view text) {
   std::string out;
   for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte != 0x7f) out += c;
-    else out += fmt::format("\\x{:02x}", byte);
+    if (byte >= 0x20 && byte != 0x7f)
+      out += c;
+    else
+      out += fmt::format("\\x{:02x}", byte);
   }
   return out;
 }
@@ -205,8 +207,10 @@ class ArgumentReader {
     if (error_.empty()) error_ = fmt::format("expected {}, got '{}'", expected, printable(got));
   }
   void node(std::string_view word, NodeId* out) {
-    if (auto parsed = parse_node(word)) *out = *parsed;
-    else fail("a node like n2", word);
+    if (auto parsed = parse_node(word))
+      *out = *parsed;
+    else
+      fail("a node like n2", word);
   }
   // "@leader": '@' and a role name.
   bool role(std::string_view word) {
@@ -224,8 +228,10 @@ class ArgumentReader {
   void shape() {
     if (!role(words_[0])) return fail("a role like @leader", words_[0]);
     if (action_->kind == FaultKind::figure8) {
-      if (auto delay = parse_duration(words_[1])) action_->amount = *delay;
-      else fail("a delay like 80ms", words_[1]);
+      if (auto delay = parse_duration(words_[1]))
+        action_->amount = *delay;
+      else
+        fail("a delay like 80ms", words_[1]);
     }
     // isolate @ROLE LENGTH CLIENTS; figure8 @ROLE DELAY DOWN NEXT_MS; kill @ROLE DOWN.
     const bool is_figure8 = action_->kind == FaultKind::figure8;
@@ -243,9 +249,7 @@ class ArgumentReader {
         node(words_[1], &action_->peer);
         length(words_[2]);
         return amount(words_[3], "a period like 200ms");
-      case FaultKind::rolling:
-        amount(words_[0], "a gap like 500ms");
-        return length(words_[1]);
+      case FaultKind::rolling: amount(words_[0], "a gap like 500ms"); return length(words_[1]);
       case FaultKind::power_fsync:
         node_list(words_[0]);
         amount(words_[1], "a wait like 1s");
@@ -254,24 +258,34 @@ class ArgumentReader {
     }
   }
   void node_list(std::string_view word) {
-    if (auto group = parse_group(word)) action_->groups.push_back(*group);
-    else fail("nodes like n0,n2,n4", word);
+    if (auto group = parse_group(word))
+      action_->groups.push_back(*group);
+    else
+      fail("nodes like n0,n2,n4", word);
   }
   void amount(std::string_view word, std::string_view expected) {
-    if (auto parsed = parse_duration(word)) action_->amount = *parsed;
-    else fail(expected, word);
+    if (auto parsed = parse_duration(word))
+      action_->amount = *parsed;
+    else
+      fail(expected, word);
   }
   void length(std::string_view word) {
-    if (auto parsed = parse_duration(word)) action_->length = *parsed;
-    else fail("a length like 200ms", word);
+    if (auto parsed = parse_duration(word))
+      action_->length = *parsed;
+    else
+      fail("a length like 200ms", word);
   }
   void signed_duration(std::string_view word) {
-    if (auto parsed = parse_signed_duration(word)) action_->amount = *parsed;
-    else fail("an offset like 2s or -2s", word);
+    if (auto parsed = parse_signed_duration(word))
+      action_->amount = *parsed;
+    else
+      fail("an offset like 2s or -2s", word);
   }
   void integer(std::string_view word, std::string_view suffix, std::string_view expected) {
-    if (auto parsed = parse_integer(word, suffix)) action_->value = *parsed;
-    else fail(expected, word);
+    if (auto parsed = parse_integer(word, suffix))
+      action_->value = *parsed;
+    else
+      fail(expected, word);
   }
   void groups(std::string_view word) {
     if (!parse_groups(word, action_)) fail("groups of nodes like n0,n1|n2 or n0>n1,n2", word);
@@ -281,8 +295,10 @@ class ArgumentReader {
     if (arrow == std::string_view::npos) return fail("a link like n1>n2", words_[0]);
     node(words_[0].substr(0, arrow), &action_->node);
     node(words_[0].substr(arrow + 1), &action_->peer);
-    if (auto delay = parse_duration(words_[1])) action_->amount = *delay;
-    else fail("a delay like 300ms", words_[1]);
+    if (auto delay = parse_duration(words_[1]))
+      action_->amount = *delay;
+    else
+      fail("a delay like 300ms", words_[1]);
     length(words_[2]);
   }
 
@@ -313,8 +329,8 @@ std::optional<FaultAction> parse_action(std::string_view text, std::string* erro
   action.kind = *kind;
   const Usage& usage = usage_of(action.kind);
   if (words.size() != usage.words + 2) {
-    std::string form = fmt::format("TIME {}{}{}", to_string(action.kind), usage.arguments.empty() ? "" : " ",
-                                   usage.arguments);
+    std::string form =
+        fmt::format("TIME {}{}{}", to_string(action.kind), usage.arguments.empty() ? "" : " ", usage.arguments);
     return fail(fmt::format("expected '{}', e.g. '{}'", form, usage.example));
   }
   ArgumentReader reader(std::vector<std::string_view>(words.begin() + 2, words.end()), &action);
@@ -359,12 +375,12 @@ std::string to_short_string(const FaultAction& action) {
   switch (action.kind) {
     case FaultKind::isolate: return text + fmt::format(" {} {}", format_duration(action.length), action.value);
     case FaultKind::figure8:
-      return text + fmt::format(" {} {} {}", format_duration(action.amount), format_duration(action.length),
-                                action.value);
+      return text +
+             fmt::format(" {} {} {}", format_duration(action.amount), format_duration(action.length), action.value);
     case FaultKind::kill: return text + " " + format_duration(action.length);
     case FaultKind::flap:
-      return text + fmt::format(" {} {} {}", action.peer, format_duration(action.length),
-                                format_duration(action.amount));
+      return text +
+             fmt::format(" {} {} {}", action.peer, format_duration(action.length), format_duration(action.amount));
     case FaultKind::pause:
     case FaultKind::disk_full: return text + " " + format_duration(action.length);
     case FaultKind::corrupt: return text + fmt::format(" {}", action.value);

@@ -79,8 +79,8 @@ bool overlaps(const DownWindow& window, Time from, Time until, Duration rejoin) 
 // Whether crashing victim over [from, until) keeps max_down with the
 // reserved windows: the victim has none there, and the servers that do,
 // with `down` already crashed, leave room for one more.
-bool fits_windows(const std::vector<DownWindow>& windows, NodeId victim, Time from, Time until, int down,
-                  int max_down, Duration rejoin) {
+bool fits_windows(const std::vector<DownWindow>& windows, NodeId victim, Time from, Time until, int down, int max_down,
+                  Duration rejoin) {
   std::set<NodeId> busy;
   for (const DownWindow& window : windows) {
     if (!overlaps(window, from, until, rejoin)) continue;
@@ -164,8 +164,10 @@ void add_crashes(Rng& rng, const NemesisOptions& options, Duration interval, con
     for (NodeId server : servers) {
       auto it = down_until.find(server.index());
       // A server back for less than rejoin_time still counts as down.
-      if (it != down_until.end() && it->second + options.rejoin_time > t) ++down;
-      else up.push_back(server);
+      if (it != down_until.end() && it->second + options.rejoin_time > t)
+        ++down;
+      else
+        up.push_back(server);
     }
     if (down >= max_down || up.empty()) return t;
     NodeId victim = up[rng.below(up.size())];
@@ -179,8 +181,8 @@ void add_crashes(Rng& rng, const NemesisOptions& options, Duration interval, con
 }
 
 // One power loss at a time: the next starts after every server is back.
-void add_power_losses(Rng& rng, const NemesisOptions& options, Duration interval,
-                      const std::vector<NodeId>& servers, Time heal_at, std::vector<FaultAction>& out) {
+void add_power_losses(Rng& rng, const NemesisOptions& options, Duration interval, const std::vector<NodeId>& servers,
+                      Time heal_at, std::vector<FaultAction>& out) {
   if (servers.empty()) return;
   each_arrival(rng, interval, heal_at, options.redraws, [&](Time t) {
     Time last_restart = t;
@@ -247,7 +249,6 @@ void add_partitions(Rng& rng, const NemesisOptions& options, Duration interval, 
   });
 }
 
-
 void add_clogs(Rng& rng, const NemesisOptions& options, Duration interval, const std::vector<NodeId>& servers,
                Time heal_at, std::vector<FaultAction>& out) {
   if (servers.size() < 2) return;
@@ -302,9 +303,8 @@ struct Generator {
     node_faults("corrupt", disk, options.corrupt_interval, FaultKind::corrupt,
                 [](Rng& r, FaultAction& a) { a.value = static_cast<int64_t>(r.next_u64() >> 32); });
     node_faults("misdirect", disk, options.misdirect_interval, FaultKind::misdirect, [](Rng&, FaultAction&) {});
-    node_faults("disk_full", disk, options.disk_full_interval, FaultKind::disk_full, [&](Rng& r, FaultAction& a) {
-      a.length = sample_length(r, options.disk_full_length, a.at, heal_at);
-    });
+    node_faults("disk_full", disk, options.disk_full_interval, FaultKind::disk_full,
+                [&](Rng& r, FaultAction& a) { a.length = sample_length(r, options.disk_full_length, a.at, heal_at); });
     node_faults("disk_slow", disk, options.disk_slow_interval, FaultKind::disk_slow, [&](Rng& r, FaultAction& a) {
       a.value = options.disk_slow_factor;
       a.length = sample_length(r, options.disk_slow_length, a.at, heal_at);
@@ -318,10 +318,9 @@ struct Generator {
     // and the second strike line up, so it needs more tries than the others
     // (with one entry, adding flap took raft_kv's commit_previous_term catch
     // from 7 to 6 of 200 seeds; with two it is 12).
-    constexpr FaultKind kShapes[] = {FaultKind::isolate, FaultKind::figure8, FaultKind::kill, FaultKind::pause,
-                                     FaultKind::clock_jump, FaultKind::flap, FaultKind::figure8};
-    each_arrival(stream, interval(FaultFamily::shape, options.shape_interval), heal_at, options.redraws,
-                 [&](Time t) {
+    constexpr FaultKind kShapes[] = {FaultKind::isolate,    FaultKind::figure8, FaultKind::kill,   FaultKind::pause,
+                                     FaultKind::clock_jump, FaultKind::flap,    FaultKind::figure8};
+    each_arrival(stream, interval(FaultFamily::shape, options.shape_interval), heal_at, options.redraws, [&](Time t) {
       FaultAction action = action_at(t, kShapes[stream.below(std::size(kShapes))], NodeId());
       action.role = options.shape_role;
       action.length = sample_length(stream, options.shape_length, t, heal_at);
@@ -440,8 +439,8 @@ FaultAction make_partition(Rng& rng, PartitionShape shape, const std::vector<Nod
   return action;
 }
 
-NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::vector<NodeId>& servers,
-                             Time heal_at, const std::vector<NodeId>& clients) {
+NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::vector<NodeId>& servers, Time heal_at,
+                             const std::vector<NodeId>& clients) {
   DETSIM_ASSERT(options.disk_slow_factor >= 1);
   DETSIM_ASSERT(options.clock_drift_max_ppm >= 0);
   NemesisPlan plan;
@@ -469,11 +468,10 @@ NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::
               windows, out);
   out.insert(out.end(), rolls.begin(), rolls.end());
   Rng power_rng = rng.fork("power");
-  add_power_losses(power_rng, options, generator.interval(FaultFamily::crash, options.power_interval), servers,
-                   heal_at, out);
+  add_power_losses(power_rng, options, generator.interval(FaultFamily::crash, options.power_interval), servers, heal_at,
+                   out);
   Rng pause_rng = rng.fork("pause");
-  add_pauses(pause_rng, options, generator.interval(FaultFamily::pause, options.pause_interval), servers, heal_at,
-             out);
+  add_pauses(pause_rng, options, generator.interval(FaultFamily::pause, options.pause_interval), servers, heal_at, out);
   Rng partition_rng = rng.fork("partition");
   ClientPlacement placement{rng.fork("partition_clients"), options.partition_clients, clients};
   // Swarm: half the seeds keep every client connected to every side.

@@ -112,7 +112,7 @@ struct NemesisPlan {
 // off and only crashes and pauses configured, the schedule is the one
 // generate_fault_schedule gave before the other families existed.
 // clients: the nodes partition_clients may place on a side.
-NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::vector<NodeId>& servers,
-                             Time heal_at, const std::vector<NodeId>& clients = {});
+NemesisPlan generate_nemesis(Rng rng, const NemesisOptions& options, const std::vector<NodeId>& servers, Time heal_at,
+                             const std::vector<NodeId>& clients = {});
 
 }  // namespace detsim

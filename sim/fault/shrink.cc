@@ -1,8 +1,8 @@
 #include "sim/fault/shrink.h"
 
 #include <algorithm>
-#include <map>
 #include <cstdint>
+#include <map>
 #include <optional>
 
 namespace detsim {
@@ -40,8 +40,7 @@ Subset without(const Subset& subset, const Subset& removed) {
 
 class Shrinker {
  public:
-  Shrinker(const FaultSchedule& original, const std::function<bool(const FaultSchedule&)>& still_fails,
-           size_t max_runs)
+  Shrinker(const FaultSchedule& original, const std::function<bool(const FaultSchedule&)>& still_fails, size_t max_runs)
       : original_(original), units_(fault_units(original)), still_fails_(still_fails), max_runs_(max_runs) {}
 
   ShrinkResult run() {
@@ -151,8 +150,8 @@ std::vector<std::vector<size_t>> fault_units(const FaultSchedule& schedule) {
   return units;
 }
 
-ShrinkResult shrink_schedule(const FaultSchedule& failing,
-                             const std::function<bool(const FaultSchedule&)>& still_fails, size_t max_runs) {
+ShrinkResult shrink_schedule(const FaultSchedule& failing, const std::function<bool(const FaultSchedule&)>& still_fails,
+                             size_t max_runs) {
   return Shrinker(failing, still_fails, max_runs).run();
 }
 

@@ -29,7 +29,7 @@ struct ShrinkResult {
 // still_fails(candidate) runs the candidate and says whether it fails in
 // the same way as the original. `failing` must fail. Deterministic: the
 // candidates are tried in a fixed order.
-ShrinkResult shrink_schedule(const FaultSchedule& failing,
-                             const std::function<bool(const FaultSchedule&)>& still_fails, size_t max_runs);
+ShrinkResult shrink_schedule(const FaultSchedule& failing, const std::function<bool(const FaultSchedule&)>& still_fails,
+                             size_t max_runs);
 
 }  // namespace detsim

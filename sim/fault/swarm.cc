@@ -1,9 +1,9 @@
 #include "sim/fault/swarm.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "sim/core/assert.h"
 

@@ -1,11 +1,11 @@
 #include "sim/trace/dot_writer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 #include <string_view>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "sim/core/assert.h"
 #include "sim/trace/jsonl_writer.h"  // format_trace_time
@@ -15,11 +15,11 @@ namespace {
 
 // All lengths are in points; with dpi=72 a point is a PNG pixel.
 constexpr double kMargin = 20;
-constexpr double kAxisWidth = 90;       // time labels left of the first lane
-constexpr double kHeaderHeight = 40;    // lifeline name boxes, top and bottom
-constexpr double kLaneWidthMax = 200;   // room for a 40-character arrow label
-constexpr double kRowGapMin = 18;       // between two distinct event times
-constexpr double kRowGapExtraMax = 100; // time-proportional part, capped
+constexpr double kAxisWidth = 90;        // time labels left of the first lane
+constexpr double kHeaderHeight = 40;     // lifeline name boxes, top and bottom
+constexpr double kLaneWidthMax = 200;    // room for a 40-character arrow label
+constexpr double kRowGapMin = 18;        // between two distinct event times
+constexpr double kRowGapExtraMax = 100;  // time-proportional part, capped
 // Cairo refuses PNGs above 32767 px a side; leave room for overhanging labels.
 constexpr double kCanvasMax = 30000;
 // Below this row gap (after shrinking to fit) arrow labels would pile up, so
@@ -34,8 +34,11 @@ constexpr size_t kTooltipChars = 200;
 size_t utf8_length(std::string_view text, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
   unsigned char lead = byte(i);
-  size_t length = lead < 0x80 ? 1 : lead >= 0xC2 && lead < 0xE0 ? 2
-                : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xF0 && lead < 0xF5 ? 4 : 0;
+  size_t length = lead < 0x80                   ? 1
+                  : lead >= 0xC2 && lead < 0xE0 ? 2
+                  : lead >= 0xE0 && lead < 0xF0 ? 3
+                  : lead >= 0xF0 && lead < 0xF5 ? 4
+                                                : 0;
   if (length == 0 || i + length > text.size()) return 0;
   for (size_t k = 1; k < length; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -59,11 +62,16 @@ std::string dot_escape(std::string_view text, size_t max_chars) {
     if (chars == max_chars) return out + "...";
     size_t length = utf8_length(text, i);
     char c = text[i];
-    if (length == 0) out += '?';
-    else if (c == '"' || c == '\\') (out += '\\') += c;
-    else if (c == '&') out += "&amp;";
-    else if (length == 1 && (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)) out += ' ';
-    else out.append(text, i, length);
+    if (length == 0)
+      out += '?';
+    else if (c == '"' || c == '\\')
+      (out += '\\') += c;
+    else if (c == '&')
+      out += "&amp;";
+    else if (length == 1 && (static_cast<unsigned char>(c) < 0x20 || c == 0x7F))
+      out += ' ';
+    else
+      out.append(text, i, length);
     i += std::max<size_t>(length, 1);
   }
   return out;
@@ -80,8 +88,7 @@ class Canvas {
  public:
   Canvas(std::vector<int64_t> rows_ns, uint32_t lanes) : rows_ns_(std::move(rows_ns)) {
     // Invariant: rows are sorted and distinct, so y() can binary-search them.
-    DETSIM_ASSERT(std::adjacent_find(rows_ns_.begin(), rows_ns_.end(),
-                                     std::greater_equal<>()) == rows_ns_.end());
+    DETSIM_ASSERT(std::adjacent_find(rows_ns_.begin(), rows_ns_.end(), std::greater_equal<>()) == rows_ns_.end());
     offsets_.assign(rows_ns_.size(), 0.0);
     double span_s = rows_ns_.empty() ? 0 : (rows_ns_.back() - rows_ns_.front()) / 1e9;
     // The time-proportional part gets about twice the room of the minimum
@@ -147,10 +154,11 @@ class DotEmitter {
   void lifeline(uint32_t lane, const std::string& name) {
     double x = canvas_.x(lane);
     std::string label = dot_escape(name, 24);
-    out_ << fmt::format("  h{0} [shape=box, style=filled, fillcolor=gray95, label=\"{1}\", {2}];\n"
-                        "  f{0} [shape=box, style=filled, fillcolor=gray95, label=\"{1}\", {3}];\n"
-                        "  h{0} -> f{0} [dir=none, color=gray60];\n",
-                        lane, label, pos(x, canvas_.header_y()), pos(x, canvas_.footer_y()));
+    out_ << fmt::format(
+        "  h{0} [shape=box, style=filled, fillcolor=gray95, label=\"{1}\", {2}];\n"
+        "  f{0} [shape=box, style=filled, fillcolor=gray95, label=\"{1}\", {3}];\n"
+        "  h{0} -> f{0} [dir=none, color=gray60];\n",
+        lane, label, pos(x, canvas_.header_y()), pos(x, canvas_.footer_y()));
   }
 
   void time_axis() {
@@ -161,8 +169,7 @@ class DotEmitter {
       if (last_y - y < kAxisLabelGap) continue;
       last_y = y;
       out_ << fmt::format("  a{} [shape=plaintext, fontsize=8, fontcolor=gray40, label=\"{}\", {}];\n", i,
-                          dot_escape(format_trace_time(at), kLabelChars),
-                          pos(kMargin + kAxisWidth / 2, y));
+                          dot_escape(format_trace_time(at), kLabelChars), pos(kMargin + kAxisWidth / 2, y));
     }
   }
 
@@ -185,8 +192,8 @@ class DotEmitter {
       attributes += fmt::format(", label=\"{}\"", dot_escape(arrow.text, kLabelChars));
     }
     if (arrow.kind == Kind::dropped) {
-      out_ << fmt::format("  {} -> {} [color=red3, fontcolor=red3, style=dashed, arrowhead=none, {}];\n",
-                          source, drop_cross(arrow, index), attributes);
+      out_ << fmt::format("  {} -> {} [color=red3, fontcolor=red3, style=dashed, arrowhead=none, {}];\n", source,
+                          drop_cross(arrow, index), attributes);
       return;
     }
     std::string target = point(lane(arrow.target_lane), arrow.arrived);
@@ -208,9 +215,10 @@ class DotEmitter {
       double y = canvas_.y(Time::from_ns(at_ns));
       std::string label = dot_escape(what.second, kLabelChars);
       double label_x = x + 8 + display_chars(label) * kCharWidth / 2;
-      out_ << fmt::format("  k{0}_{1} [shape=point, width=0.09, color={2}, {3}];\n"
-                          "  l{0}_{1} [shape=plaintext, fontsize=8, fontcolor={2}, label=\"{4}\", {5}];\n",
-                          lane, at_ns, mark_color(what.first), pos(x, y), label, pos(label_x, y));
+      out_ << fmt::format(
+          "  k{0}_{1} [shape=point, width=0.09, color={2}, {3}];\n"
+          "  l{0}_{1} [shape=plaintext, fontsize=8, fontcolor={2}, label=\"{4}\", {5}];\n",
+          lane, at_ns, mark_color(what.first), pos(x, y), label, pos(label_x, y));
     }
   }
 
@@ -219,12 +227,10 @@ class DotEmitter {
   std::string drop_cross(const DotTraceWriter::Arrow& arrow, std::size_t index) {
     double source_x = canvas_.x(lane(arrow.source_lane));
     double target_x = canvas_.x(lane(arrow.target_lane));
-    double x = source_x == target_x ? source_x + canvas_.lane_width() * 0.3
-                                    : source_x + (target_x - source_x) * 0.4;
+    double x = source_x == target_x ? source_x + canvas_.lane_width() * 0.3 : source_x + (target_x - source_x) * 0.4;
     double y = canvas_.y(arrow.arrived) - canvas_.row_gap_min() / 2;
     std::string id = fmt::format("x{}", index);
-    out_ << fmt::format("  {} [shape=plaintext, fontsize=10, fontcolor=red3, label=\"X\", {}];\n", id,
-                        pos(x, y));
+    out_ << fmt::format("  {} [shape=plaintext, fontsize=10, fontcolor=red3, label=\"X\", {}];\n", id, pos(x, y));
     return id;
   }
 
@@ -281,13 +287,15 @@ void DotTraceWriter::record_arrival(const TraceEvent& event, ArrowKind kind) {
   auto send = event.message_id == 0 ? sends_.end() : sends_.find(event.message_id);
   if (send != sends_.end()) {
     send->second.resolved = true;
-    if (kind == ArrowKind::dropped) text = fmt::format("lost ({}): {}", event.text, send->second.text);
-    else if (text.empty()) text = send->second.text;
+    if (kind == ArrowKind::dropped)
+      text = fmt::format("lost ({}): {}", event.text, send->second.text);
+    else if (text.empty())
+      text = send->second.text;
   }
   // Drawn when the message's life [sent_at, at] overlaps the window.
   if (event.sent_at > to_ || event.at < from_ || !source.valid() || !target.valid()) return;
-  arrows_.push_back(Arrow{kind, source.index(), target.index(), std::max(event.sent_at, from_),
-                          std::min(event.at, to_), event.message_id, std::move(text)});
+  arrows_.push_back(Arrow{kind, source.index(), target.index(), std::max(event.sent_at, from_), std::min(event.at, to_),
+                          event.message_id, std::move(text)});
 }
 
 std::vector<DotTraceWriter::Arrow> DotTraceWriter::arrows_with_in_flight() const {
@@ -295,16 +303,15 @@ std::vector<DotTraceWriter::Arrow> DotTraceWriter::arrows_with_in_flight() const
   Time end = std::min(to_, last_seen_);
   for (const auto& [message_id, send] : sends_) {
     if (send.resolved) continue;
-    arrows.push_back(Arrow{ArrowKind::in_flight, send.source_lane, send.target_lane, send.at,
-                           std::max(send.at, end), message_id, send.text});
+    arrows.push_back(Arrow{ArrowKind::in_flight, send.source_lane, send.target_lane, send.at, std::max(send.at, end),
+                           message_id, send.text});
   }
   return arrows;
 }
 
 void DotTraceWriter::write(std::ostream& out) const {
   std::vector<Arrow> arrows = arrows_with_in_flight();
-  bool has_world =
-      std::any_of(marks_.begin(), marks_.end(), [](const Mark& mark) { return mark.lane == kWorldLane; });
+  bool has_world = std::any_of(marks_.begin(), marks_.end(), [](const Mark& mark) { return mark.lane == kWorldLane; });
   std::vector<int64_t> rows_ns;
   for (const Arrow& arrow : arrows) {
     rows_ns.push_back(arrow.sent.count_ns());

@@ -1,8 +1,8 @@
 #include "sim/trace/jsonl_writer.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 
 namespace detsim {
 namespace {
@@ -11,17 +11,14 @@ namespace {
 // and put "kind" after "msg_id", which reads badly.
 using Json = nlohmann::ordered_json;
 
-bool carries_sent_at(TraceKind kind) {
-  return kind == TraceKind::deliver || kind == TraceKind::drop;
-}
+bool carries_sent_at(TraceKind kind) { return kind == TraceKind::deliver || kind == TraceKind::drop; }
 
 struct TimeUnit {
   int64_t ns;
   int decimals;  // digits of the fraction: log10(ns)
   const char* suffix;
 };
-constexpr TimeUnit kTimeUnits[] = {
-    {1'000'000'000, 9, "s"}, {1'000'000, 6, "ms"}, {1'000, 3, "us"}, {1, 0, "ns"}};
+constexpr TimeUnit kTimeUnits[] = {{1'000'000'000, 9, "s"}, {1'000'000, 6, "ms"}, {1'000, 3, "us"}, {1, 0, "ns"}};
 
 }  // namespace
 
@@ -49,9 +46,7 @@ JsonlTraceWriter::JsonlTraceWriter(std::ostream& out) : out_(out) {}
 
 JsonlTraceWriter::~JsonlTraceWriter() { out_.flush(); }
 
-void JsonlTraceWriter::record(const TraceEvent& event) {
-  out_ << format_line(event) << '\n';
-}
+void JsonlTraceWriter::record(const TraceEvent& event) { out_ << format_line(event) << '\n'; }
 
 std::string JsonlTraceWriter::format_line(const TraceEvent& event) {
   Json line;

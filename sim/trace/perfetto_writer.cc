@@ -1,10 +1,10 @@
 #include "sim/trace/perfetto_writer.h"
 
-#include <algorithm>
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "sim/core/assert.h"
 
@@ -50,9 +50,9 @@ std::string short_name(std::string_view text) {
 // `flow` is empty or the top-level flow keys, starting with a comma.
 std::string slice(uint32_t node, uint32_t track, std::string_view name, std::string_view category, Time begin,
                   Duration length, const Json& args, std::string_view flow = {}) {
-  return fmt::format(R"({{"ph":"X","name":{},"cat":"{}","ts":{},"dur":{},"pid":{},"tid":{}{},"args":{}}})",
-                     quote(name), category, micros(begin.count_ns()), micros(length.count_ns()), pid_of(node),
-                     tid_of(node, track), flow, args.dump(-1, ' ', false, Json::error_handler_t::replace));
+  return fmt::format(R"({{"ph":"X","name":{},"cat":"{}","ts":{},"dur":{},"pid":{},"tid":{}{},"args":{}}})", quote(name),
+                     category, micros(begin.count_ns()), micros(length.count_ns()), pid_of(node), tid_of(node, track),
+                     flow, args.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 std::string metadata(std::string_view what, uint64_t pid, uint64_t tid, const Json& args) {
@@ -122,10 +122,9 @@ void PerfettoTraceWriter::instant(const TraceEvent& event) {
   std::string name = event.kind == TraceKind::log ? event.text
                      : event.text.empty()         ? std::string(to_string(event.kind))
                                                   : fmt::format("{} {}", to_string(event.kind), event.text);
-  std::string where = event.node.valid()
-                          ? fmt::format(R"("s":"t","pid":{},"tid":{})", pid_of(event.node.index()),
-                                        tid_of(event.node.index(), kEvents))
-                          : std::string(R"("s":"g")");
+  std::string where = event.node.valid() ? fmt::format(R"("s":"t","pid":{},"tid":{})", pid_of(event.node.index()),
+                                                       tid_of(event.node.index(), kEvents))
+                                         : std::string(R"("s":"g")");
   append(fmt::format(R"({{"ph":"i","name":{},"cat":"{}","ts":{},{},"args":{}}})", quote(short_name(name)),
                      to_string(event.kind), micros(event.at.count_ns()), where,
                      text_args(event.text).dump(-1, ' ', false, Json::error_handler_t::replace)));
@@ -149,8 +148,8 @@ void PerfettoTraceWriter::message(const TraceEvent& event) {
     flow = fmt::format(R"(,"bind_id":{},"{}":true)", event.message_id,
                        event.kind == TraceKind::send ? "flow_out" : "flow_in");
   }
-  append(slice(track_node.index(), kMessages, short_name(message_name(event)), to_string(event.kind),
-               event.at, Duration::zero(), args, flow));
+  append(slice(track_node.index(), kMessages, short_name(message_name(event)), to_string(event.kind), event.at,
+               Duration::zero(), args, flow));
 }
 
 std::string PerfettoTraceWriter::node_metadata(uint32_t node) const {
@@ -173,12 +172,10 @@ void PerfettoTraceWriter::write(std::ostream& out) const {
   // Periods still open when the trace ends are drawn up to the last event.
   std::string tail;
   for (const auto& [node, open] : down_since_) {
-    tail += ",\n" + slice(node, kDown, "down", "status", open.since, last_seen_ - open.since,
-                          text_args(open.text));
+    tail += ",\n" + slice(node, kDown, "down", "status", open.since, last_seen_ - open.since, text_args(open.text));
   }
   for (const auto& [node, open] : paused_since_) {
-    tail += ",\n" + slice(node, kPaused, "paused", "status", open.since, last_seen_ - open.since,
-                          text_args(open.text));
+    tail += ",\n" + slice(node, kPaused, "paused", "status", open.since, last_seen_ - open.since, text_args(open.text));
   }
   out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
   // Every element starts with ",\n"; the very first comma is left out.

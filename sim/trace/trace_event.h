@@ -29,11 +29,11 @@ const char* to_string(TraceKind kind);
 struct TraceEvent {
   Time at;
   TraceKind kind = TraceKind::log;
-  NodeId node;           // who it happened to; the receiver for deliver
-  NodeId peer;           // the other end of a message, if any
+  NodeId node;  // who it happened to; the receiver for deliver
+  NodeId peer;  // the other end of a message, if any
   uint64_t message_id = 0;
-  Time sent_at;          // for deliver and drop: when it was sent
-  std::string text;      // message text, log line, fault description
+  Time sent_at;      // for deliver and drop: when it was sent
+  std::string text;  // message text, log line, fault description
 };
 
 class TraceSink {

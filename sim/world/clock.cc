@@ -1,9 +1,9 @@
 #include "sim/world/clock.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "sim/core/duration_dist.h"
 
@@ -63,8 +63,8 @@ std::string NodeClock::discipline(Time now, const ClockOptions& options) {
   }
   // Correct the whole error over one interval, within the kernel's limit.
   const auto limit = static_cast<int64_t>(std::llround(options.ntp_max_slew_ppm * 1000));
-  const __int128 wanted = -static_cast<__int128>(offset.count_ns()) * 1'000'000'000 /
-                          std::max<int64_t>(options.ntp_interval.count_ns(), 1);
+  const __int128 wanted =
+      -static_cast<__int128>(offset.count_ns()) * 1'000'000'000 / std::max<int64_t>(options.ntp_interval.count_ns(), 1);
   const int64_t correction = static_cast<int64_t>(std::clamp<__int128>(wanted, -limit, limit));
   // The crystal's drift is not learned (no frequency loop): the error it
   // builds over an interval is slewed away in the next one.

@@ -17,9 +17,9 @@ namespace detsim {
 inline constexpr WallTime kSimulationEpoch = WallTime::from_unix_ns(1'767'225'600LL * 1'000'000'000LL);
 
 struct ClockOptions {
-  Duration offset_max;            // each node starts off by uniform(-max, +max)
-  double drift_max_ppm = 0;       // each node's rate error, uniform in (-max, +max)
-  bool ntp = false;               // discipline clocks toward true time
+  Duration offset_max;       // each node starts off by uniform(-max, +max)
+  double drift_max_ppm = 0;  // each node's rate error, uniform in (-max, +max)
+  bool ntp = false;          // discipline clocks toward true time
   Duration ntp_interval = Duration::seconds(16);
   // ntpd's limits: the kernel slews at most 500 ppm, and an offset beyond
   // 128 ms is stepped rather than slewed (ntpd(8), "-x" and "step").

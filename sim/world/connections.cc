@@ -1,9 +1,9 @@
 #include "sim/world/connections.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "sim/world/network.h"
 #include "sim/world/world.h"
@@ -117,8 +117,7 @@ void Connections::syn_arrived(const std::shared_ptr<Attempt>& attempt) {
   if (!world_.is_up(attempt->to) || attempt->gave_up || !alive(attempt->from, attempt->incarnation)) return;
   auto it = listeners_.find((uint64_t{attempt->to.index()} << 32) | attempt->port);
   if (it == listeners_.end()) {
-    send_control(attempt->to, attempt->from,
-                 [this, attempt] { finish_connect(attempt, NetStatus::refused, nullptr); });
+    send_control(attempt->to, attempt->from, [this, attempt] { finish_connect(attempt, NetStatus::refused, nullptr); });
     return;
   }
   it->second->backlog.push_back(attempt);
@@ -292,8 +291,8 @@ void Connections::break_connection(ConnectionState& state, const std::string& re
     while (!end.in_flight.empty()) {
       const ConnectionState::InFlight& item = end.in_flight.front();
       if (!item.fin && world_.tracing()) {
-        world_.trace({engine_.now(), TraceKind::drop, state.end(1 - side).node, end.node, item.id, item.sent_at,
-                      "broken"});
+        world_.trace(
+            {engine_.now(), TraceKind::drop, state.end(1 - side).node, end.node, item.id, item.sent_at, "broken"});
       }
       end.in_flight.pop_front();
     }

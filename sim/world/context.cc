@@ -42,7 +42,8 @@ std::string_view source_tree_path(std::string_view file) {
   size_t best = std::string_view::npos;
   for (std::string_view top : {"models/", "sim/", "tests/", "bench/", "replay/"}) {
     // The last occurrence that starts a path component.
-    for (size_t at = file.rfind(top); at != std::string_view::npos; at = at == 0 ? std::string_view::npos : file.rfind(top, at - 1)) {
+    for (size_t at = file.rfind(top); at != std::string_view::npos;
+         at = at == 0 ? std::string_view::npos : file.rfind(top, at - 1)) {
       if (at != 0 && file[at - 1] != '/') continue;
       if (best == std::string_view::npos || at > best) best = at;
       break;
@@ -52,7 +53,8 @@ std::string_view source_tree_path(std::string_view file) {
 }
 
 bool Context::buggify(std::source_location site) {
-  const uint64_t site_id = stable_hash(source_tree_path(site.file_name())) ^ (uint64_t{site.line()} * 0x9E3779B97F4A7C15ULL);
+  const uint64_t site_id =
+      stable_hash(source_tree_path(site.file_name())) ^ (uint64_t{site.line()} * 0x9E3779B97F4A7C15ULL);
   if (!world_.buggify_site_enabled(site_id)) return false;
   return buggify_rng_.bernoulli(world_.buggify_fire_probability());
 }

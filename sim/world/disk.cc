@@ -1,10 +1,10 @@
 #include "sim/world/disk.h"
 
-#include <algorithm>
-#include <utility>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
+#include <utility>
 
 #include "sim/core/assert.h"
 
@@ -358,8 +358,8 @@ void SimDisk::crash() {
   // never complete.
   busy_until_ = farm_.engine().now();
   if (tally.lost + tally.persisted + tally.torn > 0) {
-    std::string text = fmt::format("disk: crash lost {} unsynced ops, persisted {} out of order, tore {}",
-                                   tally.lost, tally.persisted, tally.torn);
+    std::string text = fmt::format("disk: crash lost {} unsynced ops, persisted {} out of order, tore {}", tally.lost,
+                                   tally.persisted, tally.torn);
     if (!tally.torn_detail.empty()) text += fmt::format(" ({})", tally.torn_detail);
     farm_.trace(node_, std::move(text));
   }
@@ -395,8 +395,7 @@ void SimDisk::resolve_at_crash(const std::string& path, File& file, CrashTally& 
     }
   }
   file.pending.clear();
-  file.corrupted.erase(file.corrupted.lower_bound(sectors_in(file.durable.size(), sector_size)),
-                       file.corrupted.end());
+  file.corrupted.erase(file.corrupted.lower_bound(sectors_in(file.durable.size(), sector_size)), file.corrupted.end());
 }
 
 // A nonempty proper subset of the write's sectors reaches the platter; the

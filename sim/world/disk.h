@@ -35,12 +35,12 @@ struct DiskOptions {
   // Per operation, after its service time; fsync has its own.
   DurationDist latency = DurationDist::uniform(Duration::microseconds(50), Duration::microseconds(200));
   DurationDist fsync_latency = DurationDist::uniform(Duration::milliseconds(1), Duration::milliseconds(5));
-  double iops = 0;            // operations per second the queue serves; 0 = unlimited
-  double bandwidth = 0;       // bytes per second the queue serves; 0 = unlimited
-  uint64_t capacity = 0;      // bytes of page cache the disk holds; 0 = unlimited
+  double iops = 0;              // operations per second the queue serves; 0 = unlimited
+  double bandwidth = 0;         // bytes per second the queue serves; 0 = unlimited
+  uint64_t capacity = 0;        // bytes of page cache the disk holds; 0 = unlimited
   uint32_t sector_size = 4096;  // the unit of atomicity, tearing and corruption
-  double tear = 0;            // at a crash, probability an unsynced write is torn
-  double reorder = 0;         // at a crash, probability an unsynced operation persists anyway
+  double tear = 0;              // at a crash, probability an unsynced write is torn
+  double reorder = 0;           // at a crash, probability an unsynced operation persists anyway
   // TigerBeetle's rule: never corrupt a sector on a replica unless another
   // replica still holds it intact, so a lost write is always a real bug.
   bool fault_budget = true;
@@ -134,8 +134,7 @@ class SimDisk final : public Disk {
   bool may_grow(const File& file, uint64_t new_size) const;
   void set_cached_size_delta(uint64_t before, uint64_t after);
   IoStatus write_at(std::string_view path, std::optional<uint64_t> offset, std::string_view data);
-  std::optional<uint64_t> misdirected_offset(std::string_view path, const File& file, uint64_t offset,
-                                             uint64_t length);
+  std::optional<uint64_t> misdirected_offset(std::string_view path, const File& file, uint64_t offset, uint64_t length);
   void sync(File& file);
   void resolve_at_crash(const std::string& path, File& file, CrashTally& tally);
   void tear(const std::string& path, File& file, const PendingOp& op, CrashTally& tally);

@@ -4,9 +4,9 @@
 // an fsync is in flight. Each resolves whatever it aims at when applied,
 // and none acts at or after heal_at, where the world has healed everything
 // and the model is owed a quiet settle.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "sim/core/assert.h"
 #include "sim/world/world.h"
@@ -75,9 +75,8 @@ void World::rolling_restart(size_t index, Duration gap, Duration down) {
 void World::arm_power_loss(const FaultAction& action) {
   for (NodeId node : action.groups[0]) {
     if (power_armed_.contains(node.index())) continue;
-    const Engine::CallbackId timeout = engine_.schedule_callback(engine_.now() + action.amount, [this, node] {
-      power_loss(node, false);
-    });
+    const Engine::CallbackId timeout =
+        engine_.schedule_callback(engine_.now() + action.amount, [this, node] { power_loss(node, false); });
     power_armed_.emplace(node.index(), PowerArm{action.length, timeout});
   }
 }

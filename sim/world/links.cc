@@ -1,9 +1,9 @@
 #include "sim/world/links.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "sim/core/assert.h"
 
@@ -149,8 +149,8 @@ std::optional<std::vector<LinkOverride>> parse_link_overrides(std::string_view t
 }
 
 std::string format_link_override(const LinkOverride& link) {
-  std::string text = fmt::format("{}{}{}", format_endpoint(link.from), link.both_directions ? "<>" : ">",
-                                 format_endpoint(link.to));
+  std::string text =
+      fmt::format("{}{}{}", format_endpoint(link.from), link.both_directions ? "<>" : ">", format_endpoint(link.to));
   if (link.options.latency) text += " latency=" + link.options.latency->to_string();
   if (link.options.loss) text += fmt::format(" loss={}", *link.options.loss);
   if (link.options.bandwidth) text += fmt::format(" bandwidth={}", *link.options.bandwidth);

@@ -59,9 +59,9 @@ class LinkTable {
     LinkOptions options;
     bool cut = false;
     bool flapped = false;  // cut by a flapping link; apart from cut so a flap's up phase keeps a partition
-    Time clog_until;     // no clog once now >= clog_until
+    Time clog_until;       // no clog once now >= clog_until
     Duration clog_extra;
-    Time busy_until;     // connection bytes serialize one after another
+    Time busy_until;  // connection bytes serialize one after another
   };
 
   bool empty() const { return links_.empty(); }

@@ -1,8 +1,8 @@
 #include "sim/world/network.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "sim/world/connections.h"
 #include "sim/world/world.h"

@@ -4,9 +4,9 @@
 // roles with Context::set_role; a shape resolves its role when applied and
 // draws whatever else it takes along (clients, a follower) from the
 // world's "shapes" stream, so a saved schedule replays the same run.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "sim/core/assert.h"
 #include "sim/world/world.h"
@@ -49,10 +49,12 @@ void World::apply_role_action(const FaultAction& action) {
   const std::optional<NodeId> holder = role_holder(action.role);
   engine_.mix_fingerprint(kShapeKind, static_cast<uint64_t>(action.kind), holder ? holder->index() + 1 : 0);
   if (!holder) {
-    if (tracing()) trace_fault(NodeId(), fmt::format("shape: {} finds no holder of @{}", to_string(action.kind), action.role));
+    if (tracing())
+      trace_fault(NodeId(), fmt::format("shape: {} finds no holder of @{}", to_string(action.kind), action.role));
     return;
   }
-  if (tracing()) trace_fault(*holder, fmt::format("shape: {} aims at @{} = {}", to_string(action.kind), action.role, *holder));
+  if (tracing())
+    trace_fault(*holder, fmt::format("shape: {} aims at @{} = {}", to_string(action.kind), action.role, *holder));
   switch (action.kind) {
     case FaultKind::pause: pause(*holder, action.length); break;
     case FaultKind::clock_jump: clock_jump(*holder, action.amount); break;

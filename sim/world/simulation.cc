@@ -1,10 +1,10 @@
 #include "sim/world/simulation.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <exception>
 #include <iterator>
-
-#include <fmt/format.h>
 
 #include "sim/check/linearizability.h"
 #include "sim/core/engine.h"
@@ -60,7 +60,8 @@ class FaultPlan {
     if (given) {
       std::string error;
       // Invariant: callers validate a given schedule (check_fault_schedule).
-      if (!given->validate(FaultTargets{world.servers(), world.clients()}, &error)) assert_failed(__FILE__, __LINE__, error.c_str());
+      if (!given->validate(FaultTargets{world.servers(), world.clients()}, &error))
+        assert_failed(__FILE__, __LINE__, error.c_str());
       result.faults = std::move(*given);
       return;
     }
@@ -128,7 +129,8 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   const History* history = model.history();
   if (history == nullptr) return CheckResult::ok();
   const auto& events = history->events();
-  const auto invokes = std::count_if(events.begin(), events.end(), [](const HistoryEvent& e) { return e.type == OpType::invoke; });
+  const auto invokes =
+      std::count_if(events.begin(), events.end(), [](const HistoryEvent& e) { return e.type == OpType::invoke; });
   metrics.push_back({"history_ops", static_cast<double>(invokes)});
   // A model that records a history and recorded nothing tested nothing:
   // not a pass (the workload window, duration - settle, may be too short).
@@ -248,9 +250,9 @@ RunResult simulate(const RunRequest& request) {
   if (!timing_text.empty()) result.swarm += (result.swarm.empty() ? "" : "; ") + timing_text;
   world.apply(result.faults);
   if (request.trace != nullptr) {
-    request.trace->record({Time::zero(), TraceKind::fault, NodeId(), NodeId(), 0, Time(),
-                           fmt::format("{}{} fault actions", result.swarm.empty() ? "" : result.swarm + "; ",
-                                       result.faults.size())});
+    request.trace->record(
+        {Time::zero(), TraceKind::fault, NodeId(), NodeId(), 0, Time(),
+         fmt::format("{}{} fault actions", result.swarm.empty() ? "" : result.swarm + "; ", result.faults.size())});
   }
   world.start();
   arm_branches(request, engine, world, faults);

@@ -42,7 +42,7 @@ struct BranchPoint {
 
 struct RunRequest {
   const ModelInfo* model = nullptr;
-  Params params;   // validated against all_param_specs(*model)
+  Params params;  // validated against all_param_specs(*model)
   uint64_t seed = 0;
   // Replaces the schedule generated from the seed and faults.schedule
   // (tests, shrinking). Must fit the model's nodes.

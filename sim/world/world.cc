@@ -1,8 +1,8 @@
 #include "sim/world/world.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace detsim {
 namespace {
@@ -191,8 +191,8 @@ void World::boot(NodeId id) {
   DETSIM_ASSERT(!node.up);
   const uint32_t number = node.incarnations++;
   const GroupId group = engine_.create_group(id.index());
-  node.current = std::make_unique<Incarnation>(*this, id, number, group,
-                                               rng_.fork("node", (uint64_t{id.index()} << 32) | number));
+  node.current =
+      std::make_unique<Incarnation>(*this, id, number, group, rng_.fork("node", (uint64_t{id.index()} << 32) | number));
   node.up = true;
   engine_.mix_fingerprint(kBootKind, id.index(), number);
   if (tracing())

@@ -8,9 +8,8 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
-#include <string_view>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -174,7 +173,7 @@ class World final : public Setup {
   std::vector<std::unique_ptr<Incarnation>> retired_;
   std::unique_ptr<SimulatedNetwork> network_;
   std::unique_ptr<DiskFarm> disks_;
-  std::vector<NodeClock> clocks_;  // by node index; they outlive incarnations
+  std::vector<NodeClock> clocks_;                         // by node index; they outlive incarnations
   std::vector<std::pair<uint64_t, bool>> buggify_sites_;  // sorted by site
   // role -> its holders' node indexes, in claim order (the last claimed last).
   std::map<std::string, std::vector<uint32_t>, std::less<>> roles_;

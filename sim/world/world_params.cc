@@ -52,13 +52,12 @@ std::string check_role(std::string_view text) {
 }
 
 // A field of WorldParams, nested structs included.
-#define DETSIM_WORLD_FIELD(path) [](WorldParams & w) -> auto& { return w.path; }
+#define DETSIM_WORLD_FIELD(path) [](WorldParams& w) -> auto& { return w.path; }
 
 void bind_run(ParamBindings<WorldParams>& b) {
   b.duration("duration", DETSIM_WORLD_FIELD(duration), "simulated length of the run", 0.001, 100 * kDaySeconds)
       .duration("settle", DETSIM_WORLD_FIELD(settle),
-                "quiet period at the end: faults stop and everything heals at duration - settle", 0,
-                100 * kDaySeconds)
+                "quiet period at the end: faults stop and everything heals at duration - settle", 0, 100 * kDaySeconds)
       .integer("events_max", DETSIM_WORLD_FIELD(events_max), "stop after this many events (0: no limit)", 0)
       .integer("livelock_events", DETSIM_WORLD_FIELD(livelock_events),
                "events at one instant of virtual time that count as a livelock", 1000)
@@ -73,10 +72,9 @@ void bind_network(ParamBindings<WorldParams>& b) {
   // Swarmed from a LAN to latencies comparable with election timeouts, and
   // heavy tails (lognormal, pareto) where a few messages take very long.
   b.distribution("net.latency", DETSIM_WORLD_FIELD(net.latency), "one-way delay of every link")
-      .swarm({"uniform(1ms, 10ms)", "uniform(5ms, 40ms)", "uniform(10ms, 60ms)", "lognormal(4ms, 1)",
-              "pareto(2ms, 1.2)"})
-      .duration("net.jitter", DETSIM_WORLD_FIELD(net.jitter), "extra delay, uniform in [0, jitter], per message", 0,
-                60)
+      .swarm(
+          {"uniform(1ms, 10ms)", "uniform(5ms, 40ms)", "uniform(10ms, 60ms)", "lognormal(4ms, 1)", "pareto(2ms, 1.2)"})
+      .duration("net.jitter", DETSIM_WORLD_FIELD(net.jitter), "extra delay, uniform in [0, jitter], per message", 0, 60)
       .real("net.loss", DETSIM_WORLD_FIELD(net.loss), "probability that a datagram is lost", 0, 1)
       .real("net.duplicate", DETSIM_WORLD_FIELD(net.duplicate), "probability that a datagram arrives twice", 0, 1)
       .real("net.reorder", DETSIM_WORLD_FIELD(net.reorder),
@@ -98,8 +96,8 @@ void bind_disk(ParamBindings<WorldParams>& b) {
       .real("disk.iops", DETSIM_WORLD_FIELD(disk.iops), "operations per second a disk serves (0: unlimited)", 0)
       .real("disk.bandwidth", DETSIM_WORLD_FIELD(disk.bandwidth), "bytes per second a disk serves (0: unlimited)", 0)
       .integer("disk.capacity", DETSIM_WORLD_FIELD(disk.capacity), "bytes a disk holds (0: unlimited)", 0)
-      .integer("disk.sector_size", DETSIM_WORLD_FIELD(disk.sector_size), "unit of atomicity, tearing and corruption",
-               1, 1 << 20)
+      .integer("disk.sector_size", DETSIM_WORLD_FIELD(disk.sector_size), "unit of atomicity, tearing and corruption", 1,
+               1 << 20)
       .real("disk.tear", DETSIM_WORLD_FIELD(disk.tear), "at a crash, probability that an unsynced write is torn", 0, 1)
       .real("disk.reorder", DETSIM_WORLD_FIELD(disk.reorder),
             "at a crash, probability that an unsynced operation persists anyway, out of order", 0, 1)
@@ -129,8 +127,8 @@ void bind_node_faults(ParamBindings<WorldParams>& b) {
       .integer("faults.power_fsync_nodes", DETSIM_WORLD_FIELD(faults.power_fsync_nodes),
                "servers a power_fsync strikes, at most (k uniform from 1; -1: every server)", -1, 1000)
       .distribution("faults.down_time", DETSIM_WORLD_FIELD(faults.down_time), "how long a crashed server stays down")
-      .integer("faults.max_down", DETSIM_WORLD_FIELD(faults.max_down),
-               "servers down at once, at most (-1: a minority)", -1, 1000)
+      .integer("faults.max_down", DETSIM_WORLD_FIELD(faults.max_down), "servers down at once, at most (-1: a minority)",
+               -1, 1000)
       .duration("faults.rejoin_time", DETSIM_WORLD_FIELD(faults.rejoin_time),
                 "for max_down, a restarted server counts as down this much longer (time to rejoin)", 0, kDaySeconds)
       .duration("faults.pause_interval", DETSIM_WORLD_FIELD(faults.pause_interval),
@@ -195,8 +193,7 @@ void bind_shapes_and_swarm(ParamBindings<WorldParams>& b) {
                "timing swarm: each seed draws every swarmed knob (listed with its values) that the "
                "scenario and --set leave unset")
       .text("faults.schedule", DETSIM_WORLD_FIELD(schedule),
-            "a fixed fault schedule instead of the generated one (--faults FILE; \"none\": no faults)",
-            check_schedule);
+            "a fixed fault schedule instead of the generated one (--faults FILE; \"none\": no faults)", check_schedule);
 }
 
 // Same-instant order and timer jitter: sim/core/sched_order.h and
