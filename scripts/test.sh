@@ -5,7 +5,9 @@
 # headless (scripts/notebooks.sh), then builds everything again with
 # clang++-16 and checks that every scenario's seeds give the same runs as
 # under g++ (scripts/cross-compiler-check.sh). With CI=true or
-# DETSIM_ASAN=1 it then also builds and runs the ASan+UBSan suite.
+# DETSIM_FUZZ=1 it runs each libFuzzer harness for a minute
+# (scripts/fuzz.sh); with CI=true or DETSIM_ASAN=1 it builds and runs the
+# ASan+UBSan suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --notebooks --clang
@@ -20,6 +22,9 @@ ctest --preset release -j2 --timeout 600
 cmake --preset clang >/dev/null
 cmake --build --preset clang
 ./scripts/cross-compiler-check.sh build/detsim build-clang/detsim
+if [ "${CI:-}" = "true" ] || [ "${DETSIM_FUZZ:-0}" = "1" ]; then
+  ./scripts/fuzz.sh 60
+fi
 if [ "${CI:-}" = "true" ] || [ "${DETSIM_ASAN:-0}" = "1" ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
