@@ -254,6 +254,7 @@ TEST(RowStore, AStalledSlotRetainsWalConfirmRecyclesItAndCheckpointsRecycleWitho
   size_t segments_stalled = 0, segments_confirmed = 0;
   bool first_segment_kept = false, first_segment_gone = false, no_slot_first_gone = false;
   size_t rows_a = 0, rows_b = 0;
+  DecodeStatus reread_recycled = DecodeStatus::ok;
   h.world->add_server("db", [&](Context& ctx) {
     RowStore a(ctx, testing::store_options("a", kSegment, kCheckpoint));
     RowStore b(ctx, testing::store_options("b", kSegment, kCheckpoint));
@@ -273,6 +274,8 @@ TEST(RowStore, AStalledSlotRetainsWalConfirmRecyclesItAndCheckpointsRecycleWitho
     retained_confirmed = a.wal_retained_bytes();
     segments_confirmed = a.wal_segments();
     first_segment_gone = !ctx.disk().size("a/wal.0000000000000000").has_value();
+    std::vector<DecodedTxn> ignored;
+    reread_recycled = a.decode_checked("stalled", 0, 10, &ignored);
     for (int i = 0; i < 60; ++i) {
       ASSERT_EQ(commit_small(b, kItems).status, CommitStatus::committed);
       most_without_slot = std::max(most_without_slot, b.wal_retained_bytes());
@@ -289,6 +292,7 @@ TEST(RowStore, AStalledSlotRetainsWalConfirmRecyclesItAndCheckpointsRecycleWitho
   EXPECT_LT(retained_confirmed, kCheckpoint + 2 * kSegment);
   EXPECT_LT(segments_confirmed, segments_stalled);
   EXPECT_TRUE(first_segment_gone);
+  EXPECT_EQ(reread_recycled, DecodeStatus::wal_removed);  // that history is gone, and decode says so
   EXPECT_LT(most_without_slot, kCheckpoint + 2 * kSegment);
   EXPECT_TRUE(no_slot_first_gone);
   // Recycling never lost data recovery needs.

@@ -184,6 +184,7 @@ uint64_t Wal::recover(Lsn after, const std::function<void(DecodedTxn)>& on_txn) 
 }
 
 IoStatus Wal::append(DecodedTxn* txn) {
+  DETSIM_ASSERT(!segments_.empty());  // RowStore::open() comes first
   const Lsn start = end();
   const std::string batch = encode(*txn, start);
   const bool roll = segments_.back().bytes > 0 && segments_.back().bytes + batch.size() > segment_bytes_;
