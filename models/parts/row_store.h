@@ -6,8 +6,11 @@
 // It lives on one node's ctx.disk() and is used by that node's fibers.
 // Tables map an int64 primary key to a row of int64 columns. A transaction
 // buffers its writes; commit() appends them and a commit record to the WAL,
-// fsyncs, and only then applies them (ARIES-style redo logging, without
-// undo: nothing reaches the tables before its commit record is durable).
+// fsyncs, and only then applies them: a redo-only log with a no-steal
+// policy (nothing reaches the tables before its commit record is durable,
+// so recovery never undoes; Gray and Reuter, "Transaction Processing",
+// 1993, ch. 9-10, and the ARIES paper, Mohan et al., TODS 1992, for the
+// general undo/redo case).
 // Logical decoding reads the committed transactions back from the WAL on
 // disk in commit order, as Postgres's pgoutput does through a replication
 // slot; a slot's confirmed position holds back the recycling of WAL

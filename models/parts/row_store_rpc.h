@@ -91,6 +91,9 @@ struct CreateSlotReply {
 // answers; a decode blocks on the store's disk reads.
 bool serve_replication(RowStore& store, Context& ctx, const Envelope& in);
 
+// One call at a time per client (one fiber uses it): a reply that another
+// fiber's call took would be dropped there as not its own. The client must
+// outlive the loop that feeds it through offer().
 class ReplicationClient {
  public:
   ReplicationClient(Context& ctx, NodeId db, Duration resend, Duration timeout);
