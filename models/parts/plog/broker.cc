@@ -45,7 +45,7 @@ Broker::Replica* Broker::find(TopicPartition tp) {
 }
 
 Duration Broker::request_timeout() const {
-  return std::max(cluster_.config().fetch_wait * 4, Duration::milliseconds(200));
+  return std::max(cluster_.config().fetch_wait * 2, Duration::milliseconds(100));
 }
 
 void Broker::serve() {

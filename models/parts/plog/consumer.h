@@ -41,12 +41,13 @@ class Consumer {
   std::optional<int64_t> committed(TopicPartition tp);
   // The partition's high watermark, or nullopt if no leader answered.
   std::optional<int64_t> end_offset(TopicPartition tp);
+  // The __consumer_offsets partition that holds this group's commits of tp.
+  TopicPartition offsets_partition(TopicPartition tp) const;
 
  private:
   // One fetch that a leader answered, trying until deadline.
   std::optional<FetchReply> fetch_once(TopicPartition tp, int64_t offset, size_t max_records, Time deadline);
   uint64_t offsets_key(TopicPartition tp) const;
-  TopicPartition offsets_partition(TopicPartition tp) const;
   void read_commits(TopicPartition offsets_tp);
 
   MetadataCache metadata_;

@@ -9,7 +9,8 @@
 namespace detsim::parts::plog {
 
 void Observer::on_acked(TopicPartition tp, int64_t offset, uint64_t key, uint64_t digest, int acks) {
-  acked_[{tp, offset}] = Seen{key, digest, acks};
+  acked_[{tp, offset}].push_back(Seen{key, digest, acks});
+  ++acked_count_;
 }
 
 void Observer::on_consumed(TopicPartition tp, int64_t offset, uint64_t key, uint64_t digest) {
@@ -80,9 +81,11 @@ std::optional<CheckResult> Observer::lost(TopicPartition tp, int64_t offset, con
 }
 
 std::optional<CheckResult> Observer::no_acked_record_lost(bool include_acks_one) const {
-  for (const auto& [where, seen] : acked_) {
-    if (seen.acks == 0 || (seen.acks == 1 && !include_acks_one)) continue;
-    if (std::optional<CheckResult> failure = lost(where.first, where.second, seen)) return failure;
+  for (const auto& [where, seen_here] : acked_) {
+    for (const Seen& seen : seen_here) {
+      if (seen.acks == 0 || (seen.acks == 1 && !include_acks_one)) continue;
+      if (std::optional<CheckResult> failure = lost(where.first, where.second, seen)) return failure;
+    }
   }
   return std::nullopt;
 }

@@ -56,7 +56,7 @@ class Observer {
   };
   const std::vector<Election>& elections() const { return elections_; }
   size_t unclean_elections() const;
-  size_t acked_records() const { return acked_.size(); }
+  size_t acked_records() const { return acked_count_; }
   size_t truncations() const { return truncations_; }
   // The controller's latest state of the partition (leader -1 before any).
   PartitionState state(TopicPartition tp) const;
@@ -71,7 +71,10 @@ class Observer {
   };
   std::optional<CheckResult> lost(TopicPartition tp, int64_t offset, const Seen& acked) const;
 
-  std::map<std::pair<TopicPartition, int64_t>, Seen> acked_;
+  // Every record acknowledged at an offset: after a loss a later one may
+  // take the same offset, and both must be checked.
+  std::map<std::pair<TopicPartition, int64_t>, std::vector<Seen>> acked_;
+  size_t acked_count_ = 0;
   std::map<std::pair<TopicPartition, int64_t>, Seen> consumed_;
   std::optional<CheckResult> inconsistent_read_;
   std::vector<Election> elections_;
