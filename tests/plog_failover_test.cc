@@ -160,6 +160,30 @@ TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
   EXPECT_EQ(one, (std::vector<E>{E::none, E::none, E::none}));
 }
 
+// The leader is cut off from its followers: an acks=all batch it appends
+// is not acknowledged, neither before the ISR shrinks (the followers lack
+// it) nor after (the ISR is below min_insync); the batch is refused, and
+// no acknowledged record is lost when that leader then crashes.
+TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) {
+  PlogHarness h(testing::one_topic(1, 3, 2), {}, 19, 14_s);
+  std::vector<plog::ProduceError> results;
+  h.client("producer", [&](Context& ctx) {
+    plog::ProducerOptions options;
+    options.delivery_timeout = 3_s;
+    plog::Producer producer(ctx, h.cluster, options);
+    results.push_back(producer.send(kTp, records("a", 0, 1)).error);
+    ctx.sleep_until(Time::zero() + 1100_ms);
+    results.push_back(producer.send(kTp, records("cut", 0, 1)).error);
+  });
+  h.at(1_s, [&] { h.world->partition({{h.broker(0)}, {h.broker(1), h.broker(2)}}); });
+  h.at(4500_ms, [&] { h.world->crash(h.broker(0)); });
+  h.run();
+  using E = plog::ProduceError;
+  EXPECT_EQ(results, (std::vector<E>{E::none, E::not_enough_replicas}));
+  EXPECT_EQ(h.observer.acked_records(), 1u);
+  EXPECT_FALSE(h.lost) << h.lost->detail;
+}
+
 TEST(PlogFailover, CommittedOffsetsSurviveBrokerCrashesThroughTheOffsetsTopic) {
   PlogHarness h(testing::one_topic(3), {}, 17, 20_s);
   const plog::TopicPartition p0{0, 0}, p1{0, 1}, p2{0, 2};

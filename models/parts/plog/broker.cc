@@ -205,10 +205,14 @@ void Broker::advance_high_watermark(Replica& r) {
   for (int32_t b : r.state.isr) count(b);
   for (int32_t b : r.pending_isr) count(b);
   r.high_watermark = std::max(r.high_watermark, candidate);
+  // The HW passing a batch means every ISR member has it; with fewer than
+  // min_insync of them that is not what acks=all promised.
+  const bool enough = static_cast<int32_t>(r.state.isr.size()) >= cluster_.topic(r.tp.topic).min_insync;
   std::vector<WaitingAck> still;
   for (const WaitingAck& ack : r.waiting) {
     if (ack.end_offset <= r.high_watermark) {
-      endpoint_.send(ack.to, ProduceReply{ack.rid, ErrorCode::none, ack.base_offset});
+      endpoint_.send(ack.to, enough ? ProduceReply{ack.rid, ErrorCode::none, ack.base_offset}
+                                    : ProduceReply{ack.rid, ErrorCode::not_enough_replicas_after_append, -1});
     } else {
       still.push_back(ack);
     }

@@ -31,6 +31,7 @@ const char* to_string(ErrorCode error) {
     case ErrorCode::fenced_leader_epoch: return "fenced_leader_epoch";
     case ErrorCode::unknown_leader_epoch: return "unknown_leader_epoch";
     case ErrorCode::not_enough_replicas: return "not_enough_replicas";
+    case ErrorCode::not_enough_replicas_after_append: return "not_enough_replicas_after_append";
     case ErrorCode::out_of_order_sequence: return "out_of_order_sequence";
     case ErrorCode::stale: return "stale";
   }

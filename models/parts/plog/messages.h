@@ -46,6 +46,9 @@ enum class ErrorCode : int32_t {
   fenced_leader_epoch,   // the request's leader epoch is older than the replica's
   unknown_leader_epoch,  // newer than the replica's: it has not heard yet
   not_enough_replicas,   // acks=all while the ISR is below min_insync
+  // The batch was appended, but when the HW passed it the ISR had shrunk
+  // below min_insync (Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND).
+  not_enough_replicas_after_append,
   out_of_order_sequence,
   stale,  // AlterPartition with an old leader or partition epoch
 };

@@ -131,7 +131,8 @@ ProduceResult Producer::State::deliver(TopicPartition tp, const ProduceRequest& 
     }
     switch (answer->error) {
       case ErrorCode::none: return {ProduceError::none, answer->base_offset};
-      case ErrorCode::not_enough_replicas: last = ProduceError::not_enough_replicas; break;
+      case ErrorCode::not_enough_replicas:
+      case ErrorCode::not_enough_replicas_after_append: last = ProduceError::not_enough_replicas; break;
       case ErrorCode::out_of_order_sequence: {
         // Retriable only while an earlier batch may still land first.
         if (lane.unfinished.empty() || *lane.unfinished.begin() >= request.base_sequence) {
