@@ -146,18 +146,22 @@ TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
     leader_only.acks = 1;
     plog::Producer producer(ctx, h.cluster, quick);
     plog::Producer acks_one(ctx, h.cluster, leader_only);
-    for (Duration at : {0_s, 4_s, 10_s}) {
-      ctx.sleep_until(Time::zero() + at);
-      all.push_back(producer.send(kTp, records("all", 0, 1)).error);
-      one.push_back(acks_one.send(kTp, records("one", 0, 1)).error);
+    for (int at : {0, 4, 10}) {
+      ctx.sleep_until(Time::zero() + Duration::seconds(at));
+      all.push_back(producer.send(kTp, records("all", at, 1)).error);
+      one.push_back(acks_one.send(kTp, records("one", at, 1)).error);
     }
   });
   h.at(1_s, [&] { h.isolate(h.broker(2)); });
   h.at(6_s, [&] { h.world->heal_network(); });
+  std::vector<std::string> on_leader;
+  h.before_unwind = [&] { on_leader = h.values(h.observer.state(kTp).leader, kTp); };
   h.run();
   using E = plog::ProduceError;
   EXPECT_EQ(all, (std::vector<E>{E::none, E::not_enough_replicas, E::none}));
   EXPECT_EQ(one, (std::vector<E>{E::none, E::none, E::none}));
+  // Refused before the append: the batch is in no log.
+  EXPECT_EQ(on_leader, (std::vector<std::string>{"all0", "one0", "one4", "all10", "one10"}));
 }
 
 // The leader is cut off from its followers: an acks=all batch it appends
@@ -175,11 +179,22 @@ TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) 
     ctx.sleep_until(Time::zero() + 1100_ms);
     results.push_back(producer.send(kTp, records("cut", 0, 1)).error);
   });
+  // Reads b0 while it holds the batch that never reached the HW.
+  std::vector<std::string> read;
+  h.client("consumer", [&](Context& ctx) {
+    ctx.sleep_until(Time::zero() + 2_s);
+    plog::Consumer consumer(ctx, h.cluster, "g");
+    for (const plog::FetchedRecord& r :
+         consumer.fetch(kTp, 0, 10, 500_ms).value_or(std::vector<plog::FetchedRecord>{})) {
+      read.push_back(r.record.value);
+    }
+  });
   h.at(1_s, [&] { h.world->partition({{h.broker(0)}, {h.broker(1), h.broker(2)}}); });
   h.at(4500_ms, [&] { h.world->crash(h.broker(0)); });
   h.run();
   using E = plog::ProduceError;
   EXPECT_EQ(results, (std::vector<E>{E::none, E::not_enough_replicas}));
+  EXPECT_EQ(read, (std::vector<std::string>{"a0"})) << "a consumer read past the high watermark";
   EXPECT_EQ(h.observer.acked_records(), 1u);
   EXPECT_FALSE(h.lost) << h.lost->detail;
 }
