@@ -12,6 +12,7 @@ const char* to_string(ProduceError error) {
     case ProduceError::not_enough_replicas: return "not_enough_replicas";
     case ProduceError::timeout: return "timeout";
     case ProduceError::out_of_order_sequence: return "out_of_order_sequence";
+    case ProduceError::preceding_batch_failed: return "preceding_batch_failed";
   }
   return "?";
 }
@@ -27,6 +28,9 @@ struct Lane {
   int in_flight = 0;
   std::set<int32_t> unfinished;  // sequences in flight
   bool fresh_id_needed = true;
+  // Tickets below this fail without being sent: they were queued behind a
+  // batch that failed (see produce_in_order).
+  uint64_t failed_below = 0;
   WaitQueue turn;
 };
 
@@ -94,12 +98,25 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
     lane.unfinished.insert(request.base_sequence);
   }
   ++lane.next_start;
+  if (options.idempotent && ticket < lane.failed_below) {
+    lane.turn.notify_all();
+    return {ProduceError::preceding_batch_failed, -1};
+  }
   ++lane.in_flight;
   lane.turn.notify_all();
   const ProduceResult result = deliver(tp, request, lane);
   --lane.in_flight;
   lane.unfinished.erase(request.base_sequence);
-  if (result.error != ProduceError::none && options.idempotent) lane.fresh_id_needed = true;
+  if (result.error != ProduceError::none && options.idempotent) {
+    // What the log holds of one idempotent producer's partition is a prefix
+    // of what was sent, in order: a batch queued behind a failed one fails
+    // too rather than land after a gap (Kafka's idempotent producer before
+    // KIP-360 treated this as fatal; its transactional one aborts). One
+    // already in flight lands only if the failed one did land (its sequence
+    // follows). So a caller that retries what failed never reorders.
+    lane.fresh_id_needed = true;
+    lane.failed_below = lane.next_ticket;
+  }
   lane.turn.notify_all();
   record_acks(tp, records, result);
   return result;

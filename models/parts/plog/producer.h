@@ -16,6 +16,10 @@
 // After a batch fails for good, the partition's sequence has a gap the
 // leader would refuse forever, so the partition moves to a fresh producer
 // id once its in-flight batches are done (Kafka bumps the epoch instead).
+// The batches queued behind the failed one fail too, without being sent
+// (preceding_batch_failed): what the log holds of a partition is always a
+// prefix of what was sent, so a caller that retries what failed, in order,
+// never reorders.
 //
 // Ordering: send_async() starts a partition's batches in call order, at
 // most max_in_flight at once; a batch the leader finds out of order while an
@@ -34,7 +38,7 @@
 
 namespace detsim::parts::plog {
 
-enum class ProduceError { none, not_enough_replicas, timeout, out_of_order_sequence };
+enum class ProduceError { none, not_enough_replicas, timeout, out_of_order_sequence, preceding_batch_failed };
 const char* to_string(ProduceError error);
 
 struct ProduceResult {

@@ -1,0 +1,81 @@
+#include "models/outbox/checks.h"
+
+#include <fmt/format.h>
+
+namespace detsim::outbox {
+
+void Ledger::on_committed(uint64_t change, uint64_t aggregate, uint64_t version, Time at) {
+  committed_.emplace(change, ChangeFacts{aggregate, version, at});
+}
+
+void Ledger::on_applied(size_t consumer, uint64_t change, uint64_t aggregate, uint64_t version, Time at) {
+  // Invariant: consumers are numbered by the model, 0 .. consumers - 1.
+  DETSIM_ASSERT(consumer < consumers_.size());
+  ConsumerFacts& facts = consumers_[consumer];
+  ++applications_;
+  const uint64_t times = ++facts.applications[change];
+  if (times == 2 && !facts.first_repeat) {
+    facts.first_repeat = fmt::format("consumer {} applied change {} (order {} v{}) twice, the second time at {:.6f}s",
+                                     consumer, change, aggregate, version, at.to_seconds());
+  }
+  auto [last, first_time] = facts.last_version.try_emplace(aggregate, version);
+  if (!first_time) {
+    if (version <= last->second && !facts.first_disorder) {
+      facts.first_disorder = fmt::format("consumer {} applied order {} v{} at {:.6f}s after v{}", consumer, aggregate,
+                                         version, at.to_seconds(), last->second);
+    }
+    last->second = std::max(last->second, version);
+  }
+  if (consumer == 0 && times == 1) {
+    auto it = committed_.find(change);
+    if (it != committed_.end()) delivery_delays_.push_back(at - it->second.committed_at);
+  }
+}
+
+CheckResult check_no_invented_events(const Ledger& ledger) {
+  for (size_t c = 0; c < ledger.consumers().size(); ++c) {
+    for (const auto& [change, times] : ledger.consumers()[c].applications) {
+      if (!ledger.committed().contains(change)) {
+        return CheckResult::safety("no_event_without_commit",
+                                   fmt::format("consumer {} applied change {}, which never committed", c, change));
+      }
+    }
+  }
+  return CheckResult::ok();
+}
+
+CheckResult check_exactly_once(const Ledger& ledger) {
+  for (const ConsumerFacts& facts : ledger.consumers()) {
+    if (facts.first_repeat) return CheckResult::safety("effect_exactly_once", *facts.first_repeat);
+  }
+  return CheckResult::ok();
+}
+
+CheckResult check_per_aggregate_order(const Ledger& ledger) {
+  for (const ConsumerFacts& facts : ledger.consumers()) {
+    if (facts.first_disorder) return CheckResult::safety("per_aggregate_order", *facts.first_disorder);
+  }
+  return CheckResult::ok();
+}
+
+CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued) {
+  uint64_t missing = 0;
+  std::string first;
+  for (const auto& [change, facts] : ledger.committed()) {
+    for (size_t c = 0; c < ledger.consumers().size(); ++c) {
+      if (ledger.consumers()[c].applications.contains(change)) continue;
+      if (missing++ == 0) {
+        first = fmt::format("consumer {} never applied change {} (order {} v{}, committed at {:.6f}s)", c, change,
+                            facts.aggregate, facts.version, facts.committed_at.to_seconds());
+      }
+    }
+  }
+  if (missing == 0) return CheckResult::ok();
+  const std::string detail = fmt::format("{} missing applications; first: {}", missing, first);
+  if (still_queued > 0) {
+    return CheckResult::liveness("outbox_drains", fmt::format("{}; {} changes still in the outbox", detail, still_queued));
+  }
+  return CheckResult::safety("every_commit_published", detail);
+}
+
+}  // namespace detsim::outbox

@@ -1,0 +1,56 @@
+// What the outbox model's observer sees: the service's and the consumers'
+// durable commits (their row stores' on_commit hooks), the broker's
+// acknowledgements of the relay's or the service's publishes, and the
+// relay's slot confirmations. It keeps the Ledger the checks read
+// (models/outbox/checks.h) and the metrics.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+
+#include "models/outbox/checks.h"
+#include "models/outbox/params.h"
+#include "models/parts/row_store.h"
+#include "sim/api/metrics.h"
+#include "sim/api/model.h"
+
+namespace detsim::outbox {
+
+class Observer {
+ public:
+  Observer(const OutboxParams& params, Time heal_at);
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+  void on_service_commit(const parts::DecodedTxn& txn);
+  void on_consumer_commit(size_t consumer, const parts::DecodedTxn& txn);
+  // The broker acknowledged the event of change (the first time counts).
+  void on_published(uint64_t change, Time at);
+  // A consumer fetched a record (duplicates included).
+  void on_delivered() { ++deliveries_; }
+  // The log-tailing relay confirmed its slot up to lsn.
+  void on_slot_confirmed(parts::Lsn lsn, Time at);
+
+  CheckResult check() const;
+  void report(MetricList& metrics) const;
+
+ private:
+  // Committed changes still waiting to be relayed: outbox rows for polling;
+  // outbox inserts past the slot's confirmed position for log tailing; the
+  // dual-write modes have no queue.
+  uint64_t queued() const;
+  void note_depth(Time at);
+
+  OutboxParams params_;
+  Time heal_at_;
+  Ledger ledger_;
+  std::set<int64_t> outbox_rows_;                 // polling: rows in the outbox table
+  std::map<parts::Lsn, uint64_t> unconfirmed_;    // log tailing: commit lsn -> outbox inserts
+  std::map<uint64_t, Time> published_;            // change -> first broker acknowledgement
+  uint64_t deliveries_ = 0;
+  uint64_t depth_max_ = 0;
+  Time drained_at_;  // the last time the queue became empty (after the heal, the drain time)
+};
+
+}  // namespace detsim::outbox
