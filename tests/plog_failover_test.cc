@@ -9,13 +9,8 @@
 
 #include "tests/plog_harness.h"
 
-namespace detsim {
+namespace detsim::testing {
 namespace {
-
-using namespace time_literals;
-using testing::PlogHarness;
-using testing::records;
-namespace plog = parts::plog;
 
 constexpr plog::TopicPartition kTp{0, 0};  // replicas b0, b1, b2; b0 leads first
 
@@ -50,7 +45,7 @@ std::vector<std::string> read_all(Context& ctx, PlogHarness& h) {
 }
 
 TEST(PlogFailover, LeaderCrashElectsAnIsrMemberAndLosesNoAckedRecord) {
-  PlogHarness h(testing::one_topic(), {}, 5, 20_s);
+  PlogHarness h(one_topic(), {}, 5, 20_s);
   int failures = 0;
   std::vector<std::string> read;
   h.client("producer", [&](Context& ctx) {
@@ -92,7 +87,7 @@ struct UncleanRun {
 };
 
 UncleanRun lagging_replica_run(bool unclean) {
-  plog::LogConfig config = testing::one_topic();
+  plog::LogConfig config = one_topic();
   config.unclean_election = unclean;
   PlogHarness h(config, {}, 9, 24_s);
   UncleanRun run;
@@ -137,7 +132,7 @@ TEST(PlogFailover, CleanElectionWaitsForAnIsrMemberAndLosesNothing) {
 }
 
 TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
-  PlogHarness h(testing::one_topic(1, 3, 3), {}, 13, 14_s);
+  PlogHarness h(one_topic(1, 3, 3), {}, 13, 14_s);
   std::vector<plog::ProduceError> all, one;
   h.client("producer", [&](Context& ctx) {
     plog::ProducerOptions quick;
@@ -169,7 +164,7 @@ TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
 // it) nor after (the ISR is below min_insync); the batch is refused, and
 // no acknowledged record is lost when that leader then crashes.
 TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) {
-  PlogHarness h(testing::one_topic(1, 3, 2), {}, 19, 14_s);
+  PlogHarness h(one_topic(1, 3, 2), {}, 19, 14_s);
   std::vector<plog::ProduceError> results;
   h.client("producer", [&](Context& ctx) {
     plog::ProducerOptions options;
@@ -200,7 +195,7 @@ TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) 
 }
 
 TEST(PlogFailover, CommittedOffsetsSurviveBrokerCrashesThroughTheOffsetsTopic) {
-  PlogHarness h(testing::one_topic(3), {}, 17, 20_s);
+  PlogHarness h(one_topic(3), {}, 17, 20_s);
   const plog::TopicPartition p0{0, 0}, p1{0, 1}, p2{0, 2};
   std::vector<bool> commits;
   std::vector<std::optional<int64_t>> after_leader_crash, after_all_crash, other_group;
@@ -237,7 +232,7 @@ TEST(PlogFailover, CommittedOffsetsSurviveBrokerCrashesThroughTheOffsetsTopic) {
 // comes back its log diverges at offset 5: it must truncate there
 // (KIP-101/KIP-279) and copy b1's records.
 TEST(PlogFailover, AFollowerTruncatesWhatDivergedFromTheNewLeader) {
-  PlogHarness h(testing::one_topic(), {}, 21, 14_s);
+  PlogHarness h(one_topic(), {}, 21, 14_s);
   int failures = 0;
   h.client("producer", [&](Context& ctx) {
     produce(ctx, h, "a", 5, {}, &failures);
@@ -274,4 +269,4 @@ TEST(PlogFailover, AFollowerTruncatesWhatDivergedFromTheNewLeader) {
 }
 
 }  // namespace
-}  // namespace detsim
+}  // namespace detsim::testing

@@ -10,13 +10,8 @@
 
 #include "tests/plog_harness.h"
 
-namespace detsim {
+namespace detsim::testing {
 namespace {
-
-using namespace time_literals;
-using testing::PlogHarness;
-using testing::records;
-namespace plog = parts::plog;
 
 NetworkOptions lossy(double loss, double duplicate) {
   NetworkOptions network;
@@ -57,7 +52,7 @@ void round_trip(PlogHarness& h, int batches, RoundTrip& out) {
 }
 
 TEST(Plog, RoundTripOverALossyDuplicatingNetworkIsInOrderWithoutGaps) {
-  PlogHarness h(testing::one_topic(), lossy(0.05, 0.05), 7, 30_s);
+  PlogHarness h(one_topic(), lossy(0.05, 0.05), 7, 30_s);
   RoundTrip out;
   round_trip(h, 30, out);
   h.run();
@@ -83,7 +78,7 @@ TEST(Plog, RoundTripOverALossyDuplicatingNetworkIsInOrderWithoutGaps) {
 // duplicates a lot, so requests and replies are retried and replayed;
 // returns how often each value is in the log.
 std::map<std::string, int> copies_in_log(bool idempotent, int count) {
-  PlogHarness h(testing::one_topic(1, 3, 2), lossy(0.2, 0.3), 11, 40_s);
+  PlogHarness h(one_topic(1, 3, 2), lossy(0.2, 0.3), 11, 40_s);
   const plog::TopicPartition tp{0, 0};
   int failed = 0;
   h.client("producer", [&](Context& ctx) {
@@ -117,7 +112,7 @@ TEST(Plog, IdempotentProducerDoesNotDuplicateOnRetryAndAPlainOneDoes) {
 }
 
 uint64_t fingerprint(uint64_t seed) {
-  PlogHarness h(testing::one_topic(2), lossy(0.05, 0.05), seed, 10_s);
+  PlogHarness h(one_topic(2), lossy(0.05, 0.05), seed, 10_s);
   RoundTrip out;
   round_trip(h, 10, out);
   h.run();
@@ -130,4 +125,4 @@ TEST(Plog, TheSameSeedGivesTheSameFingerprint) {
 }
 
 }  // namespace
-}  // namespace detsim
+}  // namespace detsim::testing
