@@ -58,24 +58,38 @@ CheckResult check_per_aggregate_order(const Ledger& ledger) {
   return CheckResult::ok();
 }
 
-CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued) {
-  uint64_t missing = 0;
-  std::string first;
+CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued,
+                                         const std::set<uint64_t>& published) {
+  uint64_t lost = 0;
+  uint64_t behind = 0;
+  std::string first_lost;
+  std::string first_behind;
   for (const auto& [change, facts] : ledger.committed()) {
     for (size_t c = 0; c < ledger.consumers().size(); ++c) {
       if (ledger.consumers()[c].applications.contains(change)) continue;
-      if (missing++ == 0) {
+      const bool was_published = published.contains(change);
+      std::string& first = was_published ? first_behind : first_lost;
+      if ((was_published ? behind++ : lost++) == 0) {
         first = fmt::format("consumer {} never applied change {} (order {} v{}, committed at {:.6f}s)", c, change,
                             facts.aggregate, facts.version, facts.committed_at.to_seconds());
       }
     }
   }
-  if (missing == 0) return CheckResult::ok();
-  const std::string detail = fmt::format("{} missing applications; first: {}", missing, first);
-  if (still_queued > 0) {
-    return CheckResult::liveness("outbox_drains", fmt::format("{}; {} changes still in the outbox", detail, still_queued));
+  if (lost > 0 && still_queued == 0) {
+    return CheckResult::safety("every_commit_published",
+                               fmt::format("{} applications missing, never published; first: {}", lost, first_lost));
   }
-  return CheckResult::safety("every_commit_published", detail);
+  if (lost > 0) {
+    return CheckResult::liveness("outbox_drains", fmt::format("{} applications missing; first: {}; {} changes still "
+                                                              "in the outbox",
+                                                              lost, first_lost, still_queued));
+  }
+  if (behind > 0) {
+    return CheckResult::liveness(
+        "consumers_catch_up",
+        fmt::format("{} applications missing of published changes; first: {}", behind, first_behind));
+  }
+  return CheckResult::ok();
 }
 
 }  // namespace detsim::outbox

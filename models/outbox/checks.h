@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,10 +63,12 @@ CheckResult check_exactly_once(const Ledger& ledger);
 // in increasing version order.
 CheckResult check_per_aggregate_order(const Ledger& ledger);
 // At the end, after the heal and the settle: every committed change reached
-// every consumer. still_queued says how many committed changes are still in
-// the outbox (not yet relayed): then it is liveness (the relay did not
-// drain in time); when the outbox is empty the event is gone for good, and
-// that is safety.
-CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued);
+// every consumer. A missing one is told apart by where it is: still queued
+// in the outbox (still_queued > 0 of them): liveness, the relay did not
+// drain in time; acknowledged by the log (published): liveness, a consumer
+// is behind (the log's own oracle says whether it lost the record); neither:
+// safety, the event is gone for good.
+CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued,
+                                         const std::set<uint64_t>& published);
 
 }  // namespace detsim::outbox

@@ -62,6 +62,7 @@ class ConsumerNode {
     parts::RowStoreOptions options;
     options.dir = "consumer_db";
     options.on_commit = [&observer, index](const parts::DecodedTxn& txn) { observer.on_consumer_commit(index, txn); };
+    options.on_replay = [&observer, index](const parts::DecodedTxn& txn) { observer.on_consumer_replay(index, txn); };
     return options;
   }
 

@@ -4,10 +4,23 @@
 
 namespace detsim::outbox {
 
-Observer::Observer(const OutboxParams& params, Time heal_at)
-    : params_(params), heal_at_(heal_at), ledger_(static_cast<size_t>(params.consumers)) {}
+Observer::Observer(const OutboxParams& params, Time heal_at, const parts::plog::Observer& log)
+    : params_(params),
+      heal_at_(heal_at),
+      log_(log),
+      ledger_(static_cast<size_t>(params.consumers)),
+      consumer_xids_(static_cast<size_t>(params.consumers)) {}
+
+void Observer::on_service_replay(const parts::DecodedTxn& txn) {
+  if (!service_xids_.contains(txn.xid)) on_service_commit(txn);
+}
+
+void Observer::on_consumer_replay(size_t consumer, const parts::DecodedTxn& txn) {
+  if (!consumer_xids_[consumer].contains(txn.xid)) on_consumer_commit(consumer, txn);
+}
 
 void Observer::on_service_commit(const parts::DecodedTxn& txn) {
+  service_xids_.insert(txn.xid);
   uint64_t inserted = 0;
   for (const parts::Change& change : txn.changes) {
     if (change.table == kOrders && change.op != parts::Change::Op::erase) {
@@ -28,6 +41,7 @@ void Observer::on_service_commit(const parts::DecodedTxn& txn) {
 }
 
 void Observer::on_consumer_commit(size_t consumer, const parts::DecodedTxn& txn) {
+  consumer_xids_[consumer].insert(txn.xid);
   for (const parts::Change& change : txn.changes) {
     if (change.table != kApplied || change.op == parts::Change::Op::erase) continue;
     ledger_.on_applied(consumer, static_cast<uint64_t>(change.key), static_cast<uint64_t>(change.row[0]),
@@ -66,9 +80,17 @@ void Observer::note_depth(Time at) {
 // The order matters only for which property a run reports first: invented
 // events and double effects are the most specific.
 CheckResult Observer::check() const {
+  // The log's own promises first: a lost acknowledged record explains a
+  // missing event better than the outbox's checks can.
+  for (const std::optional<CheckResult>& broken :
+       {log_.no_acked_record_lost(), log_.consistent_prefix(), log_.replicas_consistent()}) {
+    if (broken) return *broken;
+  }
+  std::set<uint64_t> published;
+  for (const auto& [change, at] : published_) published.insert(change);
   for (const CheckResult& result :
        {check_no_invented_events(ledger_), check_exactly_once(ledger_), check_per_aggregate_order(ledger_),
-        check_every_commit_delivered(ledger_, queued())}) {
+        check_every_commit_delivered(ledger_, queued(), published)}) {
     if (result.verdict != Verdict::pass) return result;
   }
   return CheckResult::ok();

@@ -11,6 +11,7 @@
 
 #include "models/outbox/checks.h"
 #include "models/outbox/params.h"
+#include "models/parts/plog/observer.h"
 #include "models/parts/row_store.h"
 #include "sim/api/metrics.h"
 #include "sim/api/model.h"
@@ -19,12 +20,17 @@ namespace detsim::outbox {
 
 class Observer {
  public:
-  Observer(const OutboxParams& params, Time heal_at);
+  Observer(const OutboxParams& params, Time heal_at, const parts::plog::Observer& log);
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
 
+  // The stores' hooks: a commit that returned, and each transaction a
+  // restart replays (which tells of one that reached the disk although its
+  // commit never returned: the node crashed in its fsync).
   void on_service_commit(const parts::DecodedTxn& txn);
+  void on_service_replay(const parts::DecodedTxn& txn);
   void on_consumer_commit(size_t consumer, const parts::DecodedTxn& txn);
+  void on_consumer_replay(size_t consumer, const parts::DecodedTxn& txn);
   // The broker acknowledged the event of change (the first time counts).
   void on_published(uint64_t change, Time at);
   // A consumer fetched a record (duplicates included).
@@ -44,7 +50,10 @@ class Observer {
 
   OutboxParams params_;
   Time heal_at_;
+  const parts::plog::Observer& log_;
   Ledger ledger_;
+  std::set<uint64_t> service_xids_;                // transactions already heard of
+  std::vector<std::set<uint64_t>> consumer_xids_;  // by consumer
   std::set<int64_t> outbox_rows_;                 // polling: rows in the outbox table
   std::map<parts::Lsn, uint64_t> unconfirmed_;    // log tailing: commit lsn -> outbox inserts
   std::map<uint64_t, Time> published_;            // change -> first broker acknowledgement

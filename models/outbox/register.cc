@@ -11,6 +11,7 @@
 #include "models/outbox/schema.h"
 #include "models/outbox/service.h"
 #include "models/parts/plog/cluster.h"
+#include "models/parts/plog/observer.h"
 
 namespace detsim::outbox {
 namespace {
@@ -24,10 +25,10 @@ parts::plog::LogConfig log_config(const OutboxParams& params) {
 
 class OutboxModel final : public Model {
  public:
-  explicit OutboxModel(const OutboxParams& params) : params_(params), log_(log_config(params)) {}
+  explicit OutboxModel(const OutboxParams& params) : params_(params), log_(log_config(params), &log_observer_) {}
 
   void setup(Setup& setup) override {
-    observer_ = std::make_unique<Observer>(params_, setup.heal_time());
+    observer_ = std::make_unique<Observer>(params_, setup.heal_time(), log_observer_);
     log_.add_servers(setup, "log-");
     const NodeId service = setup.add_server("svc", [this](Context& ctx) {
       service_main(ctx, params_, log_, *observer_);
@@ -49,6 +50,7 @@ class OutboxModel final : public Model {
 
  private:
   OutboxParams params_;
+  parts::plog::Observer log_observer_;  // before log_, which points to it
   parts::plog::Cluster log_;
   std::unique_ptr<Observer> observer_;
 };

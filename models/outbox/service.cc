@@ -118,6 +118,7 @@ struct ServiceNode {
     parts::RowStoreOptions options;
     options.dir = "orders_db";
     options.on_commit = [&observer](const parts::DecodedTxn& txn) { observer.on_service_commit(txn); };
+    options.on_replay = [&observer](const parts::DecodedTxn& txn) { observer.on_service_replay(txn); };
     return options;
   }
   parts::RowStore store;

@@ -46,6 +46,7 @@ void RowStore::open() {
 void RowStore::replay(const DecodedTxn& txn) {
   apply(txn.changes);
   next_xid_ = std::max(next_xid_, txn.xid + 1);
+  if (options_.on_replay) options_.on_replay(txn);
 }
 
 // ------------------------------------------------------------------ reads

@@ -64,6 +64,11 @@ struct RowStoreOptions {
   // Oracle hook: called after a commit is durable and applied. It must not
   // affect the run (no sends, no draws, no blocking).
   std::function<void(const DecodedTxn&)> on_commit;
+  // Oracle hook: called by open() for each transaction it replays from the
+  // WAL. A transaction whose commit never returned (the node crashed in its
+  // fsync) may still have reached the disk whole; this is how an observer
+  // that only heard of returned commits learns of it. Never affects the run.
+  std::function<void(const DecodedTxn&)> on_replay;
 };
 
 enum class CommitStatus { committed, conflict, no_space, io_error };
