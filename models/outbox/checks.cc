@@ -58,36 +58,45 @@ CheckResult check_per_aggregate_order(const Ledger& ledger) {
   return CheckResult::ok();
 }
 
-CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued,
+namespace {
+
+// Missing applications of one kind: how many, and the first, described.
+struct Missing {
+  uint64_t count = 0;
+  std::string first;
+  void add(size_t consumer, uint64_t change, const ChangeFacts& facts) {
+    if (count++ > 0) return;
+    first = fmt::format("consumer {} never applied change {} (order {} v{}, committed at {:.6f}s)", consumer, change,
+                        facts.aggregate, facts.version, facts.committed_at.to_seconds());
+  }
+};
+
+}  // namespace
+
+CheckResult check_every_commit_delivered(const Ledger& ledger, const std::set<uint64_t>& queued,
                                          const std::set<uint64_t>& published) {
-  uint64_t lost = 0;
-  uint64_t behind = 0;
-  std::string first_lost;
-  std::string first_behind;
+  Missing lost, waiting, behind;
   for (const auto& [change, facts] : ledger.committed()) {
     for (size_t c = 0; c < ledger.consumers().size(); ++c) {
       if (ledger.consumers()[c].applications.contains(change)) continue;
-      const bool was_published = published.contains(change);
-      std::string& first = was_published ? first_behind : first_lost;
-      if ((was_published ? behind++ : lost++) == 0) {
-        first = fmt::format("consumer {} never applied change {} (order {} v{}, committed at {:.6f}s)", c, change,
-                            facts.aggregate, facts.version, facts.committed_at.to_seconds());
-      }
+      Missing& kind = published.contains(change) ? behind : queued.contains(change) ? waiting : lost;
+      kind.add(c, change, facts);
     }
   }
-  if (lost > 0 && still_queued == 0) {
+  if (lost.count > 0) {
     return CheckResult::safety("every_commit_published",
-                               fmt::format("{} applications missing, never published; first: {}", lost, first_lost));
+                               fmt::format("{} applications missing of changes neither queued nor published; first: {}",
+                                           lost.count, lost.first));
   }
-  if (lost > 0) {
-    return CheckResult::liveness("outbox_drains", fmt::format("{} applications missing; first: {}; {} changes still "
-                                                              "in the outbox",
-                                                              lost, first_lost, still_queued));
+  if (waiting.count > 0) {
+    return CheckResult::liveness(
+        "outbox_drains", fmt::format("{} applications missing of changes still queued for the relay; first: {}",
+                                     waiting.count, waiting.first));
   }
-  if (behind > 0) {
+  if (behind.count > 0) {
     return CheckResult::liveness(
         "consumers_catch_up",
-        fmt::format("{} applications missing of published changes; first: {}", behind, first_behind));
+        fmt::format("{} applications missing of published changes; first: {}", behind.count, behind.first));
   }
   return CheckResult::ok();
 }

@@ -63,12 +63,13 @@ CheckResult check_exactly_once(const Ledger& ledger);
 // in increasing version order.
 CheckResult check_per_aggregate_order(const Ledger& ledger);
 // At the end, after the heal and the settle: every committed change reached
-// every consumer. A missing one is told apart by where it is: still queued
-// in the outbox (still_queued > 0 of them): liveness, the relay did not
-// drain in time; acknowledged by the log (published): liveness, a consumer
-// is behind (the log's own oracle says whether it lost the record); neither:
-// safety, the event is gone for good.
-CheckResult check_every_commit_delivered(const Ledger& ledger, uint64_t still_queued,
+// every consumer. A missing one is told apart by where it is. In queued
+// (its outbox row or WAL entry still waits for a relay that will get to
+// it): liveness, the relay did not drain in time. In published (the log
+// acknowledged it): liveness, a consumer is behind (whether the log lost
+// it is the log's own oracle's to say). Neither: safety, the event is gone
+// for good. Lost changes are reported before slow ones.
+CheckResult check_every_commit_delivered(const Ledger& ledger, const std::set<uint64_t>& queued,
                                          const std::set<uint64_t>& published);
 
 }  // namespace detsim::outbox

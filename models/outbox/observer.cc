@@ -21,22 +21,24 @@ void Observer::on_consumer_replay(size_t consumer, const parts::DecodedTxn& txn)
 
 void Observer::on_service_commit(const parts::DecodedTxn& txn) {
   service_xids_.insert(txn.xid);
-  uint64_t inserted = 0;
+  std::vector<uint64_t> inserted;
   for (const parts::Change& change : txn.changes) {
-    if (change.table == kOrders && change.op != parts::Change::Op::erase) {
+    const bool erase = change.op == parts::Change::Op::erase;
+    if (change.table == kOrders && !erase) {
       const parts::Row& row = change.row;
       ledger_.on_committed(static_cast<uint64_t>(row[orders::change]), static_cast<uint64_t>(change.key),
                            static_cast<uint64_t>(row[orders::version]), txn.commit_time);
+    } else if (change.table == kOutbox && erase) {
+      outbox_rows_.erase(change.key);
     } else if (change.table == kOutbox) {
-      if (change.op == parts::Change::Op::erase) {
-        outbox_rows_.erase(change.key);
-      } else {
-        outbox_rows_.insert(change.key);
-        ++inserted;
-      }
+      const auto id = static_cast<uint64_t>(change.row[outbox_row::change]);
+      outbox_rows_[change.key] = id;
+      inserted.push_back(id);
+    } else if (change.table == kSequence && change.key == kCursorKey && !erase) {
+      cursor_ = change.row[0];
     }
   }
-  if (inserted > 0) unconfirmed_[txn.commit_lsn] += inserted;
+  if (!inserted.empty()) unconfirmed_[txn.commit_lsn] = std::move(inserted);
   note_depth(txn.commit_time);
 }
 
@@ -57,22 +59,18 @@ void Observer::on_slot_confirmed(parts::Lsn lsn, Time at) {
   note_depth(at);
 }
 
-uint64_t Observer::queued() const {
-  switch (params_.mode) {
-    case Mode::outbox_polling: return outbox_rows_.size();
-    case Mode::outbox_log_tailing: {
-      uint64_t total = 0;
-      for (const auto& [lsn, count] : unconfirmed_) total += count;
-      return total;
-    }
-    case Mode::dual_write_commit_first:
-    case Mode::dual_write_publish_first: return 0;
+std::set<uint64_t> Observer::queued() const {
+  std::set<uint64_t> out;
+  if (params_.mode == Mode::outbox_polling) {
+    for (auto it = outbox_rows_.upper_bound(cursor_); it != outbox_rows_.end(); ++it) out.insert(it->second);
+  } else if (params_.mode == Mode::outbox_log_tailing) {
+    for (const auto& [lsn, changes] : unconfirmed_) out.insert(changes.begin(), changes.end());
   }
-  return 0;
+  return out;
 }
 
 void Observer::note_depth(Time at) {
-  const uint64_t depth = queued();
+  const uint64_t depth = queued().size();
   depth_max_ = std::max(depth_max_, depth);
   if (depth == 0) drained_at_ = at;
 }

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <map>
+#include <limits>
 #include <set>
+#include <vector>
 
 #include "models/outbox/checks.h"
 #include "models/outbox/params.h"
@@ -42,10 +44,11 @@ class Observer {
   void report(MetricList& metrics) const;
 
  private:
-  // Committed changes still waiting to be relayed: outbox rows for polling;
-  // outbox inserts past the slot's confirmed position for log tailing; the
-  // dual-write modes have no queue.
-  uint64_t queued() const;
+  // Committed changes a relay will still get to: outbox rows for polling
+  // (but not those below the planted gap bug's cursor: that relay never
+  // looks there again); outbox inserts past the slot's confirmed position
+  // for log tailing. The dual-write modes have no queue.
+  std::set<uint64_t> queued() const;
   void note_depth(Time at);
 
   OutboxParams params_;
@@ -54,8 +57,9 @@ class Observer {
   Ledger ledger_;
   std::set<uint64_t> service_xids_;                // transactions already heard of
   std::vector<std::set<uint64_t>> consumer_xids_;  // by consumer
-  std::set<int64_t> outbox_rows_;                 // polling: rows in the outbox table
-  std::map<parts::Lsn, uint64_t> unconfirmed_;    // log tailing: commit lsn -> outbox inserts
+  std::map<int64_t, uint64_t> outbox_rows_;                // polling: outbox id -> change, rows in the table
+  int64_t cursor_ = std::numeric_limits<int64_t>::min();   // the gap bug's relay cursor
+  std::map<parts::Lsn, std::vector<uint64_t>> unconfirmed_;  // log tailing: commit lsn -> changes
   std::map<uint64_t, Time> published_;            // change -> first broker acknowledgement
   uint64_t deliveries_ = 0;
   uint64_t depth_max_ = 0;

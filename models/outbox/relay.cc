@@ -15,10 +15,6 @@ OrderEvent event_of(const parts::Row& row) {
                     row[outbox_row::status], row[outbox_row::amount]};
 }
 
-// The planted gap bug's cursor: the highest outbox id relayed, kept in the
-// sequence table under its own key.
-constexpr parts::Key kCursorKey = 1;
-
 }  // namespace
 
 Relay::Relay(Context& ctx, const OutboxParams& params, const parts::plog::Cluster& log, Observer& observer,

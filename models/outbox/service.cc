@@ -26,13 +26,13 @@ class IdSequence {
   std::optional<int64_t> next() {
     LockGuard guard(reserving_);
     if (!loaded_) {
-      const parts::Row* row = store_.get(kSequence, 0);
+      const parts::Row* row = store_.get(kSequence, kSequenceKey);
       next_ = end_ = row ? (*row)[0] : 1;
       loaded_ = true;
     }
     if (next_ == end_) {
       parts::RowStore::Txn txn = store_.begin();
-      txn.put(kSequence, 0, {end_ + kBlock});
+      txn.put(kSequence, kSequenceKey, {end_ + kBlock});
       if (store_.commit(std::move(txn)).status != parts::CommitStatus::committed) return std::nullopt;
       end_ += kBlock;
     }
