@@ -41,6 +41,7 @@ struct CrashRun {
   uint64_t truncated = 0;  // torn or uncommitted tail bytes cut at open
   int reopened = 0;
   int in_flight_survived = 0;
+  std::set<int64_t> replayed;  // kItems keys of the transactions on_replay told of
 };
 
 // Checks what a reopened store holds against what was attempted and what
@@ -62,6 +63,8 @@ void check_reopened(const RowStore& store, const std::vector<int64_t>& attempted
     highest = n;
     if (!committed.contains(n)) {
       if (n != attempted.back()) run->failures.push_back(fmt::format("txn {} present, never committed", n));
+      // The oracle hook is how an observer hears of it.
+      if (!run->replayed.contains(n)) run->failures.push_back(fmt::format("survivor {} not told by on_replay", n));
       ++run->in_flight_survived;
       committed.insert(n);  // recovered, so durable from now on
     }
@@ -79,7 +82,13 @@ CrashRun crash_while_committing(uint64_t seed) {
   std::vector<int64_t> attempted;  // test memory outlives the node's incarnations
   std::set<int64_t> committed;
   h.world->add_server("db", [&](Context& ctx) {
-    RowStore store(ctx, testing::store_options("db", 16 * 1024, 64 * 1024));
+    RowStoreOptions options = testing::store_options("db", 16 * 1024, 64 * 1024);
+    options.on_replay = [&run](const DecodedTxn& txn) {
+      for (const Change& change : txn.changes) {
+        if (change.table == kItems) run.replayed.insert(change.key);
+      }
+    };
+    RowStore store(ctx, options);
     store.open();
     if (ctx.incarnation() > 0) check_reopened(store, attempted, committed, kColumns, &run);
     while (true) {
