@@ -111,6 +111,36 @@ TEST(Plog, IdempotentProducerDoesNotDuplicateOnRetryAndAPlainOneDoes) {
   EXPECT_GT(duplicated, 0) << "the same network never made a plain producer write a record twice";
 }
 
+// send_async keeps five batches in flight; the network reorders and loses
+// them, so the leader sees sequences out of order and retries twice: each
+// batch still lands exactly once, in call order.
+TEST(Plog, PipelinedIdempotentBatchesLandOnceAndInOrder) {
+  NetworkOptions network = lossy(0.1, 0.1);
+  network.reorder = 0.3;
+  PlogHarness h(one_topic(), network, 23, 40_s);
+  const plog::TopicPartition tp{0, 0};
+  std::vector<plog::ProduceResult> results;
+  h.client("producer", [&](Context& ctx) {
+    plog::ProducerOptions options;
+    options.delivery_timeout = 20_s;
+    plog::Producer producer(ctx, h.cluster, options);
+    std::vector<Future<plog::ProduceResult>> futures;
+    for (int i = 0; i < 60; ++i) futures.push_back(producer.send_async(tp, records("v", 2 * i, 2)));
+    for (Future<plog::ProduceResult>& f : futures) results.push_back(f.get().value());
+  });
+  std::vector<std::string> on_leader;
+  h.before_unwind = [&] { on_leader = h.values(h.observer.state(tp).leader, tp); };
+  h.run();
+  ASSERT_EQ(results.size(), 60u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].error, plog::ProduceError::none) << "batch " << i;
+    EXPECT_EQ(results[i].base_offset, static_cast<int64_t>(2 * i)) << "batch " << i;
+  }
+  std::vector<std::string> expected;
+  for (const plog::Record& r : records("v", 0, 120)) expected.push_back(r.value);
+  EXPECT_EQ(on_leader, expected);
+}
+
 uint64_t fingerprint(uint64_t seed) {
   PlogHarness h(one_topic(2), lossy(0.05, 0.05), seed, 10_s);
   RoundTrip out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/parts/plog/observer.h"
+#include "models/parts/plog/partition_log.h"
 
 namespace detsim::parts::plog {
 
@@ -25,7 +26,8 @@ struct Lane {
   uint64_t next_ticket = 0;
   uint64_t next_start = 0;
   int in_flight = 0;
-  std::set<int32_t> unfinished;  // sequences in flight
+  std::set<int32_t> unfinished;           // sequences in flight
+  std::set<uint64_t> unfinished_tickets;  // their tickets
   bool fresh_id_needed = true;
   WaitQueue turn;
 };
@@ -73,8 +75,19 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
                                                 uint64_t ticket) {
   Lane& lane = this->lane(tp);
   // Wait for this batch's turn and a free slot; a fresh producer id waits
-  // for the old id's batches to finish.
-  while (lane.next_start != ticket || lane.in_flight >= options.max_in_flight ||
+  // for the old id's batches to finish. The slot is counted from the oldest
+  // unfinished batch, not by how many are unfinished: its reply may be lost
+  // while later ones are acknowledged, and the leader must still find it
+  // among the producer's last kProducerWindow batches when it is retried
+  // (TCP keeps Kafka's in-flight requests in order; datagrams do not).
+  // Kafka, too, requires max.in.flight <= 5 for idempotence.
+  const auto window = static_cast<uint64_t>(options.idempotent ? std::min<int>(options.max_in_flight, kProducerWindow)
+                                                               : options.max_in_flight);
+  auto window_full = [&] {
+    return !lane.unfinished_tickets.empty() &&
+           ticket >= *lane.unfinished_tickets.begin() + std::max<uint64_t>(window, 1);
+  };
+  while (lane.next_start != ticket || window_full() ||
          (options.idempotent && lane.fresh_id_needed && lane.in_flight > 0)) {
     lane.turn.wait_until(Time::max());
   }
@@ -95,10 +108,12 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
   }
   ++lane.next_start;
   ++lane.in_flight;
+  lane.unfinished_tickets.insert(ticket);
   lane.turn.notify_all();
   const ProduceResult result = deliver(tp, request, lane);
   --lane.in_flight;
   lane.unfinished.erase(request.base_sequence);
+  lane.unfinished_tickets.erase(ticket);
   if (result.error != ProduceError::none && options.idempotent) lane.fresh_id_needed = true;
   lane.turn.notify_all();
   record_acks(tp, records, result);
