@@ -45,6 +45,8 @@ struct Producer::State {
     const uint64_t number = metadata.endpoint().next_producer_index() % 4096;
     return static_cast<int64_t>((uint64_t{ctx.self().index()} + 1) << 32 | uint64_t{ctx.incarnation()} << 12 | number);
   }
+  void wait_for_turn(Lane& lane, uint64_t ticket);
+  void stamp(Lane& lane, ProduceRequest& request);
   ProduceResult produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket);
   ProduceResult deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane);
   void record_acks(TopicPartition tp, const std::vector<Record>& records, const ProduceResult& result) const;
@@ -71,16 +73,14 @@ Future<ProduceResult> Producer::send_async(TopicPartition tp, std::vector<Record
   return promise.future();
 }
 
-ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records,
-                                                uint64_t ticket) {
-  Lane& lane = this->lane(tp);
-  // Wait for this batch's turn and a free slot; a fresh producer id waits
-  // for the old id's batches to finish. The slot is counted from the oldest
-  // unfinished batch, not by how many are unfinished: its reply may be lost
-  // while later ones are acknowledged, and the leader must still find it
-  // among the producer's last kProducerWindow batches when it is retried
-  // (TCP keeps Kafka's in-flight requests in order; datagrams do not).
-  // Kafka, too, requires max.in.flight <= 5 for idempotence.
+// Waits for the batch's turn and a free slot; a fresh producer id waits
+// for the old id's batches to finish. The slot is counted from the oldest
+// unfinished batch, not by how many are unfinished: its reply may be lost
+// while later ones are acknowledged, and the leader must still find it
+// among the producer's last kProducerWindow batches when it is retried
+// (TCP keeps Kafka's in-flight requests in order; datagrams do not).
+// Kafka, too, requires max.in.flight <= 5 for idempotence.
+void Producer::State::wait_for_turn(Lane& lane, uint64_t ticket) {
   const auto window = static_cast<uint64_t>(options.idempotent ? std::min<int>(options.max_in_flight, kProducerWindow)
                                                                : options.max_in_flight);
   auto window_full = [&] {
@@ -91,10 +91,10 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
          (options.idempotent && lane.fresh_id_needed && lane.in_flight > 0)) {
     lane.turn.wait_until(Time::max());
   }
-  ProduceRequest request;
-  request.tp = tp;
-  request.acks = options.acks;
-  request.records = records;
+}
+
+// Gives the batch its producer id and sequence, in start order.
+void Producer::State::stamp(Lane& lane, ProduceRequest& request) {
   if (options.idempotent) {
     if (lane.fresh_id_needed) {
       lane.producer_id = new_producer_id();
@@ -103,9 +103,20 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
     }
     request.producer_id = lane.producer_id;
     request.base_sequence = lane.next_sequence;
-    lane.next_sequence += static_cast<int32_t>(records.size());
+    lane.next_sequence += static_cast<int32_t>(request.records.size());
     lane.unfinished.insert(request.base_sequence);
   }
+}
+
+ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records,
+                                                uint64_t ticket) {
+  Lane& lane = this->lane(tp);
+  wait_for_turn(lane, ticket);
+  ProduceRequest request;
+  request.tp = tp;
+  request.acks = options.acks;
+  request.records = records;
+  stamp(lane, request);
   ++lane.next_start;
   ++lane.in_flight;
   lane.unfinished_tickets.insert(ticket);
