@@ -47,8 +47,8 @@ struct Producer::State {
   }
   void wait_for_turn(Lane& lane, uint64_t ticket);
   void stamp(Lane& lane, ProduceRequest& request);
-  ProduceResult produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket);
-  ProduceResult deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane);
+  ProduceResult produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket, Time deadline);
+  ProduceResult deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane, Time deadline);
   void record_acks(TopicPartition tp, const std::vector<Record>& records, const ProduceResult& result) const;
 
   MetadataCache metadata;
@@ -67,9 +67,12 @@ Future<ProduceResult> Producer::send_async(TopicPartition tp, std::vector<Record
   Promise<ProduceResult> promise(state_->metadata.ctx());
   const uint64_t ticket = state_->lane(tp).next_ticket++;
   std::shared_ptr<State> state = state_;
-  state_->metadata.ctx().spawn("plog-produce", [state, tp, batch = std::move(batch), ticket, promise]() mutable {
-    promise.set(state->produce_in_order(tp, batch, ticket));
-  });
+  // As Kafka's delivery.timeout.ms, it counts from the send, queueing included.
+  const Time deadline = state_->metadata.ctx().now() + state_->options.delivery_timeout;
+  state_->metadata.ctx().spawn("plog-produce",
+                               [state, tp, batch = std::move(batch), ticket, deadline, promise]() mutable {
+                                 promise.set(state->produce_in_order(tp, batch, ticket, deadline));
+                               });
   return promise.future();
 }
 
@@ -108,8 +111,8 @@ void Producer::State::stamp(Lane& lane, ProduceRequest& request) {
   }
 }
 
-ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records,
-                                                uint64_t ticket) {
+ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket,
+                                                Time deadline) {
   Lane& lane = this->lane(tp);
   wait_for_turn(lane, ticket);
   ProduceRequest request;
@@ -121,7 +124,7 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
   ++lane.in_flight;
   lane.unfinished_tickets.insert(ticket);
   lane.turn.notify_all();
-  const ProduceResult result = deliver(tp, request, lane);
+  const ProduceResult result = deliver(tp, request, lane, deadline);
   --lane.in_flight;
   lane.unfinished.erase(request.base_sequence);
   lane.unfinished_tickets.erase(ticket);
@@ -133,9 +136,9 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
 
 // Retries until the delivery timeout, re-reading metadata whenever the
 // leader is unknown, moved or silent.
-ProduceResult Producer::State::deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane) {
+ProduceResult Producer::State::deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane,
+                                       Time deadline) {
   Context& ctx = metadata.ctx();
-  const Time deadline = ctx.now() + options.delivery_timeout;
   const Duration backoff = options.request_timeout / 5;
   ProduceError last = ProduceError::timeout;
   while (ctx.now() < deadline) {
