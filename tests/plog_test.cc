@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/network_harness.h"
 #include "tests/plog_harness.h"
 
 namespace detsim::testing {
@@ -139,6 +140,38 @@ TEST(Plog, PipelinedIdempotentBatchesLandOnceAndInOrder) {
   std::vector<std::string> expected;
   for (const plog::Record& r : records("v", 0, 120)) expected.push_back(r.value);
   EXPECT_EQ(on_leader, expected);
+}
+
+// A node's own messages and the plog clients' replies share one receive
+// loop: the Endpoint routes replies to the waiting calls and queues the
+// rest for the node's code.
+TEST(Plog, ANodesOwnMessagesReachItThroughItsEndpointWhileItProduces) {
+  PlogHarness h(one_topic(), {}, 31, 10_s);
+  const plog::TopicPartition tp{0, 0};
+  std::vector<int> pings;
+  std::vector<plog::ProduceError> sent;
+  NodeId worker;
+  h.client("pinger", [&](Context& ctx) {
+    for (int i = 0; i < 20; ++i) {
+      ctx.net().send(worker, Packet{i});
+      ctx.sleep_for(50_ms);
+    }
+  });
+  worker = h.world->add_client("worker", [&](Context& ctx) {
+    plog::Endpoint& endpoint = h.cluster.endpoint(ctx);
+    plog::Producer producer(ctx, h.cluster, {});
+    ctx.spawn("listener", [&] {
+      while (true) {
+        if (std::optional<Envelope> in = endpoint.receive()) pings.push_back(in->message.get_if<Packet>()->seq);
+      }
+    });
+    for (int i = 0; i < 20; ++i) sent.push_back(producer.send(tp, records("v", i, 1)).error);
+  });
+  h.run();
+  EXPECT_EQ(sent, std::vector<plog::ProduceError>(20, plog::ProduceError::none));
+  std::vector<int> expected(20);
+  for (int i = 0; i < 20; ++i) expected[static_cast<size_t>(i)] = i;
+  EXPECT_EQ(pings, expected);
 }
 
 uint64_t fingerprint(uint64_t seed) {
