@@ -76,6 +76,44 @@ TEST(PlogFailover, LeaderCrashElectsAnIsrMemberAndLosesNoAckedRecord) {
   EXPECT_EQ(on_b0, on_leader) << "the restarted old leader did not catch up";
 }
 
+// The controller crashes after one failover; while it is down the next
+// leader crash is not repaired; restarted from its disk it carries on from
+// the epochs it had (a controller that forgot them would hand out epochs
+// the brokers ignore) and elects a new leader.
+TEST(PlogFailover, ARestartedControllerResumesFromItsDisk) {
+  PlogHarness h(one_topic(), {}, 29, 20_s);
+  int failures = 0;
+  std::vector<plog::ProduceError> while_down;
+  std::vector<std::string> read;
+  int32_t epoch_before_crash = -1;
+  h.client("producer", [&](Context& ctx) {
+    produce(ctx, h, "a", 5, {}, &failures);
+    ctx.sleep_until(Time::zero() + 4500_ms);
+    plog::ProducerOptions quick;
+    quick.delivery_timeout = 2_s;
+    plog::Producer producer(ctx, h.cluster, quick);
+    while_down.push_back(producer.send(kTp, records("lost", 0, 1)).error);
+    ctx.sleep_until(Time::zero() + 10_s);
+    produce(ctx, h, "b", 5, {}, &failures);
+    read = read_all(ctx, h);
+  });
+  h.at(1_s, [&] { h.world->crash(h.broker(0)); });
+  h.at(2500_ms, [&] { h.world->restart(h.broker(0)); });
+  h.at(3500_ms, [&] {
+    epoch_before_crash = h.observer.state(kTp).leader_epoch;
+    h.world->crash(h.cluster.controller());
+  });
+  h.at(4_s, [&] { h.world->crash(h.observer.state(kTp).leader == 1 ? h.broker(1) : h.broker(2)); });
+  h.at(7_s, [&] { h.world->restart(h.cluster.controller()); });
+  h.run();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(while_down, (std::vector<plog::ProduceError>{plog::ProduceError::timeout}));
+  EXPECT_GT(epoch_before_crash, 0);
+  EXPECT_GT(h.observer.state(kTp).leader_epoch, epoch_before_crash);
+  EXPECT_EQ(read, expected({{"a", 5}, {"b", 5}}));
+  EXPECT_FALSE(h.lost) << h.lost->detail;
+}
+
 // b2 is cut off and leaves the ISR; "b" records are acknowledged by b0 and
 // b1 only; then b0 and b1 crash and b2 comes back. Unclean, b2 leads and
 // the "b" records are gone; clean, the partition waits for b1.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/network_harness.h"
 #include "tests/plog_harness.h"
 
 namespace detsim::testing {
@@ -109,6 +110,68 @@ TEST(Plog, IdempotentProducerDoesNotDuplicateOnRetryAndAPlainOneDoes) {
   int duplicated = 0;
   for (const auto& [value, n] : plain) duplicated += n > 1;
   EXPECT_GT(duplicated, 0) << "the same network never made a plain producer write a record twice";
+}
+
+// send_async keeps five batches in flight; the network reorders and loses
+// them, so the leader sees sequences out of order and retries twice: each
+// batch still lands exactly once, in call order.
+TEST(Plog, PipelinedIdempotentBatchesLandOnceAndInOrder) {
+  NetworkOptions network = lossy(0.1, 0.1);
+  network.reorder = 0.3;
+  PlogHarness h(one_topic(), network, 23, 40_s);
+  const plog::TopicPartition tp{0, 0};
+  std::vector<plog::ProduceResult> results;
+  h.client("producer", [&](Context& ctx) {
+    plog::ProducerOptions options;
+    options.delivery_timeout = 20_s;
+    plog::Producer producer(ctx, h.cluster, options);
+    std::vector<Future<plog::ProduceResult>> futures;
+    for (int i = 0; i < 60; ++i) futures.push_back(producer.send_async(tp, records("v", 2 * i, 2)));
+    for (Future<plog::ProduceResult>& f : futures) results.push_back(f.get().value());
+  });
+  std::vector<std::string> on_leader;
+  h.before_unwind = [&] { on_leader = h.values(h.observer.state(tp).leader, tp); };
+  h.run();
+  ASSERT_EQ(results.size(), 60u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].error, plog::ProduceError::none) << "batch " << i;
+    EXPECT_EQ(results[i].base_offset, static_cast<int64_t>(2 * i)) << "batch " << i;
+  }
+  std::vector<std::string> expected;
+  for (const plog::Record& r : records("v", 0, 120)) expected.push_back(r.value);
+  EXPECT_EQ(on_leader, expected);
+}
+
+// A node's own messages and the plog clients' replies share one receive
+// loop: the Endpoint routes replies to the waiting calls and queues the
+// rest for the node's code.
+TEST(Plog, ANodesOwnMessagesReachItThroughItsEndpointWhileItProduces) {
+  PlogHarness h(one_topic(), {}, 31, 10_s);
+  const plog::TopicPartition tp{0, 0};
+  std::vector<int> pings;
+  std::vector<plog::ProduceError> sent;
+  NodeId worker;
+  h.client("pinger", [&](Context& ctx) {
+    for (int i = 0; i < 20; ++i) {
+      ctx.net().send(worker, Packet{i});
+      ctx.sleep_for(50_ms);
+    }
+  });
+  worker = h.world->add_client("worker", [&](Context& ctx) {
+    plog::Endpoint& endpoint = h.cluster.endpoint(ctx);
+    plog::Producer producer(ctx, h.cluster, {});
+    ctx.spawn("listener", [&] {
+      while (true) {
+        if (std::optional<Envelope> in = endpoint.receive()) pings.push_back(in->message.get_if<Packet>()->seq);
+      }
+    });
+    for (int i = 0; i < 20; ++i) sent.push_back(producer.send(tp, records("v", i, 1)).error);
+  });
+  h.run();
+  EXPECT_EQ(sent, std::vector<plog::ProduceError>(20, plog::ProduceError::none));
+  std::vector<int> expected(20);
+  for (int i = 0; i < 20; ++i) expected[static_cast<size_t>(i)] = i;
+  EXPECT_EQ(pings, expected);
 }
 
 uint64_t fingerprint(uint64_t seed) {
