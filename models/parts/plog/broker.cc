@@ -118,7 +118,10 @@ void Broker::on_produce(NodeId from, const ProduceRequest& request) {
   }
   Batch batch{r->log.end_offset(), r->state.leader_epoch, request.producer_id, request.base_sequence, request.records};
   const int32_t epoch = r->state.leader_epoch;
-  r->log.append(batch);
+  if (!r->log.append(batch)) {
+    ctx_.log("plog b{}: append to {}/{} refused by the disk", index_, request.tp.topic, request.tp.partition);
+    return reply(ErrorCode::storage_error);
+  }
   // The append blocked on the disk: the partition may have moved on.
   if (!leading(*r) || r->state.leader_epoch != epoch) return reply(ErrorCode::not_leader);
   acknowledge(*r, from, request, batch.base_offset);

@@ -63,7 +63,9 @@ void Broker::apply_fetch(Replica& r, const FetchReply& reply) {
   for (const Batch& batch : reply.batches) {
     if (batch.base_offset < r.log.end_offset()) continue;
     if (batch.base_offset > r.log.end_offset()) break;
-    r.log.append(batch);  // fsynced before the next fetch reports it
+    // Fsynced before the next fetch reports it; a batch the disk refused
+    // is fetched again from the counted end.
+    if (!r.log.append(batch)) break;
   }
   r.high_watermark = std::min(reply.high_watermark, r.log.counted_end());
 }
