@@ -31,18 +31,7 @@ void produce(Context& ctx, PlogHarness& h, const char* prefix, int count, plog::
   }
 }
 
-// Reads the partition from offset 0 up to its end offset.
-std::vector<std::string> read_all(Context& ctx, PlogHarness& h) {
-  plog::Consumer consumer(ctx, h.cluster, "reader");
-  std::vector<std::string> out;
-  const int64_t end = consumer.end_offset(kTp).value_or(0);
-  while (static_cast<int64_t>(out.size()) < end) {
-    auto fetched = consumer.fetch(kTp, static_cast<int64_t>(out.size()), 100, 1_s);
-    if (!fetched || fetched->empty()) break;
-    for (const plog::FetchedRecord& r : *fetched) out.push_back(r.record.value);
-  }
-  return out;
-}
+std::vector<std::string> read_all(Context& ctx, PlogHarness& h) { return read_partition(ctx, h, kTp); }
 
 TEST(PlogFailover, LeaderCrashElectsAnIsrMemberAndLosesNoAckedRecord) {
   PlogHarness h(one_topic(), {}, 5, 20_s);
