@@ -223,6 +223,45 @@ TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) 
   EXPECT_FALSE(h.lost) << h.lost->detail;
 }
 
+// KIP-497: the leader counts the members an AlterPartition adds until an
+// answer settles it. b2 falls out of the ISR and catches up again; b0's
+// request to add it reaches the controller, which accepts, but the reply
+// (and every push) is lost on the cut link back to b0. b2 is then cut off
+// from b0 and b1 again, and b0 and b1 crash: the controller elects b2 from
+// its ISR. A b0 that forgot the proposal at the timeout counted only b0
+// and b1 and acknowledged records b2 never had.
+TEST(PlogFailover, ALeaderKeepsCountingTheIsrItProposedUntilAnAnswerComes) {
+  PlogHarness h(one_topic(), {}, 53, 14_s);
+  std::vector<std::pair<std::string, plog::ProduceResult>> results;
+  h.client("producer", [&](Context& ctx) {
+    plog::ProducerOptions options;
+    options.delivery_timeout = 1_s;
+    plog::Producer producer(ctx, h.cluster, options);
+    for (int i = 0; ctx.now() < Time::zero() + 3500_ms; ++i) {
+      results.emplace_back(fmt::format("v{}", i), producer.send(kTp, records("v", i, 1)));
+    }
+  });
+  auto cut_b2 = [&] { h.world->partition({{h.broker(2)}, {h.broker(0), h.broker(1)}}); };
+  h.at(500_ms, cut_b2);
+  h.at(2_s, [&] {
+    h.world->heal_network();
+    h.world->partition({{h.cluster.controller()}, {h.broker(0)}}, true);
+  });
+  h.at(2500_ms, cut_b2);
+  h.at(4_s, [&] {
+    h.world->crash(h.broker(0));
+    h.world->crash(h.broker(1));
+  });
+  plog::PartitionState final_state;
+  h.before_unwind = [&] { final_state = h.observer.state(kTp); };
+  h.run();
+  EXPECT_EQ(final_state.leader, 2) << "the controller did not elect b2: the test lost its point";
+  int acked = 0;
+  for (const auto& [value, result] : results) acked += result.error == plog::ProduceError::none;
+  EXPECT_GT(acked, 0);
+  EXPECT_FALSE(h.lost) << h.lost->detail;
+}
+
 TEST(PlogFailover, CommittedOffsetsSurviveBrokerCrashesThroughTheOffsetsTopic) {
   PlogHarness h(one_topic(3), {}, 17, 20_s);
   const plog::TopicPartition p0{0, 0}, p1{0, 1}, p2{0, 2};

@@ -80,9 +80,12 @@ void Broker::apply_state(Replica& r, const PartitionState& state) {
   const bool was_leading = leading(r);
   r.state = state;
   r.known = true;
+  // A newer state settles a pending AlterPartition: the controller accepted
+  // it (this state or a later one holds it) or will refuse it (it names an
+  // older partition epoch).
+  r.proposed_isr.reset();
   if (new_epoch) {
     if (was_leading) fail_waiting(r, ErrorCode::not_leader);
-    r.pending_isr.clear();
     r.followers.clear();
     if (leading(r)) {
       r.epoch_start_offset = r.log.end_offset();
@@ -206,7 +209,9 @@ void Broker::advance_high_watermark(Replica& r) {
     candidate = std::min(candidate, it == r.followers.end() ? -1 : it->second.end);
   };
   for (int32_t b : r.state.isr) count(b);
-  for (int32_t b : r.pending_isr) count(b);
+  if (r.proposed_isr) {
+    for (int32_t b : *r.proposed_isr) count(b);
+  }
   r.high_watermark = std::max(r.high_watermark, candidate);
   // The HW passing a batch means every ISR member has it; with fewer than
   // min_insync of them that is not what acks=all promised.
