@@ -71,6 +71,15 @@ struct PlogHarness {
     world->partition({{node}, others});
   }
   NodeId broker(int32_t b) const { return cluster.brokers()[static_cast<size_t>(b)]; }
+  // The controller and the brokers.
+  std::vector<NodeId> servers() const {
+    std::vector<NodeId> out{cluster.controller()};
+    out.insert(out.end(), cluster.brokers().begin(), cluster.brokers().end());
+    return out;
+  }
+  // From now on, for length, every write that would grow node's disk gets
+  // no_space (the world's disk_full fault).
+  void fill_disk(NodeId node, Duration length) { world->disks().set_full_until(node, engine->now() + length); }
   // The broker's records of tp, offset by offset (empty if it is down).
   std::vector<std::string> values(int32_t b, plog::TopicPartition tp) const {
     std::vector<std::string> out;
@@ -93,10 +102,31 @@ struct PlogHarness {
   std::optional<CheckResult> diverged;
 };
 
+// Counts the trace lines (message texts, ctx.log lines) that contain needle.
+struct TraceCounter final : TraceSink {
+  explicit TraceCounter(std::string needle) : needle(std::move(needle)) {}
+  void record(const TraceEvent& event) override { count += event.text.find(needle) != std::string::npos; }
+  std::string needle;
+  int count = 0;
+};
+
 inline std::vector<plog::Record> records(const std::string& prefix, int first, int count) {
   std::vector<plog::Record> out;
   for (int i = first; i < first + count; ++i) {
     out.push_back({static_cast<uint64_t>(i), fmt::format("{}{}", prefix, i), 0});
+  }
+  return out;
+}
+
+// Reads tp from offset 0 up to its end offset as a fresh consumer.
+inline std::vector<std::string> read_partition(Context& ctx, PlogHarness& h, plog::TopicPartition tp) {
+  plog::Consumer consumer(ctx, h.cluster, "reader");
+  std::vector<std::string> out;
+  const int64_t end = consumer.end_offset(tp).value_or(0);
+  while (static_cast<int64_t>(out.size()) < end) {
+    auto fetched = consumer.fetch(tp, static_cast<int64_t>(out.size()), 100, 1_s);
+    if (!fetched || fetched->empty()) break;
+    for (const plog::FetchedRecord& r : *fetched) out.push_back(r.record.value);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The replicated partitioned log (models/parts/plog) under random faults
 // for many seeds: crashes and restarts of brokers and the controller,
-// partitions, loss, duplication and reordering, then a heal. Clean
+// power losses of every server at once, full disks, partitions (some cut
+// the controller off), loss, duplication and reordering, then a heal. Clean
 // elections and fsync must keep every acks=all record, consumers must agree
 // on every offset, and the replicas must converge.
 #include <gtest/gtest.h>
@@ -18,20 +19,38 @@ namespace {
 constexpr Duration kFaultsUntil = 15_s;
 constexpr Duration kEnd = 30_s;
 
-// Every 200 ms: crash, restart or pause a random server, or cut one off, or
-// heal the network; from kFaultsUntil on everything is up and connected.
+// Every 200 ms: crash, restart or pause a random server, cut one off,
+// heal the network, fill a server's disk for up to 1.5 s, cut the
+// controller off with one broker from the other brokers, or take the power
+// from every server at once and give it back after up to a second; from
+// kFaultsUntil on everything is up and connected.
 void nemesis(Context& ctx, PlogHarness& h) {
-  std::vector<NodeId> servers = h.cluster.brokers();
-  servers.push_back(h.cluster.controller());
+  const std::vector<NodeId> servers = h.servers();
+  const std::vector<NodeId>& brokers = h.cluster.brokers();
   while (ctx.now() < Time::zero() + kFaultsUntil) {
     ctx.sleep_for(200_ms);
-    const uint64_t action = ctx.rng().below(5);
+    const uint64_t action = ctx.rng().below(8);
     const NodeId node = servers[ctx.rng().below(servers.size())];
+    const auto length = Duration::milliseconds(static_cast<int64_t>(ctx.rng().below(2000)));
     if (action == 0) h.world->crash(node);
     if (action == 1) h.world->restart(node);
     if (action == 2) h.isolate(node);
     if (action == 3) h.world->heal_network();
-    if (action == 4) h.world->pause(node, Duration::milliseconds(static_cast<int64_t>(ctx.rng().below(2000))));
+    if (action == 4) h.world->pause(node, length);
+    if (action == 5) h.fill_disk(node, length * 3 / 4);
+    if (action == 6) {
+      const NodeId with = brokers[ctx.rng().below(brokers.size())];
+      std::vector<NodeId> rest;
+      for (NodeId b : brokers) {
+        if (b != with) rest.push_back(b);
+      }
+      h.world->partition({{h.cluster.controller(), with}, rest});
+    }
+    if (action == 7) {
+      for (NodeId server : servers) h.world->crash(server);
+      ctx.sleep_for(length / 2);
+      for (NodeId server : servers) h.world->restart(server);
+    }
   }
   h.world->heal_network();
   for (NodeId node : servers) h.world->restart(node);

@@ -174,6 +174,63 @@ TEST(Plog, ANodesOwnMessagesReachItThroughItsEndpointWhileItProduces) {
   EXPECT_EQ(pings, expected);
 }
 
+// After an idempotent batch fails for good, the batches queued behind it
+// in its partition fail without being sent (preceding_batch_failed,
+// docs/parts.md "Producer"), so the log holds a prefix of what was sent.
+// b0 leads and is cut off from 1 s to 1.3 s: p3..p7, in flight to it then,
+// get no answer within their one attempt and time out at 1.61 s. p8..p17,
+// sent at 1.3 s, wait behind them (five in flight at most); b0 is back by
+// then, so sent with a fresh producer id they would land after the gap.
+TEST(Plog, BatchesQueuedBehindAFailedOneFailUnsentAndTheLogHoldsAPrefix) {
+  PlogHarness h(one_topic(), {}, 37, 10_s);
+  const plog::TopicPartition tp{0, 0};
+  std::vector<std::string> sent;
+  std::vector<plog::ProduceError> results;
+  std::vector<std::string> acked;
+  h.client("producer", [&](Context& ctx) {
+    plog::ProducerOptions options;
+    options.delivery_timeout = 600_ms;
+    options.request_timeout = 600_ms;
+    plog::Producer producer(ctx, h.cluster, options);
+    std::vector<Future<plog::ProduceResult>> futures;
+    auto send_until = [&](Time at, int end) {
+      ctx.sleep_until(at);
+      for (int i = static_cast<int>(sent.size()); i < end; ++i) {
+        sent.push_back(fmt::format("p{}", i));
+        futures.push_back(producer.send_async(tp, records("p", i, 1)));
+      }
+    };
+    send_until(Time::zero() + 900_ms, 3);
+    send_until(Time::zero() + 1010_ms, 8);
+    send_until(Time::zero() + 1300_ms, 18);
+    for (size_t i = 0; i < futures.size(); ++i) {
+      results.push_back(futures[i].get().value().error);
+      if (results.back() == plog::ProduceError::none) acked.push_back(sent[i]);
+    }
+    ctx.sleep_until(Time::zero() + 3_s);
+    results.push_back(producer.send(tp, records("after", 0, 1)).error);
+  });
+  h.at(1_s, [&] { h.isolate(h.broker(0)); });
+  h.at(1300_ms, [&] { h.world->heal_network(); });
+  std::vector<std::string> on_leader;
+  h.before_unwind = [&] { on_leader = h.values(h.observer.state(tp).leader, tp); };
+  h.run();
+  std::vector<std::string> expected(3, "none");
+  expected.insert(expected.end(), 5, "timeout");
+  expected.insert(expected.end(), 10, "preceding_batch_failed");
+  expected.push_back("none");  // a fresh producer id after the failure
+  std::vector<std::string> got;
+  for (plog::ProduceError error : results) got.emplace_back(plog::to_string(error));
+  EXPECT_EQ(got, expected);
+  // The acknowledged batches are a prefix of the sent ones, in call order,
+  // and the log holds exactly them, then the later batch.
+  ASSERT_LE(acked.size(), sent.size());
+  EXPECT_EQ(acked, std::vector<std::string>(sent.begin(), sent.begin() + static_cast<int64_t>(acked.size())));
+  std::vector<std::string> in_log = acked;
+  in_log.push_back("after0");
+  EXPECT_EQ(on_leader, in_log);
+}
+
 uint64_t fingerprint(uint64_t seed) {
   PlogHarness h(one_topic(2), lossy(0.05, 0.05), seed, 10_s);
   RoundTrip out;

@@ -80,9 +80,12 @@ void Broker::apply_state(Replica& r, const PartitionState& state) {
   const bool was_leading = leading(r);
   r.state = state;
   r.known = true;
+  // A newer state settles a pending AlterPartition: the controller accepted
+  // it (this state or a later one holds it) or will refuse it (it names an
+  // older partition epoch).
+  r.proposed_isr.reset();
   if (new_epoch) {
     if (was_leading) fail_waiting(r, ErrorCode::not_leader);
-    r.pending_isr.clear();
     r.followers.clear();
     if (leading(r)) {
       r.epoch_start_offset = r.log.end_offset();
@@ -118,7 +121,10 @@ void Broker::on_produce(NodeId from, const ProduceRequest& request) {
   }
   Batch batch{r->log.end_offset(), r->state.leader_epoch, request.producer_id, request.base_sequence, request.records};
   const int32_t epoch = r->state.leader_epoch;
-  r->log.append(batch);
+  if (!r->log.append(batch)) {
+    ctx_.log("plog b{}: append to {}/{} refused by the disk", index_, request.tp.topic, request.tp.partition);
+    return reply(ErrorCode::storage_error);
+  }
   // The append blocked on the disk: the partition may have moved on.
   if (!leading(*r) || r->state.leader_epoch != epoch) return reply(ErrorCode::not_leader);
   acknowledge(*r, from, request, batch.base_offset);
@@ -203,7 +209,9 @@ void Broker::advance_high_watermark(Replica& r) {
     candidate = std::min(candidate, it == r.followers.end() ? -1 : it->second.end);
   };
   for (int32_t b : r.state.isr) count(b);
-  for (int32_t b : r.pending_isr) count(b);
+  if (r.proposed_isr) {
+    for (int32_t b : *r.proposed_isr) count(b);
+  }
   r.high_watermark = std::max(r.high_watermark, candidate);
   // The HW passing a batch means every ISR member has it; with fewer than
   // min_insync of them that is not what acks=all promised.

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "models/parts/plog/cluster.h"
@@ -62,8 +63,11 @@ class Broker : public std::enable_shared_from_this<Broker> {
     int64_t high_watermark = 0;
     int64_t epoch_start_offset = 0;
     std::map<int32_t, FollowerProgress> followers;
-    std::vector<int32_t> pending_isr;  // an AlterPartition in flight
-    std::vector<WaitingAck> waiting;   // acks=all produces below the HW
+    // The ISR an AlterPartition proposed against `state` that no answer
+    // settled yet: the HW counts its members too (KIP-497's maximal ISR),
+    // and the same proposal is resent until a reply or a newer state comes.
+    std::optional<std::vector<int32_t>> proposed_isr;
+    std::vector<WaitingAck> waiting;  // acks=all produces below the HW
   };
 
   Replica* find(TopicPartition tp);
@@ -89,7 +93,7 @@ class Broker : public std::enable_shared_from_this<Broker> {
   void apply_fetch(Replica& r, const FetchReply& reply);
   void isr_loop();
   std::vector<int32_t> wanted_isr(const Replica& r) const;
-  void alter_isr(Replica& r, std::vector<int32_t> isr);
+  void alter_isr(Replica& r);
 
   Context& ctx_;
   const Cluster& cluster_;

@@ -32,6 +32,10 @@ bool MetadataCache::refresh() {
       ++next_source_;
       continue;
     }
+    // The next refresh asks the next source: one that keeps answering with
+    // a stale view (cut off from the controller's pushes) cannot pin the
+    // client, and the newest state of each partition wins below.
+    ++next_source_;
     for (const PartitionState& state : metadata->partitions) {
       auto [it, fresh] = partitions_.try_emplace(state.tp, state);
       if (!fresh && std::tie(state.leader_epoch, state.partition_epoch) >

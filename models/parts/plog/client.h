@@ -15,8 +15,9 @@ class MetadataCache {
   MetadataCache(Context& ctx, const Cluster& cluster);
   // The partition's leader as last heard; refreshes once if it is unknown.
   std::optional<NodeId> leader(TopicPartition tp);
-  // Asks the controller, then each broker in turn, until one answers; keeps
-  // each partition's newest state (highest leader and partition epochs).
+  // Asks the sources (the controller, then each broker) in turn, starting
+  // after the one that answered last, until one answers; keeps each
+  // partition's newest state (highest leader and partition epochs).
   bool refresh();
 
   Context& ctx() const { return ctx_; }

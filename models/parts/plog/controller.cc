@@ -51,29 +51,21 @@ void Controller::run() {
 }
 
 void Controller::load() {
-  ctx_.disk().open(kMetadataFile, true);
-  std::string bytes;
-  ctx_.disk().read(kMetadataFile, 0, ctx_.disk().size(kMetadataFile).value_or(0), &bytes);
-  if (bytes.size() > 8) {
+  Disk& disk = ctx_.disk();
+  // Only a first boot has no file: it appears by rename, whole (persist).
+  if (disk.open(kMetadataFile, false) == IoStatus::ok) {
+    std::string bytes;
+    disk.read(kMetadataFile, 0, disk.size(kMetadataFile).value_or(0), &bytes);
+    // Invariant: the file was fsynced before it was renamed into place, so a
+    // crash cannot tear it; corruption of durable bytes is out of scope (as
+    // the row store's checkpoint). Starting over from a first boot's state
+    // would reset the epochs and versions the brokers and clients hold.
+    DETSIM_ASSERT(bytes.size() > 8);
     const std::string_view body = std::string_view(bytes).substr(0, bytes.size() - 8);
     ByteReader trailer(std::string_view(bytes).substr(bytes.size() - 8));
-    if (trailer.u64() == salted_checksum(kSalt, body)) {
-      ByteReader in(body);
-      version_ = in.i64();
-      partitions_.resize(in.u32());
-      for (PartitionState& state : partitions_) {
-        state.tp.topic = static_cast<int32_t>(in.u32());
-        state.tp.partition = static_cast<int32_t>(in.u32());
-        state.replicas = decode_list(in);
-        state.leader = static_cast<int32_t>(in.u32());
-        state.leader_epoch = static_cast<int32_t>(in.u32());
-        state.isr = decode_list(in);
-        state.partition_epoch = static_cast<int32_t>(in.u32());
-      }
-      // Invariant: a file whose checksum holds decodes completely.
-      DETSIM_ASSERT(in.ok());
-      return;
-    }
+    DETSIM_ASSERT(trailer.u64() == salted_checksum(kSalt, body));
+    decode_metadata(body);
+    return;
   }
   // First boot: every partition led by its first replica, all in the ISR.
   for (TopicPartition tp : cluster_.partitions()) {
@@ -89,9 +81,48 @@ void Controller::load() {
   persist();
 }
 
-// Write a new file and rename it over the old one: rename is atomic and
-// durable (sim/api/disk.h), so a crash leaves one whole version.
+void Controller::decode_metadata(std::string_view body) {
+  ByteReader in(body);
+  version_ = in.i64();
+  partitions_.resize(in.u32());
+  for (PartitionState& state : partitions_) {
+    state.tp.topic = static_cast<int32_t>(in.u32());
+    state.tp.partition = static_cast<int32_t>(in.u32());
+    state.replicas = decode_list(in);
+    state.leader = static_cast<int32_t>(in.u32());
+    state.leader_epoch = static_cast<int32_t>(in.u32());
+    state.isr = decode_list(in);
+    state.partition_epoch = static_cast<int32_t>(in.u32());
+  }
+  // Invariant: a file whose checksum holds decodes completely.
+  DETSIM_ASSERT(in.ok());
+}
+
+// Nobody may hear of a state the controller could forget, so this retries
+// until the state is on disk. Meanwhile the controller answers nobody, as
+// a stalled one (KRaft's controller stops when it cannot write its log);
+// then every broker gets a full session, as after a restart, because their
+// heartbeats waited in the inbox.
 void Controller::persist() {
+  bool stalled = false;
+  while (!write_metadata()) {
+    if (!stalled) ctx_.log("plog controller: metadata version {} not persisted (disk full), retrying", version_);
+    stalled = true;
+    ctx_.sleep_for(cluster_.config().heartbeat);
+  }
+  if (stalled) {
+    for (Liveness& broker : brokers_) broker.last_heartbeat = ctx_.now();
+  }
+  if (cluster_.observer() != nullptr) {
+    for (const PartitionState& state : partitions_) cluster_.observer()->on_partition_state(state);
+  }
+}
+
+// Writes a new file and renames it over the old one: rename is atomic and
+// durable (sim/api/disk.h), so a crash leaves one whole version. A write
+// the disk refused leaves the old file in place: renaming a short
+// temporary file over it would lose every epoch and version.
+bool Controller::write_metadata() {
   ByteWriter out;
   out.i64(version_);
   out.u32(static_cast<uint32_t>(partitions_.size()));
@@ -106,14 +137,9 @@ void Controller::persist() {
   }
   out.u64(salted_checksum(kSalt, out.bytes()));
   Disk& disk = ctx_.disk();
-  disk.open(kMetadataTemp, true);
-  disk.truncate(kMetadataTemp, 0);
-  disk.write(kMetadataTemp, 0, out.bytes());
-  disk.fsync(kMetadataTemp);
-  disk.rename(kMetadataTemp, kMetadataFile);
-  if (cluster_.observer() != nullptr) {
-    for (const PartitionState& state : partitions_) cluster_.observer()->on_partition_state(state);
-  }
+  return disk.open(kMetadataTemp, true) == IoStatus::ok && disk.truncate(kMetadataTemp, 0) == IoStatus::ok &&
+         disk.write(kMetadataTemp, 0, out.bytes()) == IoStatus::ok && disk.fsync(kMetadataTemp) == IoStatus::ok &&
+         disk.rename(kMetadataTemp, kMetadataFile) == IoStatus::ok;
 }
 
 void Controller::tick() {
@@ -148,6 +174,14 @@ void Controller::on_heartbeat(NodeId from, const Heartbeat& heartbeat) {
   broker.last_heartbeat = ctx_.now();
   broker.applied_version = heartbeat.metadata_version;
   broker.alive = true;
+  // Versions never go back (they are persisted with the state), so a broker
+  // ahead of the controller is a bug's trace; still, jump past it rather
+  // than leave the broker ignoring every push.
+  if (heartbeat.metadata_version > version_) {
+    ctx_.log("plog controller: b{} applied version {} > {}", b, heartbeat.metadata_version, version_);
+    version_ = heartbeat.metadata_version;
+    dirty_ = true;
+  }
   commit_changes();
   if (broker.applied_version < version_) push(b);
 }

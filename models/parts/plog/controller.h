@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string_view>
 #include <vector>
 
 #include "models/parts/plog/cluster.h"
@@ -35,7 +36,10 @@ class Controller {
   };
 
   void load();
+  void decode_metadata(std::string_view body);
+  // Returns once the state is durable (it retries while the disk is full).
   void persist();
+  bool write_metadata();
   void tick();
   void on_heartbeat(NodeId from, const Heartbeat& heartbeat);
   void on_alter_partition(NodeId from, const AlterPartition& request);

@@ -34,6 +34,7 @@ const char* to_string(ErrorCode error) {
     case ErrorCode::not_enough_replicas_after_append: return "not_enough_replicas_after_append";
     case ErrorCode::out_of_order_sequence: return "out_of_order_sequence";
     case ErrorCode::stale: return "stale";
+    case ErrorCode::storage_error: return "storage_error";
   }
   return "?";
 }

@@ -51,6 +51,9 @@ enum class ErrorCode : int32_t {
   not_enough_replicas_after_append,
   out_of_order_sequence,
   stale,  // AlterPartition with an old leader or partition epoch
+  // The leader's disk refused the batch (full): nothing was appended, retry
+  // (Kafka's KAFKA_STORAGE_ERROR).
+  storage_error,
 };
 const char* to_string(ErrorCode error);
 

@@ -133,19 +133,24 @@ void PartitionLog::recover() {
   rebuild_producers();
 }
 
-void PartitionLog::append(const Batch& batch) {
+bool PartitionLog::append(const Batch& batch) {
   // Invariant: batches are contiguous; callers assign the base offset.
   DETSIM_ASSERT(batch.base_offset == end_offset());
   const std::string frame = encode(batch);
+  // The file first: a batch the disk refused (no_space) must not be in
+  // memory, where the leader would serve, count and acknowledge it and a
+  // restart would find a gap in its place.
+  if (disk_.append(path_, frame) != IoStatus::ok) return false;
+  // Invariant: callers serialize the log's mutations (the replica's mutex),
+  // so nothing changed the log while the write waited on the disk.
+  DETSIM_ASSERT(batch.base_offset == end_offset());
   positions_.push_back(file_end_);
   batches_.push_back(batch);
   file_end_ += frame.size();
   remember_sequence(batch);
-  disk_.append(path_, frame);
-  if (fsync_) disk_.fsync(path_);
-  // Another append may have run while this one waited on the disk: count
-  // up to this batch's end only if nothing was truncated meanwhile.
-  counted_end_ = std::max(counted_end_, std::min(batch.next_offset(), end_offset()));
+  if (fsync_ && disk_.fsync(path_) != IoStatus::ok) return false;
+  counted_end_ = end_offset();
+  return true;
 }
 
 void PartitionLog::truncate_to(int64_t offset) {

@@ -32,8 +32,11 @@ class PartitionLog {
   // Reads the file back and truncates it at the first batch that is torn,
   // fails its checksum or does not continue the offsets.
   void recover();
-  // Appends a batch at end_offset(), and fsyncs it if the log does.
-  void append(const Batch& batch);
+  // Appends a batch at end_offset(), and fsyncs it if the log does. False
+  // if the disk refused it (full): then the log holds nothing of it, or
+  // (failed fsync) holds it uncounted, and the caller must not count,
+  // report or acknowledge it.
+  bool append(const Batch& batch);
   // Drops every batch at or past offset (a whole batch if offset is inside it).
   void truncate_to(int64_t offset);
 

@@ -63,7 +63,9 @@ void Broker::apply_fetch(Replica& r, const FetchReply& reply) {
   for (const Batch& batch : reply.batches) {
     if (batch.base_offset < r.log.end_offset()) continue;
     if (batch.base_offset > r.log.end_offset()) break;
-    r.log.append(batch);  // fsynced before the next fetch reports it
+    // Fsynced before the next fetch reports it; a batch the disk refused
+    // is fetched again from the counted end.
+    if (!r.log.append(batch)) break;
   }
   r.high_watermark = std::min(reply.high_watermark, r.log.counted_end());
 }
@@ -74,8 +76,12 @@ void Broker::isr_loop() {
     ctx_.sleep_for(period);
     for (const auto& r : replicas_) {
       if (!leading(*r)) continue;
-      std::vector<int32_t> wanted = wanted_isr(*r);
-      if (wanted != r->state.isr) alter_isr(*r, std::move(wanted));
+      if (!r->proposed_isr) {
+        std::vector<int32_t> wanted = wanted_isr(*r);
+        if (wanted == r->state.isr) continue;
+        r->proposed_isr = std::move(wanted);
+      }
+      alter_isr(*r);
     }
   }
 }
@@ -100,19 +106,24 @@ std::vector<int32_t> Broker::wanted_isr(const Replica& r) const {
   return wanted;
 }
 
-void Broker::alter_isr(Replica& r, std::vector<int32_t> isr) {
-  AlterPartition request{0, index_, r.state};
-  request.proposed.isr = isr;
-  // While the change is pending the HW counts the members it adds.
-  r.pending_isr.clear();
-  for (int32_t b : isr) {
-    if (!contains(r.state.isr, b)) r.pending_isr.push_back(b);
-  }
-  const int32_t epoch = r.state.leader_epoch;
+// Sends the pending proposal once. Without an answer it stays pending: the
+// controller may have accepted it (the reply was lost), so the HW must
+// keep counting its members until a reply or a newer state says what the
+// ISR is. Clearing it on a timeout let a leader count only the old ISR
+// while the controller's held a member that lacked acknowledged records,
+// and could elect it.
+void Broker::alter_isr(Replica& r) {
+  const PartitionState base = r.state;
+  AlterPartition request{0, index_, base};
+  request.proposed.isr = *r.proposed_isr;
   std::optional<Message> reply = endpoint_.call(cluster_.controller(), request, request_timeout());
-  if (r.state.leader_epoch == epoch) r.pending_isr.clear();
   const auto* altered = reply ? reply->get_if<AlterPartitionReply>() : nullptr;
-  if (altered != nullptr) apply_state(r, altered->current);
+  if (altered == nullptr) return;
+  // The reply holds the controller's state: the proposal applied, or
+  // refused and the state unchanged (or moved on).
+  if (r.state == base) r.proposed_isr.reset();
+  apply_state(r, altered->current);
+  advance_high_watermark(r);
 }
 
 }  // namespace detsim::parts::plog
