@@ -40,7 +40,7 @@ TEST_P(OutboxMode, PassesTheStockScenario) {
 INSTANTIATE_TEST_SUITE_P(Outbox, OutboxMode, ::testing::Values("outbox_polling", "outbox_log_tailing"));
 
 struct ExpectedFailure {
-  const char* setting;  // "mode=..." or "bug=..."
+  const char* setting;               // "mode=..." or "bug=..."
   std::set<std::string> properties;  // what the first catching seed may report
   uint64_t seed_bound;               // measured first catch, with room (docs/outbox.md)
 };

@@ -89,9 +89,9 @@ CheckResult check_every_commit_delivered(const Ledger& ledger, const std::set<ui
                                            lost.count, lost.first));
   }
   if (waiting.count > 0) {
-    return CheckResult::liveness(
-        "outbox_drains", fmt::format("{} applications missing of changes still queued for the relay; first: {}",
-                                     waiting.count, waiting.first));
+    return CheckResult::liveness("outbox_drains",
+                                 fmt::format("{} applications missing of changes still queued for the relay; first: {}",
+                                             waiting.count, waiting.first));
   }
   if (behind.count > 0) {
     return CheckResult::liveness(

@@ -32,8 +32,8 @@ class ConsumerNode {
     // safe, the effects are de-duplicated.
     int64_t position = consumer_.committed(tp).value_or(0);
     while (true) {
-      const auto records = consumer_.fetch(tp, position, static_cast<size_t>(params_.consumer_batch),
-                                           params_.request_timeout);
+      const auto records =
+          consumer_.fetch(tp, position, static_cast<size_t>(params_.consumer_batch), params_.request_timeout);
       if (!records) {  // no leader answered: wait out the failover
         ctx_.sleep_for(params_.poll_interval);
         continue;

@@ -6,8 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <limits>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -55,12 +55,12 @@ class Observer {
   Time heal_at_;
   const parts::plog::Observer& log_;
   Ledger ledger_;
-  std::set<uint64_t> service_xids_;                // transactions already heard of
-  std::vector<std::set<uint64_t>> consumer_xids_;  // by consumer
-  std::map<int64_t, uint64_t> outbox_rows_;                // polling: outbox id -> change, rows in the table
-  int64_t cursor_ = std::numeric_limits<int64_t>::min();   // the gap bug's relay cursor
+  std::set<uint64_t> service_xids_;                          // transactions already heard of
+  std::vector<std::set<uint64_t>> consumer_xids_;            // by consumer
+  std::map<int64_t, uint64_t> outbox_rows_;                  // polling: outbox id -> change, rows in the table
+  int64_t cursor_ = std::numeric_limits<int64_t>::min();     // the gap bug's relay cursor
   std::map<parts::Lsn, std::vector<uint64_t>> unconfirmed_;  // log tailing: commit lsn -> changes
-  std::map<uint64_t, Time> published_;            // change -> first broker acknowledgement
+  std::map<uint64_t, Time> published_;                       // change -> first broker acknowledgement
   uint64_t deliveries_ = 0;
   uint64_t depth_max_ = 0;
   Time drained_at_;  // the last time the queue became empty (after the heal, the drain time)

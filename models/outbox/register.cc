@@ -30,9 +30,8 @@ class OutboxModel final : public Model {
   void setup(Setup& setup) override {
     observer_ = std::make_unique<Observer>(params_, setup.heal_time(), log_observer_);
     log_.add_servers(setup, "log-");
-    const NodeId service = setup.add_server("svc", [this](Context& ctx) {
-      service_main(ctx, params_, log_, *observer_);
-    });
+    const NodeId service =
+        setup.add_server("svc", [this](Context& ctx) { service_main(ctx, params_, log_, *observer_); });
     for (int64_t i = 0; i < params_.consumers; ++i) {
       setup.add_server(fmt::format("k{}", i), [this, i](Context& ctx) {
         consumer_main(ctx, params_, log_, *observer_, static_cast<size_t>(i));

@@ -13,15 +13,15 @@ inline constexpr const char* kTopicName = "orders";
 inline constexpr const char* kSlot = "outbox_relay";
 
 // Service database.
-inline constexpr parts::TableId kOrders = 1;  // order -> [version, status, amount, change]
-inline constexpr parts::TableId kOutbox = 2;  // outbox id -> [change, order, version, status, amount]
+inline constexpr parts::TableId kOrders = 1;    // order -> [version, status, amount, change]
+inline constexpr parts::TableId kOutbox = 2;    // outbox id -> [change, order, version, status, amount]
 inline constexpr parts::TableId kSequence = 3;  // kSequenceKey -> [first outbox id not yet reserved]
 inline constexpr parts::Key kSequenceKey = 0;
 // The planted gap bug's cursor, in the same table: kCursorKey -> [highest
 // outbox id relayed]. The correct relay keeps no cursor.
 inline constexpr parts::Key kCursorKey = 1;
 // Consumer database.
-inline constexpr parts::TableId kApplied = 10;     // change -> [order, version]
+inline constexpr parts::TableId kApplied = 10;    // change -> [order, version]
 inline constexpr parts::TableId kOrderCopy = 11;  // order -> [version, status, amount]
 
 // Column positions.
