@@ -1,0 +1,160 @@
+#include "models/parts/plog/producer.h"
+
+#include <algorithm>
+
+#include "models/parts/plog/observer.h"
+
+namespace detsim::parts::plog {
+
+const char* to_string(ProduceError error) {
+  switch (error) {
+    case ProduceError::none: return "none";
+    case ProduceError::not_enough_replicas: return "not_enough_replicas";
+    case ProduceError::timeout: return "timeout";
+    case ProduceError::out_of_order_sequence: return "out_of_order_sequence";
+  }
+  return "?";
+}
+
+// A partition's queue: tickets give call order, sequences the batches'
+// place in the idempotent producer's numbering.
+struct Lane {
+  explicit Lane(Context& ctx) : turn(ctx) {}
+  int64_t producer_id = -1;
+  int32_t next_sequence = 0;
+  uint64_t next_ticket = 0;
+  uint64_t next_start = 0;
+  int in_flight = 0;
+  std::set<int32_t> unfinished;  // sequences in flight
+  bool fresh_id_needed = true;
+  WaitQueue turn;
+};
+
+struct Producer::State {
+  State(Context& ctx, const Cluster& cluster, ProducerOptions options) : metadata(ctx, cluster), options(options) {}
+
+  Lane& lane(TopicPartition tp) {
+    auto it = lanes.find(tp);
+    if (it == lanes.end()) it = lanes.emplace(tp, std::make_unique<Lane>(metadata.ctx())).first;
+    return *it->second;
+  }
+  int64_t new_producer_id() {
+    Context& ctx = metadata.ctx();
+    const uint64_t number = metadata.endpoint().next_producer_index() % 4096;
+    return static_cast<int64_t>((uint64_t{ctx.self().index()} + 1) << 32 | uint64_t{ctx.incarnation()} << 12 | number);
+  }
+  ProduceResult produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket);
+  ProduceResult deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane);
+  void record_acks(TopicPartition tp, const std::vector<Record>& records, const ProduceResult& result) const;
+
+  MetadataCache metadata;
+  ProducerOptions options;
+  std::map<TopicPartition, std::unique_ptr<Lane>> lanes;
+};
+
+Producer::Producer(Context& ctx, const Cluster& cluster, ProducerOptions options)
+    : state_(std::make_shared<State>(ctx, cluster, options)) {}
+
+ProduceResult Producer::send(TopicPartition tp, std::vector<Record> batch) {
+  return send_async(tp, std::move(batch)).get().value();
+}
+
+Future<ProduceResult> Producer::send_async(TopicPartition tp, std::vector<Record> batch) {
+  Promise<ProduceResult> promise(state_->metadata.ctx());
+  const uint64_t ticket = state_->lane(tp).next_ticket++;
+  std::shared_ptr<State> state = state_;
+  state_->metadata.ctx().spawn("plog-produce", [state, tp, batch = std::move(batch), ticket, promise]() mutable {
+    promise.set(state->produce_in_order(tp, batch, ticket));
+  });
+  return promise.future();
+}
+
+ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records,
+                                                uint64_t ticket) {
+  Lane& lane = this->lane(tp);
+  // Wait for this batch's turn and a free slot; a fresh producer id waits
+  // for the old id's batches to finish.
+  while (lane.next_start != ticket || lane.in_flight >= options.max_in_flight ||
+         (options.idempotent && lane.fresh_id_needed && lane.in_flight > 0)) {
+    lane.turn.wait_until(Time::max());
+  }
+  ProduceRequest request;
+  request.tp = tp;
+  request.acks = options.acks;
+  request.records = records;
+  if (options.idempotent) {
+    if (lane.fresh_id_needed) {
+      lane.producer_id = new_producer_id();
+      lane.next_sequence = 0;
+      lane.fresh_id_needed = false;
+    }
+    request.producer_id = lane.producer_id;
+    request.base_sequence = lane.next_sequence;
+    lane.next_sequence += static_cast<int32_t>(records.size());
+    lane.unfinished.insert(request.base_sequence);
+  }
+  ++lane.next_start;
+  ++lane.in_flight;
+  lane.turn.notify_all();
+  const ProduceResult result = deliver(tp, request, lane);
+  --lane.in_flight;
+  lane.unfinished.erase(request.base_sequence);
+  if (result.error != ProduceError::none && options.idempotent) lane.fresh_id_needed = true;
+  lane.turn.notify_all();
+  record_acks(tp, records, result);
+  return result;
+}
+
+// Retries until the delivery timeout, re-reading metadata whenever the
+// leader is unknown, moved or silent.
+ProduceResult Producer::State::deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane) {
+  Context& ctx = metadata.ctx();
+  const Time deadline = ctx.now() + options.delivery_timeout;
+  const Duration backoff = options.request_timeout / 5;
+  ProduceError last = ProduceError::timeout;
+  while (ctx.now() < deadline) {
+    std::optional<NodeId> leader = metadata.leader(tp);
+    if (!leader) {
+      ctx.sleep_for(std::min(backoff, deadline - ctx.now()));
+      continue;
+    }
+    if (options.acks == 0) {
+      metadata.endpoint().send(*leader, request);
+      return {ProduceError::none, -1};
+    }
+    std::optional<Message> reply =
+        metadata.endpoint().call(*leader, request, std::min(options.request_timeout, deadline - ctx.now()));
+    const auto* answer = reply ? reply->get_if<ProduceReply>() : nullptr;
+    if (answer == nullptr) {
+      metadata.refresh();
+      continue;
+    }
+    switch (answer->error) {
+      case ErrorCode::none: return {ProduceError::none, answer->base_offset};
+      case ErrorCode::not_enough_replicas:
+      case ErrorCode::not_enough_replicas_after_append: last = ProduceError::not_enough_replicas; break;
+      case ErrorCode::out_of_order_sequence: {
+        // Retriable only while an earlier batch may still land first.
+        if (lane.unfinished.empty() || *lane.unfinished.begin() >= request.base_sequence) {
+          return {ProduceError::out_of_order_sequence, -1};
+        }
+        break;
+      }
+      default: metadata.refresh(); break;
+    }
+    ctx.sleep_for(std::max(Duration::zero(), std::min(backoff, deadline - ctx.now())));
+  }
+  return {last, -1};
+}
+
+void Producer::State::record_acks(TopicPartition tp, const std::vector<Record>& records,
+                                  const ProduceResult& result) const {
+  Observer* observer = metadata.cluster().observer();
+  if (observer == nullptr || result.error != ProduceError::none || result.base_offset < 0) return;
+  for (size_t i = 0; i < records.size(); ++i) {
+    observer->on_acked(tp, result.base_offset + static_cast<int64_t>(i), records[i].key, records[i].digest(),
+                       options.acks);
+  }
+}
+
+}  // namespace detsim::parts::plog

@@ -1,0 +1,133 @@
+// The replicated partitioned log (models/parts/plog) on a lossy,
+// duplicating network: a produce/consume round trip, the idempotent
+// producer against the plain one, and determinism.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/plog_harness.h"
+
+namespace detsim {
+namespace {
+
+using namespace time_literals;
+using testing::PlogHarness;
+using testing::records;
+namespace plog = parts::plog;
+
+NetworkOptions lossy(double loss, double duplicate) {
+  NetworkOptions network;
+  network.loss = loss;
+  network.duplicate = duplicate;
+  network.reorder = 0.05;
+  return network;
+}
+
+struct RoundTrip {
+  std::vector<plog::ProduceResult> sent;
+  std::vector<plog::FetchedRecord> read;
+  std::vector<plog::FetchedRecord> read_again;  // a second consumer
+};
+
+// Produces `batches` batches of two records with acks=all, then reads the
+// partition back with two consumers.
+void round_trip(PlogHarness& h, int batches, RoundTrip& out) {
+  const plog::TopicPartition tp{0, 0};
+  h.client("producer", [&h, &out, batches, tp](Context& ctx) {
+    plog::Producer producer(ctx, h.cluster, {});
+    for (int i = 0; i < batches; ++i) out.sent.push_back(producer.send(tp, records("v", 2 * i, 2)));
+  });
+  for (auto* sink : {&out.read, &out.read_again}) {
+    h.client(sink == &out.read ? "consumer" : "consumer2", [&h, sink, batches, tp](Context& ctx) {
+      plog::Consumer consumer(ctx, h.cluster, "g");
+      int64_t next = 0;
+      while (next < 2 * batches && ctx.now() < Time::zero() + 25_s) {
+        auto fetched = consumer.fetch(tp, next, 7, 500_ms);
+        if (!fetched) continue;
+        for (plog::FetchedRecord& r : *fetched) {
+          sink->push_back(r);
+          next = r.offset + 1;
+        }
+      }
+    });
+  }
+}
+
+TEST(Plog, RoundTripOverALossyDuplicatingNetworkIsInOrderWithoutGaps) {
+  PlogHarness h(testing::one_topic(), lossy(0.05, 0.05), 7, 30_s);
+  RoundTrip out;
+  round_trip(h, 30, out);
+  h.run();
+  ASSERT_EQ(out.sent.size(), 30u);
+  for (size_t i = 0; i < out.sent.size(); ++i) {
+    EXPECT_EQ(out.sent[i].error, plog::ProduceError::none) << "batch " << i;
+    EXPECT_EQ(out.sent[i].base_offset, static_cast<int64_t>(2 * i)) << "batch " << i;
+  }
+  for (const auto* read : {&out.read, &out.read_again}) {
+    ASSERT_EQ(read->size(), 60u);
+    for (size_t i = 0; i < read->size(); ++i) {
+      EXPECT_EQ((*read)[i].offset, static_cast<int64_t>(i));
+      EXPECT_EQ((*read)[i].record.value, fmt::format("v{}", i));
+    }
+  }
+  EXPECT_FALSE(h.lost) << h.lost->detail;
+  EXPECT_FALSE(h.inconsistent_reads) << h.inconsistent_reads->detail;
+  EXPECT_FALSE(h.diverged) << h.diverged->detail;
+  EXPECT_EQ(h.observer.acked_records(), 60u);
+}
+
+// Sends `count` one-record batches through a network that loses and
+// duplicates a lot, so requests and replies are retried and replayed;
+// returns how often each value is in the log.
+std::map<std::string, int> copies_in_log(bool idempotent, int count) {
+  PlogHarness h(testing::one_topic(1, 3, 2), lossy(0.2, 0.3), 11, 40_s);
+  const plog::TopicPartition tp{0, 0};
+  int failed = 0;
+  h.client("producer", [&](Context& ctx) {
+    plog::ProducerOptions options;
+    options.idempotent = idempotent;
+    options.request_timeout = 1_s;
+    options.delivery_timeout = 20_s;
+    plog::Producer producer(ctx, h.cluster, options);
+    for (int i = 0; i < count; ++i) failed += producer.send(tp, records("v", i, 1)).error != plog::ProduceError::none;
+  });
+  std::map<std::string, int> copies;
+  h.before_unwind = [&] {
+    for (const std::string& value : h.values(h.observer.state(tp).leader, tp)) ++copies[value];
+  };
+  h.run();
+  EXPECT_EQ(failed, 0);
+  EXPECT_FALSE(h.lost) << h.lost->detail;
+  return copies;
+}
+
+TEST(Plog, IdempotentProducerDoesNotDuplicateOnRetryAndAPlainOneDoes) {
+  const std::map<std::string, int> idempotent = copies_in_log(true, 40);
+  EXPECT_EQ(idempotent.size(), 40u);
+  for (const auto& [value, n] : idempotent) EXPECT_EQ(n, 1) << value;
+
+  const std::map<std::string, int> plain = copies_in_log(false, 40);
+  EXPECT_EQ(plain.size(), 40u);
+  int duplicated = 0;
+  for (const auto& [value, n] : plain) duplicated += n > 1;
+  EXPECT_GT(duplicated, 0) << "the same network never made a plain producer write a record twice";
+}
+
+uint64_t fingerprint(uint64_t seed) {
+  PlogHarness h(testing::one_topic(2), lossy(0.05, 0.05), seed, 10_s);
+  RoundTrip out;
+  round_trip(h, 10, out);
+  h.run();
+  return h.engine->fingerprint();
+}
+
+TEST(Plog, TheSameSeedGivesTheSameFingerprint) {
+  EXPECT_EQ(fingerprint(3), fingerprint(3));
+  EXPECT_NE(fingerprint(3), fingerprint(4));
+}
+
+}  // namespace
+}  // namespace detsim
