@@ -1,0 +1,138 @@
+#include "models/cdc_fanin/observer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+namespace detsim::cdc {
+
+Observer::Observer(const CdcParams& params, Time heal_at)
+    : params_(params), heal_at_(heal_at), sources_(static_cast<size_t>(params.sources)) {}
+
+void Observer::on_source_commit(int64_t source, const parts::DecodedTxn& txn) {
+  Source& s = sources_.at(static_cast<size_t>(source));
+  if (!s.history.empty() && txn.commit_lsn <= s.history.back().lsn) return;  // already known
+  SourceTxn kept{txn.commit_lsn, txn.commit_time, {}};
+  for (const parts::Change& change : txn.changes) {
+    if (is_data_table(change.table)) kept.changes.push_back(change);
+  }
+  s.history.push_back(std::move(kept));
+  s.lag_max = std::max<uint64_t>(s.lag_max, s.history.size() - s.applied);
+}
+
+parts::Lsn Observer::source_known_lsn(int64_t source) const {
+  const Source& s = sources_.at(static_cast<size_t>(source));
+  return s.history.empty() ? 0 : s.history.back().lsn;
+}
+
+void Observer::on_wal_retained(int64_t source, uint64_t bytes) {
+  Source& s = sources_.at(static_cast<size_t>(source));
+  s.wal_max = std::max(s.wal_max, bytes);
+}
+
+void Observer::on_delivered(uint64_t events, uint64_t stale) {
+  delivered_ += events;
+  stale_ += stale;
+}
+
+void Observer::violate(CheckResult result) {
+  if (!violation_ && result.verdict != Verdict::pass) violation_ = std::move(result);
+}
+
+// Rows first, then the watermarks the same transaction moved: the
+// aggregates are compared on the warehouse as this commit left it.
+void Observer::on_warehouse_commit(const parts::DecodedTxn& txn) {
+  for (const parts::Change& change : txn.changes) {
+    if (change.table == kWarehouseRows && change.op != parts::Change::Op::erase) on_row_written(change.key, change.row);
+  }
+  for (const parts::Change& change : txn.changes) {
+    if (change.table == kWarehouseMarks && change.op != parts::Change::Op::erase) {
+      on_watermark(change.key, change.row, txn.commit_time);
+    }
+  }
+}
+
+void Observer::on_row_written(parts::Key key, const parts::Row& after) {
+  const WarehouseKey k = unpack(key);
+  auto it = warehouse_.find(key);
+  violate(check_row_write(k, it == warehouse_.end() ? nullptr : &it->second, after));
+  warehouse_[key] = after;
+  ++rows_loaded_;
+  WarehouseKey logical = k;
+  logical.copy = 0;
+  violate(check_no_duplicate_rows(warehouse_, logical));
+}
+
+void Observer::on_watermark(int64_t source, const parts::Row& mark, Time at) {
+  Source& s = sources_.at(static_cast<size_t>(source));
+  const parts::Lsn w = static_cast<parts::Lsn>(mark[0]);
+  const bool done = mark[1] != 0;
+  const bool moved = w > s.watermark || (done && !s.snapshot_done);
+  s.watermark = std::max(s.watermark, w);
+  s.snapshot_done = s.snapshot_done || done;
+  while (s.applied < s.history.size() && s.history[s.applied].lsn <= s.watermark) {
+    const SourceTxn& txn = s.history[s.applied++];
+    for (const parts::Change& change : txn.changes) {
+      if (change.op == parts::Change::Op::erase) {
+        s.shadow.erase({change.table, change.key});
+      } else {
+        s.shadow[{change.table, change.key}] = change.row;
+      }
+    }
+    if (!txn.changes.empty()) s.freshness.record(at - txn.commit_time);
+  }
+  last_load_ = at;
+  if (moved && s.snapshot_done) {
+    violate(check_aggregates_at_watermark(source, s.watermark, aggregates_of_source(s.shadow),
+                                          aggregates_of_warehouse(warehouse_, source)));
+  }
+}
+
+CheckResult Observer::check() const {
+  if (violation_) return *violation_;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    const CheckResult reached =
+        check_watermark_reached(static_cast<int64_t>(i), sources_[i].watermark, sources_[i].snapshot_done,
+                                sources_[i].history.empty() ? 0 : sources_[i].history.back().lsn);
+    if (reached.verdict != Verdict::pass) return reached;
+  }
+  return CheckResult::ok();
+}
+
+void Observer::report(MetricList& metrics) const {
+  Histogram all;
+  uint64_t wal_max = 0;
+  uint64_t no_space = 0;
+  uint64_t lag_max = 0;
+  uint64_t txns = 0;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    const Source& s = sources_[i];
+    all.merge(s.freshness);
+    wal_max = std::max(wal_max, s.wal_max);
+    no_space += s.no_space;
+    lag_max = std::max(lag_max, s.lag_max);
+    txns += s.history.size();
+    metrics.push_back({fmt::format("s{}_freshness_p50_s", i), s.freshness.quantile_s(0.5)});
+    metrics.push_back({fmt::format("s{}_freshness_p99_s", i), s.freshness.quantile_s(0.99)});
+    metrics.push_back({fmt::format("s{}_freshness_p999_s", i), s.freshness.quantile_s(0.999)});
+  }
+  metrics.push_back({"freshness_p50_s", all.quantile_s(0.5)});
+  metrics.push_back({"freshness_p99_s", all.quantile_s(0.99)});
+  metrics.push_back({"freshness_p999_s", all.quantile_s(0.999)});
+  metrics.push_back({"freshness_max_s", all.max().to_seconds()});
+  metrics.push_back({"source_txns", static_cast<double>(txns)});
+  metrics.push_back({"txns_loaded", static_cast<double>(all.count())});
+  metrics.push_back({"rows_loaded", static_cast<double>(rows_loaded_)});
+  const double load_s = last_load_.to_seconds();
+  metrics.push_back({"rows_per_s", load_s > 0 ? static_cast<double>(rows_loaded_) / load_s : 0});
+  metrics.push_back({"consumer_lag_max_txns", static_cast<double>(lag_max)});
+  metrics.push_back({"wal_retained_max_bytes", static_cast<double>(wal_max)});
+  metrics.push_back({"source_writes_failed", static_cast<double>(no_space)});
+  metrics.push_back(
+      {"duplicate_ratio", delivered_ > 0 ? static_cast<double>(stale_) / static_cast<double>(delivered_) : 0});
+  metrics.push_back({"connector_starts", static_cast<double>(connector_starts_)});
+  metrics.push_back({"loader_starts", static_cast<double>(loader_starts_)});
+}
+
+}  // namespace detsim::cdc
