@@ -57,6 +57,30 @@ CheckResult check_aggregates_at_watermark(int64_t source, parts::Lsn watermark, 
                                          watermark, describe(at_source), describe(in_warehouse)));
 }
 
+std::string row_differences(const SourceRows& at_source, const WarehouseRows& rows, int64_t source, size_t limit) {
+  std::string out;
+  size_t found = 0;
+  auto note = [&](parts::TableId table, int64_t id, int64_t src, int64_t wh) {
+    if (found++ < limit) out += fmt::format(" {}/{} src={} wh={}", table, id, src, wh);
+  };
+  for (const auto& [key, row] : at_source) {
+    auto it = rows.find(pack({source, key.first, 0, key.second}));
+    if (it == rows.end() || is_tombstone(it->second)) {
+      note(key.first, key.second, version_of(row), it == rows.end() ? -1 : -2);
+    } else if (version_of(it->second) != version_of(row)) {
+      note(key.first, key.second, version_of(row), version_of(it->second));
+    }
+  }
+  for (auto it = rows.lower_bound(source_begin(source)); it != rows.end() && it->first < source_begin(source + 1);
+       ++it) {
+    const WarehouseKey k = unpack(it->first);
+    if (k.copy == 0 && !is_tombstone(it->second) && !at_source.contains({k.table, k.id})) {
+      note(k.table, k.id, -1, version_of(it->second));
+    }
+  }
+  return out;
+}
+
 CheckResult check_no_duplicate_rows(const WarehouseRows& rows, const WarehouseKey& logical) {
   int64_t live = 0;
   WarehouseKey k = logical;

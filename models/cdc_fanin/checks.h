@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <utility>
 
 #include "models/cdc_fanin/schema.h"
@@ -37,6 +38,9 @@ bool is_tombstone(const parts::Row& warehouse_row);
 // source equal the source's aggregates at W.
 CheckResult check_aggregates_at_watermark(int64_t source, parts::Lsn watermark, const Aggregates& at_source,
                                           const Aggregates& in_warehouse);
+// Up to `limit` rows that differ between the source and copy 0 of the
+// warehouse, for a failure's detail: "table/id src=version wh=version".
+std::string row_differences(const SourceRows& at_source, const WarehouseRows& rows, int64_t source, size_t limit);
 // At most one live row per (source, table, id), counting the copies a
 // loader that inserts instead of merging leaves behind (copy 0, 1, ...).
 CheckResult check_no_duplicate_rows(const WarehouseRows& rows, const WarehouseKey& logical);

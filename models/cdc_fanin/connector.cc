@@ -264,20 +264,31 @@ class Connector {
     return true;
   }
 
+  // The offsets record goes out without waiting (Kafka Connect flushes
+  // offsets in the background); the slot is confirmed up to the last
+  // record the log acknowledged, so a restart resumes from the log's
+  // offsets or from the slot, never past unacknowledged events.
   void commit_offsets(const Batch& batch) {
     offsets_ = batch.offsets;
     window_ = batch.window;
+    if (stored_ && stored_->future.ready()) {
+      const std::optional<parts::plog::ProduceResult> stored = stored_->future.get();
+      if (stored && stored->error == parts::plog::ProduceError::none) replication_.confirm(kSlot, stored_->lsn);
+      stored_.reset();
+    }
+    if (params_.slot_before_ack) replication_.confirm(kSlot, offsets_.lsn);
+    if (stored_) return;  // the next batch stores the newer offsets
     Record record;
     record.key = static_cast<uint64_t>(index_);
     record.value = offsets_.encode();
     record.timestamp_ns = ctx_.now().count_ns();
-    const parts::plog::ProduceResult stored = producer_.send(offsets_tp_, {std::move(record)});
-    // Debezium confirms the slot once the offsets are flushed: a restart
-    // then resumes from them, or from the slot if the log lost them.
-    if (stored.error == parts::plog::ProduceError::none || params_.slot_before_ack) {
-      replication_.confirm(kSlot, offsets_.lsn);
-    }
+    stored_ = StoredOffsets{offsets_.lsn, producer_.send_async(offsets_tp_, {std::move(record)})};
   }
+
+  struct StoredOffsets {
+    parts::Lsn lsn = 0;
+    Future<parts::plog::ProduceResult> future;
+  };
 
   Context& ctx_;
   const CdcParams& params_;
@@ -293,6 +304,7 @@ class Connector {
   TopicPartition offsets_tp_;
   ConnectorOffsets offsets_;
   std::optional<Window> window_;
+  std::optional<StoredOffsets> stored_;  // the offsets record in flight
   uint64_t requests_ = 0;
   uint64_t windows_ = 0;
 };

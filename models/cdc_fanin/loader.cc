@@ -47,6 +47,7 @@ class Loader {
       : ctx_(ctx), params_(params), log_(log), observer_(observer), store_(ctx, options(observer)) {
     for (int64_t w = 0; w < params.loader_workers; ++w) workers_.push_back(std::make_unique<Mutex>(ctx));
     store_.open();
+    observer_.on_warehouse_opened(store_, ctx.now());
     observer_.on_loader_start();
   }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 namespace detsim::cdc {
@@ -17,6 +18,7 @@ void Observer::on_source_commit(int64_t source, const parts::DecodedTxn& txn) {
   for (const parts::Change& change : txn.changes) {
     if (is_data_table(change.table)) kept.changes.push_back(change);
   }
+  if (!kept.changes.empty()) s.last_data = kept.lsn;
   s.history.push_back(std::move(kept));
   s.lag_max = std::max<uint64_t>(s.lag_max, s.history.size() - s.applied);
 }
@@ -53,6 +55,21 @@ void Observer::on_warehouse_commit(const parts::DecodedTxn& txn) {
   }
 }
 
+void Observer::on_warehouse_opened(const parts::RowStore& store, Time at) {
+  parts::DecodedTxn missed;
+  missed.commit_time = at;
+  for (const auto& [key, row] : store.scan(kWarehouseRows, -1, SIZE_MAX)) {
+    auto it = warehouse_.find(key);
+    if (it == warehouse_.end() || it->second != row) {
+      missed.changes.push_back({parts::Change::Op::update, kWarehouseRows, key, row});
+    }
+  }
+  for (const auto& [source, mark] : store.scan(kWarehouseMarks, -1, SIZE_MAX)) {
+    missed.changes.push_back({parts::Change::Op::update, kWarehouseMarks, source, mark});
+  }
+  on_warehouse_commit(missed);
+}
+
 void Observer::on_row_written(parts::Key key, const parts::Row& after) {
   const WarehouseKey k = unpack(key);
   auto it = warehouse_.find(key);
@@ -84,17 +101,21 @@ void Observer::on_watermark(int64_t source, const parts::Row& mark, Time at) {
   }
   last_load_ = at;
   if (moved && s.snapshot_done) {
-    violate(check_aggregates_at_watermark(source, s.watermark, aggregates_of_source(s.shadow),
-                                          aggregates_of_warehouse(warehouse_, source)));
+    CheckResult result = check_aggregates_at_watermark(source, s.watermark, aggregates_of_source(s.shadow),
+                                                       aggregates_of_warehouse(warehouse_, source));
+    if (result.verdict != Verdict::pass) {
+      result.detail.append("; rows:");
+      result.detail.append(row_differences(s.shadow, warehouse_, source, 4));
+    }
+    violate(std::move(result));
   }
 }
 
 CheckResult Observer::check() const {
   if (violation_) return *violation_;
   for (size_t i = 0; i < sources_.size(); ++i) {
-    const CheckResult reached =
-        check_watermark_reached(static_cast<int64_t>(i), sources_[i].watermark, sources_[i].snapshot_done,
-                                sources_[i].history.empty() ? 0 : sources_[i].history.back().lsn);
+    const CheckResult reached = check_watermark_reached(static_cast<int64_t>(i), sources_[i].watermark,
+                                                        sources_[i].snapshot_done, sources_[i].last_data);
     if (reached.verdict != Verdict::pass) return reached;
   }
   return CheckResult::ok();

@@ -34,6 +34,10 @@ class Observer {
   void on_connector_start() { ++connector_starts_; }
   // ---- warehouse
   void on_warehouse_commit(const parts::DecodedTxn& txn);
+  // After the warehouse opened: a crash may have cut a commit short after
+  // its fsync, before the hook ran. Rows and watermarks that differ from
+  // what the observer knows are taken as one more commit.
+  void on_warehouse_opened(const parts::RowStore& store, Time at);
   // The loader fetched `events`, of which `stale` were already loaded.
   void on_delivered(uint64_t events, uint64_t stale);
   void on_loader_start() { ++loader_starts_; }
@@ -56,7 +60,8 @@ class Observer {
     Histogram freshness;  // commit -> loaded, per data transaction
     uint64_t wal_max = 0;
     uint64_t no_space = 0;
-    uint64_t lag_max = 0;  // source transactions not yet loaded
+    uint64_t lag_max = 0;      // source transactions not yet loaded
+    parts::Lsn last_data = 0;  // the last commit with data changes (not a DBLog watermark)
   };
   void on_row_written(parts::Key key, const parts::Row& after);
   void on_watermark(int64_t source, const parts::Row& mark, Time at);

@@ -14,7 +14,7 @@ struct CdcParams {
   double rate = 10;              // transactions per second, per source
   int64_t initial_orders = 30;   // orders (each with one line item) a source holds before its connector starts
   double zipf = 1.1;             // skew of the keys that updates and deletes pick
-  int64_t chunk_rows = 60;       // rows per DBLog snapshot chunk
+  int64_t chunk_rows = 100;      // rows per DBLog snapshot chunk
   int64_t connector_batch = 64;  // transactions per decode and produce
   Duration poll = Duration::milliseconds(20);  // a connector's and a loader worker's pause when idle
   int64_t loader_workers = 2;                  // fibers on the loader, each with its partitions
@@ -41,7 +41,7 @@ inline const ParamBindings<CdcParams>& bindings() {
           .real("zipf", &P::zipf, "zipf exponent of the orders that updates and deletes pick", 0.01, 5)
           .swarm({"0.5", "1.1", "2"})
           .integer("chunk_rows", &P::chunk_rows, "rows per DBLog snapshot chunk", 1, 100'000)
-          .swarm({"25", "60", "150"})
+          .swarm({"40", "100", "250"})
           .integer("connector_batch", &P::connector_batch, "source transactions per connector decode and produce", 1,
                    10'000)
           .swarm({"16", "64", "256"})
