@@ -57,14 +57,14 @@ TEST_P(CdcPlantedBug, IsCaughtByTheStockScenarioInsideTwoHundredSeeds) {
 INSTANTIATE_TEST_SUITE_P(
     Bugs, CdcPlantedBug,
     ::testing::Values(PlantedBug{"loader_insert_not_upsert", {"no_duplicate_rows"}, 3},
-                      PlantedBug{"offset_before_write", {"aggregates_match_at_watermark"}, 200},
-                      PlantedBug{"slot_before_ack", {"aggregates_match_at_watermark"}, 200},
+                      PlantedBug{"offset_before_write", {"aggregates_match_at_watermark"}, 10},
+                      PlantedBug{"slot_before_ack", {"aggregates_match_at_watermark"}, 10},
                       PlantedBug{"snapshot_no_window_dedup",
                                  {"no_time_travel", "no_resurrected_deletes", "aggregates_match_at_watermark"},
-                                 200},
+                                 10},
                       PlantedBug{"unclean_leader_election",
                                  {"aggregates_match_at_watermark", "no_acked_record_lost", "consistent_prefix"},
-                                 200}),
+                                 60}),
     [](const auto& info) { return std::string(info.param.bug); });
 
 }  // namespace
