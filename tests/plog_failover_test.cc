@@ -9,13 +9,8 @@
 
 #include "tests/plog_harness.h"
 
-namespace detsim {
+namespace detsim::testing {
 namespace {
-
-using namespace time_literals;
-using testing::PlogHarness;
-using testing::records;
-namespace plog = parts::plog;
 
 constexpr plog::TopicPartition kTp{0, 0};  // replicas b0, b1, b2; b0 leads first
 
@@ -50,7 +45,7 @@ std::vector<std::string> read_all(Context& ctx, PlogHarness& h) {
 }
 
 TEST(PlogFailover, LeaderCrashElectsAnIsrMemberAndLosesNoAckedRecord) {
-  PlogHarness h(testing::one_topic(), {}, 5, 20_s);
+  PlogHarness h(one_topic(), {}, 5, 20_s);
   int failures = 0;
   std::vector<std::string> read;
   h.client("producer", [&](Context& ctx) {
@@ -81,6 +76,44 @@ TEST(PlogFailover, LeaderCrashElectsAnIsrMemberAndLosesNoAckedRecord) {
   EXPECT_EQ(on_b0, on_leader) << "the restarted old leader did not catch up";
 }
 
+// The controller crashes after one failover; while it is down the next
+// leader crash is not repaired; restarted from its disk it carries on from
+// the epochs it had (a controller that forgot them would hand out epochs
+// the brokers ignore) and elects a new leader.
+TEST(PlogFailover, ARestartedControllerResumesFromItsDisk) {
+  PlogHarness h(one_topic(), {}, 29, 20_s);
+  int failures = 0;
+  std::vector<plog::ProduceError> while_down;
+  std::vector<std::string> read;
+  int32_t epoch_before_crash = -1;
+  h.client("producer", [&](Context& ctx) {
+    produce(ctx, h, "a", 5, {}, &failures);
+    ctx.sleep_until(Time::zero() + 4500_ms);
+    plog::ProducerOptions quick;
+    quick.delivery_timeout = 2_s;
+    plog::Producer producer(ctx, h.cluster, quick);
+    while_down.push_back(producer.send(kTp, records("lost", 0, 1)).error);
+    ctx.sleep_until(Time::zero() + 10_s);
+    produce(ctx, h, "b", 5, {}, &failures);
+    read = read_all(ctx, h);
+  });
+  h.at(1_s, [&] { h.world->crash(h.broker(0)); });
+  h.at(2500_ms, [&] { h.world->restart(h.broker(0)); });
+  h.at(3500_ms, [&] {
+    epoch_before_crash = h.observer.state(kTp).leader_epoch;
+    h.world->crash(h.cluster.controller());
+  });
+  h.at(4_s, [&] { h.world->crash(h.observer.state(kTp).leader == 1 ? h.broker(1) : h.broker(2)); });
+  h.at(7_s, [&] { h.world->restart(h.cluster.controller()); });
+  h.run();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(while_down, (std::vector<plog::ProduceError>{plog::ProduceError::timeout}));
+  EXPECT_GT(epoch_before_crash, 0);
+  EXPECT_GT(h.observer.state(kTp).leader_epoch, epoch_before_crash);
+  EXPECT_EQ(read, expected({{"a", 5}, {"b", 5}}));
+  EXPECT_FALSE(h.lost) << h.lost->detail;
+}
+
 // b2 is cut off and leaves the ISR; "b" records are acknowledged by b0 and
 // b1 only; then b0 and b1 crash and b2 comes back. Unclean, b2 leads and
 // the "b" records are gone; clean, the partition waits for b1.
@@ -92,7 +125,7 @@ struct UncleanRun {
 };
 
 UncleanRun lagging_replica_run(bool unclean) {
-  plog::LogConfig config = testing::one_topic();
+  plog::LogConfig config = one_topic();
   config.unclean_election = unclean;
   PlogHarness h(config, {}, 9, 24_s);
   UncleanRun run;
@@ -137,7 +170,7 @@ TEST(PlogFailover, CleanElectionWaitsForAnIsrMemberAndLosesNothing) {
 }
 
 TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
-  PlogHarness h(testing::one_topic(1, 3, 3), {}, 13, 14_s);
+  PlogHarness h(one_topic(1, 3, 3), {}, 13, 14_s);
   std::vector<plog::ProduceError> all, one;
   h.client("producer", [&](Context& ctx) {
     plog::ProducerOptions quick;
@@ -146,18 +179,22 @@ TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
     leader_only.acks = 1;
     plog::Producer producer(ctx, h.cluster, quick);
     plog::Producer acks_one(ctx, h.cluster, leader_only);
-    for (Duration at : {0_s, 4_s, 10_s}) {
-      ctx.sleep_until(Time::zero() + at);
-      all.push_back(producer.send(kTp, records("all", 0, 1)).error);
-      one.push_back(acks_one.send(kTp, records("one", 0, 1)).error);
+    for (int at : {0, 4, 10}) {
+      ctx.sleep_until(Time::zero() + Duration::seconds(at));
+      all.push_back(producer.send(kTp, records("all", at, 1)).error);
+      one.push_back(acks_one.send(kTp, records("one", at, 1)).error);
     }
   });
   h.at(1_s, [&] { h.isolate(h.broker(2)); });
   h.at(6_s, [&] { h.world->heal_network(); });
+  std::vector<std::string> on_leader;
+  h.before_unwind = [&] { on_leader = h.values(h.observer.state(kTp).leader, kTp); };
   h.run();
   using E = plog::ProduceError;
   EXPECT_EQ(all, (std::vector<E>{E::none, E::not_enough_replicas, E::none}));
   EXPECT_EQ(one, (std::vector<E>{E::none, E::none, E::none}));
+  // Refused before the append: the batch is in no log.
+  EXPECT_EQ(on_leader, (std::vector<std::string>{"all0", "one0", "one4", "all10", "one10"}));
 }
 
 // The leader is cut off from its followers: an acks=all batch it appends
@@ -165,7 +202,7 @@ TEST(PlogFailover, AcksAllIsRefusedWhileTheIsrIsBelowMinInsync) {
 // it) nor after (the ISR is below min_insync); the batch is refused, and
 // no acknowledged record is lost when that leader then crashes.
 TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) {
-  PlogHarness h(testing::one_topic(1, 3, 2), {}, 19, 14_s);
+  PlogHarness h(one_topic(1, 3, 2), {}, 19, 14_s);
   std::vector<plog::ProduceError> results;
   h.client("producer", [&](Context& ctx) {
     plog::ProducerOptions options;
@@ -175,17 +212,28 @@ TEST(PlogFailover, AcksAllWaitsForTheIsrAndIsRefusedAfterAShrinkBelowMinInsync) 
     ctx.sleep_until(Time::zero() + 1100_ms);
     results.push_back(producer.send(kTp, records("cut", 0, 1)).error);
   });
+  // Reads b0 while it holds the batch that never reached the HW.
+  std::vector<std::string> read;
+  h.client("consumer", [&](Context& ctx) {
+    ctx.sleep_until(Time::zero() + 2_s);
+    plog::Consumer consumer(ctx, h.cluster, "g");
+    for (const plog::FetchedRecord& r :
+         consumer.fetch(kTp, 0, 10, 500_ms).value_or(std::vector<plog::FetchedRecord>{})) {
+      read.push_back(r.record.value);
+    }
+  });
   h.at(1_s, [&] { h.world->partition({{h.broker(0)}, {h.broker(1), h.broker(2)}}); });
   h.at(4500_ms, [&] { h.world->crash(h.broker(0)); });
   h.run();
   using E = plog::ProduceError;
   EXPECT_EQ(results, (std::vector<E>{E::none, E::not_enough_replicas}));
+  EXPECT_EQ(read, (std::vector<std::string>{"a0"})) << "a consumer read past the high watermark";
   EXPECT_EQ(h.observer.acked_records(), 1u);
   EXPECT_FALSE(h.lost) << h.lost->detail;
 }
 
 TEST(PlogFailover, CommittedOffsetsSurviveBrokerCrashesThroughTheOffsetsTopic) {
-  PlogHarness h(testing::one_topic(3), {}, 17, 20_s);
+  PlogHarness h(one_topic(3), {}, 17, 20_s);
   const plog::TopicPartition p0{0, 0}, p1{0, 1}, p2{0, 2};
   std::vector<bool> commits;
   std::vector<std::optional<int64_t>> after_leader_crash, after_all_crash, other_group;
@@ -222,7 +270,7 @@ TEST(PlogFailover, CommittedOffsetsSurviveBrokerCrashesThroughTheOffsetsTopic) {
 // comes back its log diverges at offset 5: it must truncate there
 // (KIP-101/KIP-279) and copy b1's records.
 TEST(PlogFailover, AFollowerTruncatesWhatDivergedFromTheNewLeader) {
-  PlogHarness h(testing::one_topic(), {}, 21, 14_s);
+  PlogHarness h(one_topic(), {}, 21, 14_s);
   int failures = 0;
   h.client("producer", [&](Context& ctx) {
     produce(ctx, h, "a", 5, {}, &failures);
@@ -259,4 +307,4 @@ TEST(PlogFailover, AFollowerTruncatesWhatDivergedFromTheNewLeader) {
 }
 
 }  // namespace
-}  // namespace detsim
+}  // namespace detsim::testing

@@ -30,7 +30,8 @@ inline plog::LogConfig one_topic(int32_t partitions = 1, int32_t replication = 3
 }
 
 struct PlogHarness {
-  explicit PlogHarness(plog::LogConfig config, NetworkOptions network = {}, uint64_t seed = 1, Duration limit = 20_s)
+  explicit PlogHarness(plog::LogConfig config, NetworkOptions network = {}, uint64_t seed = 1, Duration limit = 20_s,
+                       DiskOptions disk = {})
       : cluster(std::move(config), &observer) {
     EngineOptions options;
     options.seed = seed;
@@ -38,6 +39,7 @@ struct PlogHarness {
     engine = std::make_unique<Engine>(options);
     WorldOptions world_options;
     world_options.network = network;
+    world_options.disk = disk;
     world = std::make_unique<World>(*engine, Rng(seed), world_options);
     cluster.add_servers(*world);
   }

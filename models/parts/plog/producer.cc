@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/parts/plog/observer.h"
+#include "models/parts/plog/partition_log.h"
 
 namespace detsim::parts::plog {
 
@@ -25,7 +26,8 @@ struct Lane {
   uint64_t next_ticket = 0;
   uint64_t next_start = 0;
   int in_flight = 0;
-  std::set<int32_t> unfinished;  // sequences in flight
+  std::set<int32_t> unfinished;           // sequences in flight
+  std::set<uint64_t> unfinished_tickets;  // their tickets
   bool fresh_id_needed = true;
   WaitQueue turn;
 };
@@ -43,8 +45,10 @@ struct Producer::State {
     const uint64_t number = metadata.endpoint().next_producer_index() % 4096;
     return static_cast<int64_t>((uint64_t{ctx.self().index()} + 1) << 32 | uint64_t{ctx.incarnation()} << 12 | number);
   }
-  ProduceResult produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket);
-  ProduceResult deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane);
+  void wait_for_turn(Lane& lane, uint64_t ticket);
+  void stamp(Lane& lane, ProduceRequest& request);
+  ProduceResult produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket, Time deadline);
+  ProduceResult deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane, Time deadline);
   void record_acks(TopicPartition tp, const std::vector<Record>& records, const ProduceResult& result) const;
 
   MetadataCache metadata;
@@ -63,25 +67,37 @@ Future<ProduceResult> Producer::send_async(TopicPartition tp, std::vector<Record
   Promise<ProduceResult> promise(state_->metadata.ctx());
   const uint64_t ticket = state_->lane(tp).next_ticket++;
   std::shared_ptr<State> state = state_;
-  state_->metadata.ctx().spawn("plog-produce", [state, tp, batch = std::move(batch), ticket, promise]() mutable {
-    promise.set(state->produce_in_order(tp, batch, ticket));
-  });
+  // As Kafka's delivery.timeout.ms, it counts from the send, queueing included.
+  const Time deadline = state_->metadata.ctx().now() + state_->options.delivery_timeout;
+  state_->metadata.ctx().spawn("plog-produce",
+                               [state, tp, batch = std::move(batch), ticket, deadline, promise]() mutable {
+                                 promise.set(state->produce_in_order(tp, batch, ticket, deadline));
+                               });
   return promise.future();
 }
 
-ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records,
-                                                uint64_t ticket) {
-  Lane& lane = this->lane(tp);
-  // Wait for this batch's turn and a free slot; a fresh producer id waits
-  // for the old id's batches to finish.
-  while (lane.next_start != ticket || lane.in_flight >= options.max_in_flight ||
+// Waits for the batch's turn and a free slot; a fresh producer id waits
+// for the old id's batches to finish. The slot is counted from the oldest
+// unfinished batch, not by how many are unfinished: its reply may be lost
+// while later ones are acknowledged, and the leader must still find it
+// among the producer's last kProducerWindow batches when it is retried
+// (TCP keeps Kafka's in-flight requests in order; datagrams do not).
+// Kafka, too, requires max.in.flight <= 5 for idempotence.
+void Producer::State::wait_for_turn(Lane& lane, uint64_t ticket) {
+  const auto window = static_cast<uint64_t>(options.idempotent ? std::min<int>(options.max_in_flight, kProducerWindow)
+                                                               : options.max_in_flight);
+  auto window_full = [&] {
+    return !lane.unfinished_tickets.empty() &&
+           ticket >= *lane.unfinished_tickets.begin() + std::max<uint64_t>(window, 1);
+  };
+  while (lane.next_start != ticket || window_full() ||
          (options.idempotent && lane.fresh_id_needed && lane.in_flight > 0)) {
     lane.turn.wait_until(Time::max());
   }
-  ProduceRequest request;
-  request.tp = tp;
-  request.acks = options.acks;
-  request.records = records;
+}
+
+// Gives the batch its producer id and sequence, in start order.
+void Producer::State::stamp(Lane& lane, ProduceRequest& request) {
   if (options.idempotent) {
     if (lane.fresh_id_needed) {
       lane.producer_id = new_producer_id();
@@ -90,15 +106,28 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
     }
     request.producer_id = lane.producer_id;
     request.base_sequence = lane.next_sequence;
-    lane.next_sequence += static_cast<int32_t>(records.size());
+    lane.next_sequence += static_cast<int32_t>(request.records.size());
     lane.unfinished.insert(request.base_sequence);
   }
+}
+
+ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::vector<Record>& records, uint64_t ticket,
+                                                Time deadline) {
+  Lane& lane = this->lane(tp);
+  wait_for_turn(lane, ticket);
+  ProduceRequest request;
+  request.tp = tp;
+  request.acks = options.acks;
+  request.records = records;
+  stamp(lane, request);
   ++lane.next_start;
   ++lane.in_flight;
+  lane.unfinished_tickets.insert(ticket);
   lane.turn.notify_all();
-  const ProduceResult result = deliver(tp, request, lane);
+  const ProduceResult result = deliver(tp, request, lane, deadline);
   --lane.in_flight;
   lane.unfinished.erase(request.base_sequence);
+  lane.unfinished_tickets.erase(ticket);
   if (result.error != ProduceError::none && options.idempotent) lane.fresh_id_needed = true;
   lane.turn.notify_all();
   record_acks(tp, records, result);
@@ -107,9 +136,9 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
 
 // Retries until the delivery timeout, re-reading metadata whenever the
 // leader is unknown, moved or silent.
-ProduceResult Producer::State::deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane) {
+ProduceResult Producer::State::deliver(TopicPartition tp, const ProduceRequest& request, const Lane& lane,
+                                       Time deadline) {
   Context& ctx = metadata.ctx();
-  const Time deadline = ctx.now() + options.delivery_timeout;
   const Duration backoff = options.request_timeout / 5;
   ProduceError last = ProduceError::timeout;
   while (ctx.now() < deadline) {

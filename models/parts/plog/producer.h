@@ -46,7 +46,8 @@ struct ProducerOptions {
   int acks = -1;  // 0, 1 or -1 (all)
   bool idempotent = true;
   int max_in_flight = 5;
-  Duration request_timeout = Duration::milliseconds(500);
+  Duration request_timeout = Duration::milliseconds(500);  // per attempt
+  // From the send to the answer, queueing behind earlier batches included.
   Duration delivery_timeout = Duration::seconds(5);
 };
 
