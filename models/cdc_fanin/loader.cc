@@ -126,7 +126,9 @@ class Loader {
 
   // One warehouse transaction: the groups' rows and the source's watermark.
   bool write(int64_t source, const std::vector<const Group*>& groups, Mutex& worker) {
+    const Time queued = ctx_.now();
     LockGuard busy(worker);
+    const Time started = ctx_.now();
     parts::RowStore::Txn txn = store_.begin();
     const parts::Row* mark = store_.get(kWarehouseMarks, source);
     parts::Row watermark = mark ? *mark : parts::Row{0, 0};
@@ -140,7 +142,13 @@ class Loader {
     }
     txn.put(kWarehouseMarks, source, watermark);
     observer_.on_delivered(0, stale);
-    return store_.commit(std::move(txn)).status == parts::CommitStatus::committed;
+    size_t events = 0;
+    for (const Group* group : groups) events += group->events.size();
+    const Duration merge_cost = params_.merge_fixed + params_.merge_per_event * static_cast<int64_t>(events);
+    if (merge_cost > Duration::zero()) ctx_.sleep_for(merge_cost);
+    const bool committed = store_.commit(std::move(txn)).status == parts::CommitStatus::committed;
+    observer_.on_batch(started - queued, ctx_.now() - started, started);
+    return committed;
   }
 
   // MERGE ... WHEN MATCHED AND newer THEN UPDATE: upsert by key, deletes

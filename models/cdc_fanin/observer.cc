@@ -38,6 +38,14 @@ void Observer::on_delivered(uint64_t events, uint64_t stale) {
   stale_ += stale;
 }
 
+void Observer::on_batch(Duration wait, Duration service, Time started) {
+  batch_wait_.record(wait);
+  batch_service_.record(service);
+  service_s2_sum_ += service.to_seconds() * service.to_seconds();
+  if (!first_batch_) first_batch_ = started;
+  last_batch_ = started;
+}
+
 void Observer::violate(CheckResult result) {
   if (!violation_ && result.verdict != Verdict::pass) violation_ = std::move(result);
 }
@@ -121,6 +129,34 @@ CheckResult Observer::check() const {
   return CheckResult::ok();
 }
 
+// The loader as a c-server queue of micro-batches: measured waits for a
+// worker next to M/M/c (Erlang C) and the Allen-Cunneen form of Kingman's
+// G/G/1 formula for c servers, with the arrival rate and the service
+// moments measured in the run (Allen, "Probability, Statistics, and
+// Queueing Theory", 1990; docs/capacity.md). The batches' arrivals are
+// assumed Poisson (ca^2 = 1).
+void Observer::report_loader(MetricList& metrics) const {
+  const double batches = static_cast<double>(batch_service_.count());
+  const double window_s = first_batch_ ? (last_batch_ - *first_batch_).to_seconds() : 0;
+  const double service_mean = batch_service_.mean_s();
+  const double lambda = window_s > 0 ? batches / window_s : 0;
+  const auto c = params_.loader_workers;
+  const double rho = service_mean > 0 ? lambda * service_mean / static_cast<double>(c) : 0;
+  metrics.push_back({"loader_batches", batches});
+  metrics.push_back({"loader_batch_rate_per_s", lambda});
+  metrics.push_back({"loader_service_mean_s", service_mean});
+  metrics.push_back({"loader_utilisation", rho});
+  metrics.push_back({"loader_wait_mean_s", batch_wait_.mean_s()});
+  metrics.push_back({"loader_wait_p99_s", batch_wait_.quantile_s(0.99)});
+  if (rho <= 0 || rho >= 1) return;
+  const double mu = 1 / service_mean;
+  metrics.push_back({"theory_mmc_wait_mean_s", queueing::mmc_wait_mean_s(lambda, mu, c)});
+  metrics.push_back({"theory_mmc_wait_p99_s", queueing::mmc_wait_quantile_s(lambda, mu, c, 0.99)});
+  const double variance = service_s2_sum_ / batches - service_mean * service_mean;
+  const double cs2 = variance > 0 ? variance / (service_mean * service_mean) : 0;
+  metrics.push_back({"approx_kingman_wait_mean_s", queueing::mmc_wait_mean_s(lambda, mu, c) * (1 + cs2) / 2});
+}
+
 void Observer::report(MetricList& metrics) const {
   Histogram all;
   uint64_t wal_max = 0;
@@ -152,6 +188,7 @@ void Observer::report(MetricList& metrics) const {
   metrics.push_back({"source_writes_failed", static_cast<double>(no_space)});
   metrics.push_back(
       {"duplicate_ratio", delivered_ > 0 ? static_cast<double>(stale_) / static_cast<double>(delivered_) : 0});
+  report_loader(metrics);
   metrics.push_back({"connector_starts", static_cast<double>(connector_starts_)});
   metrics.push_back({"loader_starts", static_cast<double>(loader_starts_)});
 }

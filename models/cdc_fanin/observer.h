@@ -41,6 +41,9 @@ class Observer {
   // The loader fetched `events`, of which `stale` were already loaded.
   void on_delivered(uint64_t events, uint64_t stale);
   void on_loader_start() { ++loader_starts_; }
+  // A loader worker's micro-batch: how long it waited for its worker, and
+  // how long the worker then took (merge and commit).
+  void on_batch(Duration wait, Duration service, Time started);
 
   CheckResult check() const;
   void report(MetricList& metrics) const;
@@ -66,6 +69,7 @@ class Observer {
   void on_row_written(parts::Key key, const parts::Row& after);
   void on_watermark(int64_t source, const parts::Row& mark, Time at);
   void violate(CheckResult result);
+  void report_loader(MetricList& metrics) const;
 
   CdcParams params_;
   Time heal_at_;
@@ -78,6 +82,11 @@ class Observer {
   uint64_t connector_starts_ = 0;
   uint64_t loader_starts_ = 0;
   Time last_load_;
+  Histogram batch_wait_;
+  Histogram batch_service_;
+  double service_s2_sum_ = 0;  // sum of squared service times, for Kingman's cs^2
+  std::optional<Time> first_batch_;
+  Time last_batch_;
 };
 
 }  // namespace detsim::cdc

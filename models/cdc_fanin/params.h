@@ -20,6 +20,10 @@ struct CdcParams {
   int64_t loader_workers = 2;                  // fibers on the loader, each with its partitions
   int64_t batch_records = 256;                 // records per loader fetch (one micro-batch)
   Duration rpc_timeout = Duration::milliseconds(500);
+  // The warehouse's MERGE cost beyond the row store's own write and fsync:
+  // per micro-batch and per event (capacity scenarios; 0 in the stock one).
+  Duration merge_fixed = Duration::zero();
+  Duration merge_per_event = Duration::zero();
   // Planted bugs.
   bool loader_insert_not_upsert = false;
   bool offset_before_write = false;
@@ -54,6 +58,8 @@ inline const ParamBindings<CdcParams>& bindings() {
           .swarm({"64", "256", "1024"})
           .duration("rpc_timeout", &P::rpc_timeout, "connector calls to its source, and log request timeouts", 0.001,
                     60)
+          .duration("merge_fixed", &P::merge_fixed, "warehouse MERGE cost per micro-batch, on top of its commit", 0, 60)
+          .duration("merge_per_event", &P::merge_per_event, "warehouse MERGE cost per event of a micro-batch", 0, 1)
           .bug("loader_insert_not_upsert", &P::loader_insert_not_upsert,
                "the loader INSERTs insert and snapshot events instead of merging by key: a redelivered or snapshotted "
                "row becomes a duplicate")
