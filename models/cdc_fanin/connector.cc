@@ -69,6 +69,11 @@ class Connector {
     parts::Lsn confirmed = 0;
     while (!replication_.create_slot(kSlot, &confirmed)) ctx_.sleep_for(params_.poll);
     while (!load_offsets()) ctx_.sleep_for(params_.poll);
+    const bool restarted = ctx_.incarnation() > 0;
+    const bool mid_snapshot =
+        !offsets_.snapshot_done && (offsets_.snapshot_after > 0 || offsets_.snapshot_table != kOrders);
+    ctx_.sometimes("connector_resumed_mid_snapshot", restarted && mid_snapshot);
+    ctx_.sometimes("connector_resumed_mid_stream", restarted && offsets_.snapshot_done);
     // At least once: the later of the two, and the loader's merge makes
     // what is sent again harmless.
     offsets_.lsn = std::max(offsets_.lsn, confirmed);
@@ -198,7 +203,9 @@ class Connector {
       batch.records.push_back(record_of(event));
       Window* w = batch.window ? &*batch.window : nullptr;
       const bool inside = w && txn.commit_lsn > w->low && txn.commit_lsn < w->high && data[i]->table == w->table;
-      if (inside && !params_.snapshot_no_window_dedup) w->rows.erase(data[i]->key);
+      if (inside && !params_.snapshot_no_window_dedup) {
+        ctx_.sometimes("window_dropped_a_changed_chunk_row", w->rows.erase(data[i]->key) > 0);
+      }
     }
   }
 
@@ -259,7 +266,7 @@ class Connector {
       return true;
     }
     const parts::plog::ProduceResult sent = producer_.send(events_tp_, std::move(batch.records));
-    if (sent.error != parts::plog::ProduceError::none) return false;
+    if (ctx_.sometimes("produce_failed_batch_retried", sent.error != parts::plog::ProduceError::none)) return false;
     commit_offsets(batch);
     return true;
   }

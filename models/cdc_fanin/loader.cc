@@ -48,6 +48,7 @@ class Loader {
     for (int64_t w = 0; w < params.loader_workers; ++w) workers_.push_back(std::make_unique<Mutex>(ctx));
     store_.open();
     observer_.on_warehouse_opened(store_, ctx.now());
+    ctx.sometimes("loader_restarted_on_a_loaded_warehouse", store_.row_count(kWarehouseRows) > 0);
     observer_.on_loader_start();
   }
 
@@ -142,6 +143,7 @@ class Loader {
     }
     txn.put(kWarehouseMarks, source, watermark);
     observer_.on_delivered(0, stale);
+    ctx_.sometimes("loader_skipped_a_redelivered_event", stale > 0);
     size_t events = 0;
     for (const Group* group : groups) events += group->events.size();
     const Duration merge_cost = params_.merge_fixed + params_.merge_per_event * static_cast<int64_t>(events);

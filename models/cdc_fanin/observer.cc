@@ -13,7 +13,7 @@ Observer::Observer(const CdcParams& params, Time heal_at)
 
 void Observer::on_source_commit(int64_t source, const parts::DecodedTxn& txn) {
   Source& s = sources_.at(static_cast<size_t>(source));
-  if (!s.history.empty() && txn.commit_lsn <= s.history.back().lsn) return;  // already known
+  if (!s.history.empty() && txn.commit_lsn <= s.history.back().lsn) return;  // already known (a restart's re-read)
   SourceTxn kept{txn.commit_lsn, txn.commit_time, {}};
   for (const parts::Change& change : txn.changes) {
     if (is_data_table(change.table)) kept.changes.push_back(change);
@@ -21,11 +21,6 @@ void Observer::on_source_commit(int64_t source, const parts::DecodedTxn& txn) {
   if (!kept.changes.empty()) s.last_data = kept.lsn;
   s.history.push_back(std::move(kept));
   s.lag_max = std::max<uint64_t>(s.lag_max, s.history.size() - s.applied);
-}
-
-parts::Lsn Observer::source_known_lsn(int64_t source) const {
-  const Source& s = sources_.at(static_cast<size_t>(source));
-  return s.history.empty() ? 0 : s.history.back().lsn;
 }
 
 void Observer::on_wal_retained(int64_t source, uint64_t bytes) {

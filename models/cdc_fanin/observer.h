@@ -25,10 +25,9 @@ class Observer {
   Observer& operator=(const Observer&) = delete;
 
   // ---- sources
+  // Also after a restart, with the retained WAL: the transaction a crash
+  // interrupted after its fsync is new, the rest is known and skipped.
   void on_source_commit(int64_t source, const parts::DecodedTxn& txn);
-  // The highest commit LSN the observer knows of: after a restart, the
-  // source reports the transaction a crash interrupted after its fsync.
-  parts::Lsn source_known_lsn(int64_t source) const;
   void on_source_write_failed(int64_t source) { ++sources_.at(static_cast<size_t>(source)).no_space; }
   void on_wal_retained(int64_t source, uint64_t bytes);
   void on_connector_start() { ++connector_starts_; }

@@ -84,7 +84,16 @@ ModelInfo model_info() {
           "partitioned log, and a warehouse loader whose aggregates must match the sources",
       .params = bindings().specs(),
       .bugs = bindings().bugs(),
-      .probes = {},
+      .probes =
+          {
+              {"connector_resumed_mid_snapshot", "a restarted connector resumed a DBLog snapshot from its offsets"},
+              {"connector_resumed_mid_stream", "a restarted connector resumed streaming after its snapshot"},
+              {"window_dropped_a_changed_chunk_row", "a key changed inside a DBLog window left the chunk"},
+              {"produce_failed_batch_retried", "the log did not acknowledge a batch of events; it is sent again"},
+              {"loader_skipped_a_redelivered_event", "the loader's merge found an event already loaded"},
+              {"loader_restarted_on_a_loaded_warehouse", "the loader restarted on a warehouse that had rows"},
+              {"source_write_failed", "a source transaction failed (a full disk, an I/O error)"},
+          },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<CdcModel>(bindings().read(params));
       },

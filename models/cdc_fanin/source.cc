@@ -20,14 +20,16 @@ class Source {
   // Opens the store and tells the observer of a transaction a crash cut
   // short after its fsync (the hook never ran for it). The slot exists from
   // the first boot on, as a DBA creates it before the connector is
-  // deployed, so that WAL is still there.
+  // deployed, and holds back that WAL. What is read does not depend on the
+  // observer, which skips what it knew: the oracle never steers the run.
   void open() {
     store_.open();
     store_.create_slot(kSlot);
-    if (ctx_.incarnation() == 0 || store_.flushed_lsn() <= observer_.source_known_lsn(index_)) return;
-    std::vector<parts::DecodedTxn> missed;
-    store_.decode_checked(kSlot, observer_.source_known_lsn(index_), 1'000'000, &missed);
-    for (const parts::DecodedTxn& txn : missed) observer_.on_source_commit(index_, txn);
+    const std::optional<parts::Lsn> confirmed = store_.slot_confirmed(kSlot);
+    if (ctx_.incarnation() == 0 || !confirmed) return;
+    std::vector<parts::DecodedTxn> retained;
+    store_.decode_checked(kSlot, *confirmed, 1'000'000, &retained);
+    for (const parts::DecodedTxn& txn : retained) observer_.on_source_commit(index_, txn);
   }
 
   // The initial rows, once (the meta row says they are there).
@@ -117,8 +119,10 @@ class Source {
       }
     }
     txn.put(kMeta, 0, meta);
-    if (store_.commit(std::move(txn)).status != parts::CommitStatus::committed)
+    const parts::CommitStatus status = store_.commit(std::move(txn)).status;
+    if (ctx_.sometimes("source_write_failed", status != parts::CommitStatus::committed)) {
       observer_.on_source_write_failed(index_);
+    }
   }
 
   void write_watermark(NodeId from, WriteWatermark write) {
