@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(
                                  10},
                       PlantedBug{"unclean_leader_election",
                                  {"aggregates_match_at_watermark", "no_acked_record_lost", "consistent_prefix"},
-                                 60}),
+                                 80}),
     [](const auto& info) { return std::string(info.param.bug); });
 
 }  // namespace

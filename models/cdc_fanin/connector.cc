@@ -86,7 +86,7 @@ class Connector {
         continue;
       }
       Batch batch = build(*txns);
-      if (!publish(batch) && !params_.slot_before_ack) ctx_.sleep_for(params_.poll);
+      if (!publish(batch)) ctx_.sleep_for(params_.poll);
     }
   }
 
