@@ -1,6 +1,7 @@
 #include "models/registry.h"
 
 #include "models/broadcast/register.h"
+#include "models/cdc_fanin/register.h"
 #include "models/edge_replication/register.h"
 #include "models/outbox/register.h"
 #include "models/queue/register.h"
@@ -16,6 +17,7 @@ const ModelRegistry& model_registry() {
     r.add(raft_kv::model_info());
     r.add(edge::model_info());
     r.add(outbox::model_info());
+    r.add(cdc::model_info());
     return r;
   }();
   return registry;

@@ -3,7 +3,8 @@
 # of edge_replication_capacity (20 s runs, a smaller grid) feeds it, and the
 # executed notebook and its PNG land in build/notebooks/. Uses Debian's
 # jupyter-nbconvert, python3-pandas and python3-matplotlib, which run under
-# /usr/bin/python3 (not a pyenv python3 first on PATH).
+# /usr/bin/python3 (not a pyenv python3 first on PATH). Then it executes
+# notebooks/cdc_fanin_capacity.ipynb on its committed sweep CSV.
 # Usage: scripts/notebooks.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,15 @@ errors = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.ge
 if errors or "apply workers keep p99" not in text:
     sys.exit("notebooks.sh: the notebook did not answer its question")
 print("notebooks.sh: " + next(line for line in text.splitlines() if "apply workers keep p99" in line))
+PY
+# The CDC fan-in loader section (docs/capacity.md): its committed sweep.
+(cd notebooks && DETSIM_NOTEBOOK_OUT="$PWD/../$out" PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
+  --to notebook --execute --output-dir "$PWD/../$out" cdc_fanin_capacity.ipynb)
+/usr/bin/python3 - "$out/cdc_fanin_capacity.ipynb" <<'PY'
+import json, sys
+notebook = json.load(open(sys.argv[1]))
+text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+if "loader workers keep p99" not in text:
+    sys.exit("notebooks.sh: the CDC fan-in notebook did not answer its question")
+print("notebooks.sh: " + next(line for line in text.splitlines() if "loader workers keep p99" in line))
 PY
