@@ -3,8 +3,9 @@
 # of edge_replication_capacity (20 s runs, a smaller grid) feeds it, and the
 # executed notebook and its PNG land in build/notebooks/. Uses Debian's
 # jupyter-nbconvert, python3-pandas and python3-matplotlib, which run under
-# /usr/bin/python3 (not a pyenv python3 first on PATH). Then it executes
-# notebooks/cdc_fanin_capacity.ipynb on its committed sweep CSV.
+# /usr/bin/python3 (not a pyenv python3 first on PATH). Then the same for
+# notebooks/cdc_fanin_capacity.ipynb, on a short fresh sweep of
+# cdc_fanin_capacity (6 runs; docs/capacity.md has the full one).
 # Usage: scripts/notebooks.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +29,14 @@ if errors or "apply workers keep p99" not in text:
     sys.exit("notebooks.sh: the notebook did not answer its question")
 print("notebooks.sh: " + next(line for line in text.splitlines() if "apply workers keep p99" in line))
 PY
-# The CDC fan-in loader section (docs/capacity.md): its committed sweep.
-(cd notebooks && DETSIM_NOTEBOOK_OUT="$PWD/../$out" PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
+# The CDC fan-in loader section (docs/capacity.md).
+"$build/detsim" sweep cdc_fanin_capacity --grid batch_records=256 --grid loader_workers=2,3,4 --grid rate=5,40 \
+  --seeds 1..1 --jobs 2 --out "$out/cdc_fanin_capacity.csv"
+rm -f "$out/cdc_fanin_capacity.png"
+(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/cdc_fanin_capacity.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
+  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
   --to notebook --execute --output-dir "$PWD/../$out" cdc_fanin_capacity.ipynb)
+test -s "$out/cdc_fanin_capacity.png" || { echo "notebooks.sh: the CDC notebook wrote no PNG" >&2; exit 1; }
 /usr/bin/python3 - "$out/cdc_fanin_capacity.ipynb" <<'PY'
 import json, sys
 notebook = json.load(open(sys.argv[1]))
