@@ -23,7 +23,6 @@ parts::plog::ProducerOptions producer_options(const OutboxParams& params) {
 
 Publisher::Publisher(Context& ctx, const parts::plog::Cluster& log, const OutboxParams& params, Observer& observer)
     : ctx_(ctx),
-      log_(log),
       params_(params),
       observer_(observer),
       producer_(ctx, log, producer_options(params)),

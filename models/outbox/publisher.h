@@ -26,7 +26,6 @@ class Publisher {
   parts::plog::Record record_of(const OrderEvent& event) const;
 
   Context& ctx_;
-  const parts::plog::Cluster& log_;
   const OutboxParams& params_;
   Observer& observer_;
   parts::plog::Producer producer_;
