@@ -89,7 +89,7 @@ TEST_P(CdcPlantedBug, IsCaughtByTheStockScenarioInsideTwoHundredSeeds) {
 INSTANTIATE_TEST_SUITE_P(
     Bugs, CdcPlantedBug,
     ::testing::Values(PlantedBug{"loader_insert_not_upsert", {"no_duplicate_rows"}, 3},
-                      PlantedBug{"offset_before_write", {"aggregates_match_at_watermark"}, 10},
+                      PlantedBug{"offset_before_write", {"aggregates_match_at_watermark"}, 14},
                       PlantedBug{"slot_before_ack", {"aggregates_match_at_watermark"}, 10},
                       PlantedBug{"snapshot_no_window_dedup",
                                  {"no_time_travel", "no_resurrected_deletes", "aggregates_match_at_watermark"},
