@@ -18,6 +18,17 @@ namespace {
 using parts::plog::Record;
 using parts::plog::TopicPartition;
 
+// DBLog windows a connector keeps open at once. One window at a time
+// serializes the snapshot behind the stream: a connector that starts late
+// (or from scratch, after crashes before any acknowledged batch) streams a
+// backlog for seconds while its one window waits for its high watermark,
+// and then pays a produce per chunk. Windows select disjoint, successive
+// key ranges and their [low, high] intervals follow each other in LSN
+// order, so each chunk is deduplicated and emitted on its own, exactly as
+// a lone window would be (seed 169 of the stock scenario finished its
+// snapshot 24 s after the heal with one window).
+constexpr size_t kMaxOpenWindows = 16;
+
 // One DBLog window: the chunk selected between the low and the high
 // watermark writes, minus the keys the stream changed inside the window.
 struct Window {
@@ -25,6 +36,7 @@ struct Window {
   parts::Lsn high = 0;
   parts::TableId table = kOrders;
   std::map<parts::Key, parts::Row> rows;
+  int64_t until = 0;     // the table's snapshot bound when the chunk was selected
   int64_t last_key = 0;  // of the chunk as selected: the snapshot cursor after it
   bool last_of_table = false;
 };
@@ -34,7 +46,7 @@ struct Window {
 struct Batch {
   std::vector<Record> records;
   ConnectorOffsets offsets;
-  std::optional<Window> window;
+  std::vector<Window> windows;  // open, in LSN order
 };
 
 class Connector {
@@ -77,14 +89,18 @@ class Connector {
     // At least once: the later of the two, and the loader's merge makes
     // what is sent again harmless.
     offsets_.lsn = std::max(offsets_.lsn, confirmed);
+    selected_ = offsets_;
+    bool behind = true;
     while (true) {
-      if (!offsets_.snapshot_done && !window_) open_window();
+      open_windows(behind);
       const std::optional<std::vector<parts::DecodedTxn>> txns =
           replication_.fetch(kSlot, offsets_.lsn, static_cast<size_t>(params_.connector_batch));
       if (!txns || txns->empty()) {
+        behind = false;
         ctx_.sleep_for(params_.poll);
         continue;
       }
+      behind = txns->size() == static_cast<size_t>(params_.connector_batch);
       Batch batch = build(*txns);
       if (!publish(batch)) ctx_.sleep_for(params_.poll);
     }
@@ -131,40 +147,65 @@ class Connector {
     return std::nullopt;
   }
 
+  // Caught up, one window per decode keeps the stream fresh; behind, the
+  // stream has a backlog to go through anyway, so the snapshot selects
+  // its next chunks meanwhile.
+  void open_windows(bool behind) {
+    while (!selected_.snapshot_done && windows_.size() < kMaxOpenWindows && open_window()) {
+      if (!behind) return;
+    }
+  }
+
   // Low watermark, select the next chunk, high watermark. The stream
   // then drops from the chunk what changed between the two, and emits the
-  // rest when it reaches the high watermark.
-  void open_window() {
-    if (offsets_.snapshot_until == 0 && !read_snapshot_bound()) return;
-    const int64_t window_id = (int64_t{ctx_.incarnation()} << 32) | static_cast<int64_t>(++windows_) * 2;
+  // rest when it reaches the high watermark. selected_ moves past the
+  // chunk; the stored offsets move only once the chunk is acknowledged.
+  bool open_window() {
+    if (selected_.snapshot_until == 0 && !read_snapshot_bound()) return false;
+    const int64_t window_id = (int64_t{ctx_.incarnation()} << 32) | static_cast<int64_t>(++windows_opened_) * 2;
     const std::optional<parts::Lsn> low = write_watermark(window_id);
-    if (!low) return;
+    if (!low) return false;
     auto rows =
-        replication_.scan(offsets_.snapshot_table, offsets_.snapshot_after, static_cast<size_t>(params_.chunk_rows));
-    if (!rows) return;
+        replication_.scan(selected_.snapshot_table, selected_.snapshot_after, static_cast<size_t>(params_.chunk_rows));
+    if (!rows) return false;
     const bool last_of_table = rows->size() < static_cast<size_t>(params_.chunk_rows) ||
-                               (!rows->empty() && rows->back().first >= offsets_.snapshot_until - 1);
-    const int64_t until = offsets_.snapshot_until;
+                               (!rows->empty() && rows->back().first >= selected_.snapshot_until - 1);
+    const int64_t until = selected_.snapshot_until;
     std::erase_if(*rows, [until](const auto& row) { return row.first >= until; });
     const std::optional<parts::Lsn> high = write_watermark(window_id + 1);
-    if (!high) return;
+    if (!high) return false;
     Window w;
     w.low = *low;
     w.high = *high;
-    w.table = offsets_.snapshot_table;
+    w.table = selected_.snapshot_table;
     for (const auto& [key, row] : *rows) w.rows[key] = row;
-    w.last_key = rows->empty() ? offsets_.snapshot_after : rows->back().first;
+    w.until = until;
+    w.last_key = rows->empty() ? selected_.snapshot_after : rows->back().first;
     w.last_of_table = last_of_table;
-    window_ = std::move(w);
+    advance_cursor(w, selected_);
+    windows_.push_back(std::move(w));
+    return true;
   }
 
-  // The snapshot's end in the current table: its next id (the meta row),
-  // read when the table's snapshot begins. Kept with the offsets.
+  // The snapshot cursor past a chunk.
+  static void advance_cursor(const Window& w, ConnectorOffsets& cursor) {
+    cursor.snapshot_table = w.table;
+    cursor.snapshot_after = w.last_key;
+    cursor.snapshot_until = w.until;
+    if (!w.last_of_table) return;
+    cursor.snapshot_after = 0;
+    cursor.snapshot_until = 0;
+    if (w.table == kOrders) cursor.snapshot_table = kLineItems;
+    if (w.table == kLineItems) cursor.snapshot_done = true;
+  }
+
+  // The snapshot's end in the next table: its next id (the meta row),
+  // read when the table's first chunk is selected. Kept with the offsets.
   bool read_snapshot_bound() {
     const auto meta = replication_.scan(kMeta, -1, 1);
     if (!meta || meta->empty()) return false;
     const parts::Row& next_ids = meta->front().second;
-    offsets_.snapshot_until = offsets_.snapshot_table == kOrders ? next_ids[0] : next_ids[1];
+    selected_.snapshot_until = selected_.snapshot_table == kOrders ? next_ids[0] : next_ids[1];
     return true;
   }
 
@@ -201,26 +242,19 @@ class Connector {
       event.insert = data[i]->op == parts::Change::Op::insert;
       event.row = data[i]->row;
       batch.records.push_back(record_of(event));
-      Window* w = batch.window ? &*batch.window : nullptr;
-      const bool inside = w && txn.commit_lsn > w->low && txn.commit_lsn < w->high && data[i]->table == w->table;
-      if (inside && !params_.snapshot_no_window_dedup) {
-        ctx_.sometimes("window_dropped_a_changed_chunk_row", w->rows.erase(data[i]->key) > 0);
+      if (params_.snapshot_no_window_dedup) continue;
+      for (Window& w : batch.windows) {
+        const bool inside = txn.commit_lsn > w.low && txn.commit_lsn < w.high && data[i]->table == w.table;
+        if (inside) ctx_.sometimes("window_dropped_a_changed_chunk_row", w.rows.erase(data[i]->key) > 0);
       }
     }
   }
 
   // The chunk's remaining rows, as of the high watermark (part 1 of its
   // LSN), and the snapshot cursor past the chunk.
-  void add_chunk(const parts::DecodedTxn& high, Batch& batch) const {
-    const Window& w = *batch.window;
+  void add_chunk(const parts::DecodedTxn& high, const Window& w, Batch& batch) const {
     ConnectorOffsets& next = batch.offsets;
-    next.snapshot_after = w.last_key;
-    if (w.last_of_table) {
-      next.snapshot_after = 0;
-      next.snapshot_until = 0;
-      if (w.table == kOrders) next.snapshot_table = kLineItems;
-      if (w.table == kLineItems) next.snapshot_done = true;
-    }
+    advance_cursor(w, next);
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::snapshot;
     event.source = index_;
@@ -244,12 +278,12 @@ class Connector {
   }
 
   Batch build(const std::vector<parts::DecodedTxn>& txns) const {
-    Batch batch{{}, offsets_, window_};
+    Batch batch{{}, offsets_, windows_};
     for (const parts::DecodedTxn& txn : txns) {
       add_txn(txn, batch);
-      if (batch.window && txn.commit_lsn == batch.window->high) {
-        add_chunk(txn, batch);
-        batch.window.reset();
+      if (!batch.windows.empty() && txn.commit_lsn == batch.windows.front().high) {
+        add_chunk(txn, batch.windows.front(), batch);
+        batch.windows.erase(batch.windows.begin());
       }
       batch.offsets.lsn = txn.commit_lsn;
     }
@@ -277,7 +311,7 @@ class Connector {
   // offsets or from the slot, never past unacknowledged events.
   void commit_offsets(const Batch& batch) {
     offsets_ = batch.offsets;
-    window_ = batch.window;
+    windows_ = std::move(batch.windows);
     if (stored_ && stored_->future.ready()) {
       const std::optional<parts::plog::ProduceResult> stored = stored_->future.get();
       if (stored && stored->error == parts::plog::ProduceError::none) replication_.confirm(kSlot, stored_->lsn);
@@ -309,11 +343,12 @@ class Connector {
   parts::plog::Consumer offsets_reader_;
   TopicPartition events_tp_;
   TopicPartition offsets_tp_;
-  ConnectorOffsets offsets_;
-  std::optional<Window> window_;
+  ConnectorOffsets offsets_;   // as acknowledged by the log: what a restart resumes from
+  ConnectorOffsets selected_;  // the snapshot cursor past the last window opened
+  std::vector<Window> windows_;
   std::optional<StoredOffsets> stored_;  // the offsets record in flight
   uint64_t requests_ = 0;
-  uint64_t windows_ = 0;
+  uint64_t windows_opened_ = 0;
 };
 
 }  // namespace

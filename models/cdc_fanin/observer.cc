@@ -90,6 +90,7 @@ void Observer::on_watermark(int64_t source, const parts::Row& mark, Time at) {
   const bool done = mark[1] != 0;
   const bool moved = w > s.watermark || (done && !s.snapshot_done);
   s.watermark = std::max(s.watermark, w);
+  if (done && !s.snapshot_done) s.snapshot_loaded = at;
   s.snapshot_done = s.snapshot_done || done;
   while (s.applied < s.history.size() && s.history[s.applied].lsn <= s.watermark) {
     const SourceTxn& txn = s.history[s.applied++];
@@ -158,6 +159,7 @@ void Observer::report(MetricList& metrics) const {
   uint64_t no_space = 0;
   uint64_t lag_max = 0;
   uint64_t txns = 0;
+  Time snapshots_loaded_at;  // the last source's, 0 if none finished
   for (size_t i = 0; i < sources_.size(); ++i) {
     const Source& s = sources_[i];
     all.merge(s.freshness);
@@ -165,6 +167,7 @@ void Observer::report(MetricList& metrics) const {
     no_space += s.no_space;
     lag_max = std::max(lag_max, s.lag_max);
     txns += s.history.size();
+    if (s.snapshot_loaded) snapshots_loaded_at = std::max(snapshots_loaded_at, *s.snapshot_loaded);
     metrics.push_back({fmt::format("s{}_freshness_p50_s", i), s.freshness.quantile_s(0.5)});
     metrics.push_back({fmt::format("s{}_freshness_p99_s", i), s.freshness.quantile_s(0.99)});
     metrics.push_back({fmt::format("s{}_freshness_p999_s", i), s.freshness.quantile_s(0.999)});
@@ -178,6 +181,10 @@ void Observer::report(MetricList& metrics) const {
   metrics.push_back({"rows_loaded", static_cast<double>(rows_loaded_)});
   const double load_s = last_load_.to_seconds();
   metrics.push_back({"rows_per_s", load_s > 0 ? static_cast<double>(rows_loaded_) / load_s : 0});
+  // How long the slowest DBLog snapshot took to reach the warehouse: with
+  // connectors restarting from scratch late in the run, this is what the
+  // settle must cover (docs/cdc_fanin.md, seed 169).
+  metrics.push_back({"snapshots_loaded_at_s", snapshots_loaded_at.to_seconds()});
   metrics.push_back({"consumer_lag_max_txns", static_cast<double>(lag_max)});
   metrics.push_back({"wal_retained_max_bytes", static_cast<double>(wal_max)});
   metrics.push_back({"source_writes_failed", static_cast<double>(no_space)});

@@ -62,8 +62,9 @@ class Observer {
     Histogram freshness;  // commit -> loaded, per data transaction
     uint64_t wal_max = 0;
     uint64_t no_space = 0;
-    uint64_t lag_max = 0;      // source transactions not yet loaded
-    parts::Lsn last_data = 0;  // the last commit with data changes (not a DBLog watermark)
+    uint64_t lag_max = 0;                 // source transactions not yet loaded
+    parts::Lsn last_data = 0;             // the last commit with data changes (not a DBLog watermark)
+    std::optional<Time> snapshot_loaded;  // the warehouse commit that marked the snapshot done
   };
   void on_row_written(parts::Key key, const parts::Row& after);
   void on_watermark(int64_t source, const parts::Row& mark, Time at);
