@@ -54,12 +54,12 @@ void Ledger::on_provider_write(int64_t resource, int64_t token, int64_t worker, 
   std::map<int64_t, int64_t>& writes = provider_writes_[resource];
   if (!unfenced_write_ && !writes.empty() && token < writes.rbegin()->first) {
     unfenced_write_ =
-        fmt::format("resource {} at {:.6f}s: the provider accepted token {} from w{} after token {} from w{}", resource,
+        fmt::format("resource {} at {:.6f}s: the provider accepted token {} from n{} after token {} from n{}", resource,
                     at.to_seconds(), token, worker, writes.rbegin()->first, writes.rbegin()->second);
   }
   auto [it, first] = writes.try_emplace(token, worker);
   if (!unfenced_write_ && !first && it->second != worker) {
-    unfenced_write_ = fmt::format("resource {} at {:.6f}s: w{} and w{} both wrote with token {}", resource,
+    unfenced_write_ = fmt::format("resource {} at {:.6f}s: n{} and n{} both wrote with token {}", resource,
                                   at.to_seconds(), it->second, worker, token);
   }
 }

@@ -44,7 +44,8 @@ class Ledger {
   void on_grant(int64_t job, int64_t token, Time at);
   // A worker judged its lease on job (token) valid at `at`.
   void on_lease_judged(int64_t job, int64_t token, Time at);
-  // The provider accepted a write to resource with this token from worker.
+  // The provider accepted a write to resource with this token from the
+  // worker on node `worker` (its NodeId index).
   void on_provider_write(int64_t resource, int64_t token, int64_t worker, Time at);
   // An API server told its client that change was done.
   void on_acknowledged(int64_t change) { acknowledged_.insert(change); }
