@@ -6,6 +6,7 @@
 #include "models/outbox/register.h"
 #include "models/queue/register.h"
 #include "models/raft_kv/register.h"
+#include "models/resource_fsm/register.h"
 
 namespace detsim {
 
@@ -15,6 +16,7 @@ const ModelRegistry& model_registry() {
     r.add(broadcast::model_info());
     r.add(queue::model_info());
     r.add(raft_kv::model_info());
+    r.add(rfsm::model_info());
     r.add(edge::model_info());
     r.add(outbox::model_info());
     r.add(cdc::model_info());
