@@ -9,7 +9,8 @@
 namespace detsim::primary_replica {
 namespace {
 
-// The manager's one row: epoch, primary, failing over (0/1), old primary.
+// The manager's one row: epoch, primary, failing over (0/1), old primary,
+// new primary not yet confirmed (0/1).
 constexpr parts::TableId kState = 1;
 
 parts::RowStoreOptions manager_store() {
@@ -43,9 +44,12 @@ class Manager {
       primary_ = (*row)[1];
       failing_ = (*row)[2] != 0;
       old_ = (*row)[3];
+      awaiting_confirm_ = (*row)[4] != 0;
     }
     booted_ = ctx_.monotonic_now();
-    failover_began_ = booted_;
+    // Pongs name the ping they answer: a restarted manager's pings never
+    // collide with its last incarnation's.
+    seq_ = static_cast<uint64_t>(ctx_.incarnation()) << 32;
     while (true) {
       broadcast();
       collect(ctx_.now() + params_.heartbeat);
@@ -74,6 +78,13 @@ class Manager {
     }
   }
 
+  // Answered a ping sent after the old primary was fenced: its position
+  // then includes every write the old primary acknowledged.
+  bool answered_since_fence(int64_t node) const {
+    auto it = seen_.find(node);
+    return it != seen_.end() && it->second.pong.seq > fenced_at_seq_;
+  }
+
   bool recent(int64_t node, Time since) const {
     auto it = seen_.find(node);
     return it != seen_.end() && it->second.at_monotonic > since;
@@ -88,7 +99,10 @@ class Manager {
     const bool confirmed = primary != seen_.end() && primary->second.pong.primary &&
                            primary->second.pong.epoch == epoch_ && recent(primary_, booted_);
     if (confirmed) on_confirmed(primary->second.at);
-    if (primary_dead()) begin_failover();
+    // Like orchestrator's RecoveryPeriodBlockSeconds: no second failover
+    // before the last one's primary serves. Its acknowledged writes may be
+    // only on it and on the server fenced before it.
+    if (!awaiting_confirm_ && primary_dead()) begin_failover();
   }
 
   // The new primary serves: the failover is over. Powers fenced servers
@@ -96,8 +110,12 @@ class Manager {
   // errant transactions are found.
   void on_confirmed(Time at) {
     if (awaiting_confirm_) {
-      observer_.on_failover(last_primary_seen_, at);
       awaiting_confirm_ = false;
+      if (!persist()) {
+        awaiting_confirm_ = true;
+        return;
+      }
+      observer_.on_failover(last_primary_seen_, at);
     }
     for (size_t n = 0; n < servers_.size(); ++n) {
       if (static_cast<int64_t>(n) != primary_) power_.restore(n);
@@ -124,25 +142,32 @@ class Manager {
     last_primary_seen_ = seen == seen_.end() ? ctx_.now() : seen->second.at;
     failing_ = true;
     old_ = primary_;
-    failover_began_ = ctx_.monotonic_now();
     persist();
+    fence();
+  }
+
+  // STONITH first, so that the positions compared afterwards are final.
+  void fence() {
+    if (params_.fencing && !params_.no_fencing) power_.cut(static_cast<size_t>(old_));
+    fenced_at_seq_ = seq_;
   }
 
   // Idempotent, so a restarted manager simply runs it again.
   void continue_failover() {
-    if (params_.fencing && !params_.no_fencing) power_.cut(static_cast<size_t>(old_));  // STONITH
+    if (fenced_at_seq_ == 0) fence();
     std::optional<int64_t> candidate = pick_candidate();
     if (!candidate) return;
     epoch_ += 1;
     primary_ = *candidate;
     failing_ = false;
+    fenced_at_seq_ = 0;
+    awaiting_confirm_ = true;
     if (!persist()) {  // the disk refused: still failing over, retried next round
       epoch_ -= 1;
       primary_ = old_;
       failing_ = true;
-      return;
+      awaiting_confirm_ = false;
     }
-    awaiting_confirm_ = true;
   }
 
   // The most advanced replica by what its binlog and relay log hold,
@@ -153,8 +178,10 @@ class Manager {
     int64_t best_received = 0;
     for (size_t n = 0; n < servers_.size(); ++n) {
       const auto node = static_cast<int64_t>(n);
-      if (node == old_) continue;
-      if (!recent(node, failover_began_)) return std::nullopt;
+      // A server still powered off from an earlier failover holds nothing
+      // the primary since then acknowledged.
+      if (node == old_ || power_.off(n)) continue;
+      if (!answered_since_fence(node)) return std::nullopt;
       const int64_t received = seen_.at(node).pong.received;
       const bool better = params_.promote_least_advanced ? received < best_received : received > best_received;
       if (!best || better) {
@@ -167,7 +194,7 @@ class Manager {
 
   bool persist() {
     parts::RowStore::Txn txn = store_.begin();
-    txn.put(kState, 0, {epoch_, primary_, failing_ ? 1 : 0, old_});
+    txn.put(kState, 0, {epoch_, primary_, failing_ ? 1 : 0, old_, awaiting_confirm_ ? 1 : 0});
     return store_.commit(std::move(txn)).status == parts::CommitStatus::committed;
   }
 
@@ -185,9 +212,9 @@ class Manager {
   uint64_t seq_ = 0;
   std::map<int64_t, Seen> seen_;
   Time booted_;
-  Time failover_began_;
   Time last_primary_seen_;
   bool awaiting_confirm_ = false;
+  uint64_t fenced_at_seq_ = 0;  // the last ping sent before this failover's STONITH; 0: not yet
 };
 
 }  // namespace

@@ -274,6 +274,11 @@ class Server {
   // a replica with transactions this server never had is told so.
   void serve_fetch(NodeId from, const Fetch& fetch) {
     const GtidSet have = from_wire(fetch.have);
+    // A fetch names what the replica's relay log and binlog durably hold:
+    // it acknowledges that much too.
+    replica_received_[from] = have;
+    advance_visible();
+    ack_wake_.notify_all();
     Events reply;
     reply.source_has = to_wire(executed_);
     for (const auto& [origin, seq] : have) {
