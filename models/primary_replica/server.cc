@@ -83,7 +83,10 @@ class Server {
       relay_[pos] = e;
       received_[e.gtid.origin] = std::max(seq_of(received_, e.gtid.origin), e.gtid.seq);
     }
-    if (const parts::Row* topology = store_.get(kMeta, kTopology)) {
+    // Never back to an older topology than the one this incarnation
+    // already follows (its last repointing may not have reached the disk).
+    const parts::Row* topology = store_.get(kMeta, kTopology);
+    if (topology != nullptr && (*topology)[0] > epoch_) {
       epoch_ = (*topology)[0];
       primary_ = (*topology)[1];
     }
@@ -151,7 +154,9 @@ class Server {
     }
     if (ping.primary == index_ && !writable_ && !promoting_) {
       promoting_ = true;
-      ctx_.spawn("promote", [this] { promote(); });
+      // The generation and epoch of this decision, not of whenever the
+      // fiber first runs: a newer topology may come in between.
+      ctx_.spawn("promote", [this, generation = generation_, epoch = epoch_] { promote(generation, epoch); });
     }
   }
 
@@ -165,12 +170,11 @@ class Server {
   // waits until a replica holds every transaction before serving (a
   // recovered or freshly promoted primary may have transactions no
   // replica has: serving them would make them visible, then lost).
-  void promote() {
-    const uint64_t generation = generation_;
+  void promote(uint64_t generation, int64_t epoch) {
     while (!relay_.empty() && generation == generation_) apply_one();
     if (generation != generation_) return;
     parts::RowStore::Txn txn = store_.begin();
-    txn.put(kMeta, kTopology, {epoch_, index_});
+    txn.put(kMeta, kTopology, {epoch, index_});
     if (store_.commit(std::move(txn)).status != parts::CommitStatus::committed) {
       promoting_ = false;
       return;
@@ -215,12 +219,10 @@ class Server {
     // Values are unique per write: a duplicated or late-replayed request
     // is not written twice (an idempotency key).
     if (written_.contains(op.op.value)) return;
-    ctx_.spawn("write", [this, from, op] { write(from, op); });
+    ctx_.spawn("write", [this, from, op, generation = generation_, epoch = epoch_] { write(from, op, generation, epoch); });
   }
 
-  void write(NodeId from, const DbOp& op) {
-    const uint64_t generation = generation_;
-    const int64_t epoch = epoch_;
+  void write(NodeId from, const DbOp& op, uint64_t generation, int64_t epoch) {
     Event e{{index_, 0}, op.op.key, op.op.value, epoch};
     {
       LockGuard guard(apply_mutex_);
