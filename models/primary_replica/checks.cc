@@ -24,9 +24,9 @@ std::optional<Gtid> first_gap(const GtidList& set, const GtidList& reference) {
 CheckResult check_no_acked_write_lost(const std::map<Gtid, Time>& acked, const GtidList& final_primary) {
   for (const auto& [gtid, at] : acked) {
     if (!final_primary.contains(gtid)) {
-      return CheckResult::safety("no_acked_write_lost",
-                                 fmt::format("write {} acknowledged at {} is not on the final primary", text(gtid),
-                                             at.to_seconds()));
+      return CheckResult::safety(
+          "no_acked_write_lost",
+          fmt::format("write {} acknowledged at {} is not on the final primary", text(gtid), at.to_seconds()));
     }
   }
   return CheckResult::ok();
@@ -52,9 +52,9 @@ CheckResult check_replicas_converge(const GtidList& primary, const std::map<int6
                                     const std::set<int64_t>& reported_errant) {
   for (const auto& [node, gtids] : replicas) {
     if (std::optional<Gtid> hole = first_gap(gtids, primary)) {
-      return CheckResult::safety("replicas_converge",
-                                 fmt::format("replica {} lacks {} but has later transactions of that origin", node,
-                                             text(*hole)));
+      return CheckResult::safety(
+          "replicas_converge",
+          fmt::format("replica {} lacks {} but has later transactions of that origin", node, text(*hole)));
     }
   }
   for (const auto& [node, gtids] : replicas) {

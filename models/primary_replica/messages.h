@@ -66,8 +66,8 @@ struct Pong {  // server -> manager
   uint64_t seq = 0;
   int64_t node = 0;
   int64_t epoch = 0;
-  bool primary = false;  // writable primary at `epoch`
-  int64_t received = 0;  // transactions in its binlog and relay log
+  bool primary = false;       // writable primary at `epoch`
+  int64_t received = 0;       // transactions in its binlog and relay log
   bool source_fresh = false;  // a replica heard from its source lately (a second vantage point)
 };
 struct Route {  // manager -> proxy

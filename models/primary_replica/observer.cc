@@ -27,9 +27,8 @@ void Observer::on_commit(int64_t node, const parts::DecodedTxn& txn) {
       if (!fresh) replica_lag_.record(txn.commit_time - first->second);
     } else if (change.table == kMeta && change.key == kTopology && !erase && change.row[1] == node) {
       const int64_t epoch = change.row[0];
-      const bool known = std::any_of(promotions_.begin(), promotions_.end(), [&](const Promotion& p) {
-        return p.node == node && p.epoch == epoch;
-      });
+      const bool known = std::any_of(promotions_.begin(), promotions_.end(),
+                                     [&](const Promotion& p) { return p.node == node && p.epoch == epoch; });
       if (!known) promotions_.push_back({node, epoch, txn.commit_time});
     }
   }

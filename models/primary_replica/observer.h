@@ -73,10 +73,10 @@ class Observer {
 
   PrParams params_;
   size_t servers_;
-  std::map<int64_t, std::set<uint64_t>> xids_;  // per node: transactions heard of
-  std::map<int64_t, GtidList> binlogs_;         // per node: its binlog's transactions
+  std::map<int64_t, std::set<uint64_t>> xids_;            // per node: transactions heard of
+  std::map<int64_t, GtidList> binlogs_;                   // per node: its binlog's transactions
   std::map<int64_t, std::map<int64_t, Gtid>> positions_;  // per node: binlog position -> gtid
-  std::map<Gtid, Time> first_commit_;           // when a transaction first reached a binlog
+  std::map<Gtid, Time> first_commit_;                     // when a transaction first reached a binlog
   Histogram replica_lag_;
   Histogram write_latency_;
   Histogram failover_;

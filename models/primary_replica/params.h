@@ -23,10 +23,10 @@ struct PrParams {
   bool fencing = true;                                // STONITH the old primary before promoting
   int64_t clients = 4;
   int64_t keys = 4;
-  double rate = 20;                                    // operations per second per client
-  Duration op_timeout = Duration::milliseconds(800);   // the client's
-  Duration heartbeat = Duration::milliseconds(100);    // the manager's ping interval
-  int64_t missed_heartbeats = 5;                       // silent this many intervals: suspected
+  double rate = 20;                                      // operations per second per client
+  Duration op_timeout = Duration::milliseconds(800);     // the client's
+  Duration heartbeat = Duration::milliseconds(100);      // the manager's ping interval
+  int64_t missed_heartbeats = 5;                         // silent this many intervals: suspected
   Duration fetch_interval = Duration::milliseconds(10);  // a replica's poll when it got nothing
   Duration apply_delay = Duration::zero();               // per event: replica lag
   // Planted bugs.
@@ -46,8 +46,7 @@ inline const ParamBindings<PrParams>& bindings() {
                   "semisync: after_sync (visible after a replica has it) or after_commit (visible first)",
                   {{"after_sync", WaitPoint::after_sync}, {"after_commit", WaitPoint::after_commit}})
           .duration("semisync_timeout", &P::semisync_timeout,
-                    "semisync waits this long for a replica, then falls back to async until one catches up", 0.001,
-                    600)
+                    "semisync waits this long for a replica, then falls back to async until one catches up", 0.001, 600)
           .boolean("fencing", &P::fencing, "the manager powers the old primary off (STONITH) before promoting")
           .integer("clients", &P::clients, "clients, each with one operation in flight", 1, 64)
           .integer("keys", &P::keys, "keys of the kv the clients read and write", 1, 1000)
@@ -57,12 +56,10 @@ inline const ParamBindings<PrParams>& bindings() {
           .duration("op_timeout", &P::op_timeout, "a client gives up on an operation after this (info)", 0.001, 600)
           .duration("heartbeat", &P::heartbeat, "the manager's heartbeat interval", 0.001, 60)
           .swarm({"50ms", "100ms", "300ms"})
-          .integer("missed_heartbeats", &P::missed_heartbeats, "intervals of silence before a node is suspected",
-                   1, 100)
-          .duration("fetch_interval", &P::fetch_interval, "a replica polls its source this often when idle",
-                    0.0001, 10)
-          .duration("apply_delay", &P::apply_delay, "a replica's applier spends this per event (replica lag)", 0,
-                    10)
+          .integer("missed_heartbeats", &P::missed_heartbeats, "intervals of silence before a node is suspected", 1,
+                   100)
+          .duration("fetch_interval", &P::fetch_interval, "a replica polls its source this often when idle", 0.0001, 10)
+          .duration("apply_delay", &P::apply_delay, "a replica's applier spends this per event (replica lag)", 0, 10)
           .swarm({"0s", "2ms", "20ms"})
           .bug("promote_least_advanced", &P::promote_least_advanced,
                "the manager promotes the replica with the fewest transactions: acknowledged writes are lost")

@@ -28,9 +28,8 @@ class PrimaryReplicaModel final : public Model {
         server_main(ctx, params_, observer_, power_, static_cast<int64_t>(i), server_ids_);
       }));
     }
-    setup.add_server("mgr", [this](Context& ctx) {
-      manager_main(ctx, params_, observer_, power_, server_ids_, proxy_ids_);
-    });
+    setup.add_server("mgr",
+                     [this](Context& ctx) { manager_main(ctx, params_, observer_, power_, server_ids_, proxy_ids_); });
     for (int64_t i = 0; i < kProxies; ++i) {
       proxy_ids_.push_back(
           setup.add_client(fmt::format("px{}", i), [this](Context& ctx) { proxy_main(ctx, server_ids_); }));

@@ -219,7 +219,8 @@ class Server {
     // Values are unique per write: a duplicated or late-replayed request
     // is not written twice (an idempotency key).
     if (written_.contains(op.op.value)) return;
-    ctx_.spawn("write", [this, from, op, generation = generation_, epoch = epoch_] { write(from, op, generation, epoch); });
+    ctx_.spawn("write",
+               [this, from, op, generation = generation_, epoch = epoch_] { write(from, op, generation, epoch); });
   }
 
   void write(NodeId from, const DbOp& op, uint64_t generation, int64_t epoch) {
@@ -264,8 +265,8 @@ class Server {
     for (; it != binlog_.end(); ++it) {
       const Event& e = it->second;
       const bool own = e.gtid.origin == index_;
-      const bool waits = params_.replication == Replication::semisync &&
-                         params_.wait_point == WaitPoint::after_sync && !semisync_off_ && own;
+      const bool waits = params_.replication == Replication::semisync && params_.wait_point == WaitPoint::after_sync &&
+                         !semisync_off_ && own;
       if (waits && !replica_has({{index_, e.gtid.seq}})) break;
       make_visible(e);
       visible_upto_ = it->first + 1;
@@ -406,7 +407,7 @@ class Server {
   std::map<parts::Key, Event> binlog_;
   std::map<parts::Key, Event> relay_;
   GtidSet executed_;
-  GtidSet received_;  // executed, relay log, and (with the planted bug) skipped events
+  GtidSet received_;             // executed, relay log, and (with the planted bug) skipped events
   std::map<int64_t, Event> kv_;  // the visible value of each key
   std::set<int64_t> written_;    // values in the binlog
   parts::Key visible_upto_ = 0;
