@@ -22,12 +22,6 @@ struct Gtid {
 };
 using GtidList = std::set<Gtid>;
 
-// A server's committed transactions by origin, as its binlog records them.
-struct ServerState {
-  GtidList gtids;
-  bool alive = true;
-};
-
 // Every acknowledged write is in the final primary's binlog.
 CheckResult check_no_acked_write_lost(const std::map<Gtid, Time>& acked, const GtidList& final_primary);
 
