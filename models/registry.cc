@@ -4,6 +4,7 @@
 #include "models/cdc_fanin/register.h"
 #include "models/edge_replication/register.h"
 #include "models/outbox/register.h"
+#include "models/primary_replica/register.h"
 #include "models/queue/register.h"
 #include "models/raft_kv/register.h"
 #include "models/resource_fsm/register.h"
@@ -19,6 +20,7 @@ const ModelRegistry& model_registry() {
     r.add(rfsm::model_info());
     r.add(edge::model_info());
     r.add(outbox::model_info());
+    r.add(primary_replica::model_info());
     r.add(cdc::model_info());
     return r;
   }();
