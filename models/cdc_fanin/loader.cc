@@ -41,7 +41,9 @@ parts::Row warehouse_row(const ChangeEvent& e) {
   return row;
 }
 
-class Loader {
+// Shared with its spawned fibers, which may still be unwinding after a
+// crash when another fiber has let go of it.
+class Loader : public std::enable_shared_from_this<Loader> {
  public:
   Loader(Context& ctx, const CdcParams& params, const parts::plog::Cluster& log, Observer& observer)
       : ctx_(ctx), params_(params), log_(log), observer_(observer), store_(ctx, options(observer)) {
@@ -60,7 +62,8 @@ class Loader {
     const TopicPartition tp{log_.topic_id(kEventsTopic), partition};
     Cursor cursor{consumer.committed(tp).value_or(0), params_.batch_records};
     auto commits = std::make_shared<Mailbox<int64_t>>(ctx_);
-    ctx_.spawn(fmt::format("commit-{}", partition), [this, tp, commits] { commit_loop(tp, *commits); });
+    ctx_.spawn(fmt::format("commit-{}", partition),
+               [self = shared_from_this(), tp, commits] { self->commit_loop(tp, *commits); });
     while (true) {
       if (!load_batch(consumer, tp, cursor, *workers_[static_cast<size_t>(worker)], *commits)) {
         ctx_.sleep_for(params_.poll);

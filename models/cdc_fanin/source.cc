@@ -12,7 +12,9 @@ namespace {
 constexpr int64_t kStatuses = 4;
 constexpr int64_t kMaxAmount = 1000;
 
-class Source {
+// Shared with its spawned fibers, which may still be unwinding after a
+// crash when the main fiber has let go of it.
+class Source : public std::enable_shared_from_this<Source> {
  public:
   Source(Context& ctx, const CdcParams& params, Observer& observer, int64_t index)
       : ctx_(ctx), params_(params), observer_(observer), index_(index), store_(ctx, options(observer, index)) {}
@@ -60,7 +62,8 @@ class Source {
       std::optional<Envelope> in = ctx_.net().receive();
       if (!in || parts::serve_replication(store_, ctx_, *in)) continue;
       if (const auto* write = in->message.get_if<WriteWatermark>()) {
-        ctx_.spawn("watermark", [this, from = in->from, copy = *write] { write_watermark(from, copy); });
+        ctx_.spawn("watermark",
+                   [self = shared_from_this(), from = in->from, copy = *write] { self->write_watermark(from, copy); });
       }
     }
   }

@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -26,7 +27,9 @@ parts::RowStoreOptions store_options(Observer& observer, int64_t index) {
   return options;
 }
 
-class Server {
+// Shared with its spawned fibers (receiver, applier, promote), which may
+// still be unwinding after a crash when the main fiber has let go of it.
+class Server : public std::enable_shared_from_this<Server> {
  public:
   Server(Context& ctx, const PrParams& params, Observer& observer, PowerSwitch& power, int64_t index,
          const std::vector<NodeId>& servers)
@@ -48,8 +51,8 @@ class Server {
     load();
     if (params_.relay_log_recovery_off) skip_relay_log();
     source_heard_ = ctx_.monotonic_now();
-    ctx_.spawn("receiver", [this] { receiver(); });
-    ctx_.spawn("applier", [this] { applier(); });
+    ctx_.spawn("receiver", [self = shared_from_this()] { self->receiver(); });
+    ctx_.spawn("applier", [self = shared_from_this()] { self->applier(); });
     while (true) {
       std::optional<Envelope> in = ctx_.net().receive(params_.fetch_interval);
       if (power_.boots(me()) != boots_seen_) reboot();
@@ -156,7 +159,9 @@ class Server {
       promoting_ = true;
       // The generation and epoch of this decision, not of whenever the
       // fiber first runs: a newer topology may come in between.
-      ctx_.spawn("promote", [this, generation = generation_, epoch = epoch_] { promote(generation, epoch); });
+      ctx_.spawn("promote", [self = shared_from_this(), generation = generation_, epoch = epoch_] {
+        self->promote(generation, epoch);
+      });
     }
   }
 
@@ -219,8 +224,9 @@ class Server {
     // Values are unique per write: a duplicated or late-replayed request
     // is not written twice (an idempotency key).
     if (written_.contains(op.op.value)) return;
-    ctx_.spawn("write",
-               [this, from, op, generation = generation_, epoch = epoch_] { write(from, op, generation, epoch); });
+    ctx_.spawn("write", [self = shared_from_this(), from, op, generation = generation_, epoch = epoch_] {
+      self->write(from, op, generation, epoch);
+    });
   }
 
   void write(NodeId from, const DbOp& op, uint64_t generation, int64_t epoch) {
@@ -428,7 +434,7 @@ class Server {
 
 void server_main(Context& ctx, const PrParams& params, Observer& observer, PowerSwitch& power, int64_t index,
                  const std::vector<NodeId>& servers) {
-  Server(ctx, params, observer, power, index, servers).run();
+  std::make_shared<Server>(ctx, params, observer, power, index, servers)->run();
 }
 
 }  // namespace detsim::primary_replica
