@@ -18,9 +18,9 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<std::string_view, 8> kCommands = {"list",  "run",           "replay",  "shrink",
-                                                       "sweep", "check-history", "explore", "ci"};
-constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history, explore, ci";
+constexpr std::array<std::string_view, 9> kCommands = {"list",          "run",     "replay", "shrink", "sweep",
+                                                       "check-history", "explore", "ci",     "merge"};
+constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history, explore, ci, merge";
 
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -59,6 +59,14 @@ void add_faults_option(CLI::App* command, std::optional<std::string>* faults) {
       ->type_name("FILE|none");
 }
 
+void add_shard_option(CLI::App* command, std::optional<std::string>* shard) {
+  command
+      ->add_option("--shard", *shard,
+                   "Run only slice I of M (0-based, strided) and write it as a shard file for detsim merge; auto: "
+                   "the index from Kubernetes, Slurm or GNU parallel (docs/scale-out.md)")
+      ->type_name("I/M|auto[/M]");
+}
+
 CLI::App* add_run(CLI::App& app, RunOptions* options) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario over one or more seeds");
   run->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
@@ -69,6 +77,7 @@ CLI::App* add_run(CLI::App& app, RunOptions* options) {
   run->add_option("--jobs", options->jobs, "Worker processes (default 1: in this process)")->type_name("J");
   run->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
   run->add_flag("--coverage", options->coverage, "After the summary, print each declared probe's hits and seeds");
+  add_shard_option(run, &options->shard);
   return run;
 }
 
@@ -130,6 +139,7 @@ CLI::App* add_sweep(CLI::App& app, SweepOptions* options) {
   sweep->add_option("--jobs", options->jobs, "Worker processes (default 1)")->type_name("J");
   sweep->add_flag("--resume", options->resume,
                   "Continue an interrupted sweep from its journal F.csv.journal (the same options)");
+  add_shard_option(sweep, &options->shard);
   sweep->footer(
       "One CSV row per (grid point, seed). Failing verdicts are data, not errors: the exit code is 0 once the "
       "CSV is written, 64 on bad input (nothing runs, no file is written), 71 if no worker process can start, "
@@ -185,6 +195,18 @@ CLI::App* add_ci(CLI::App& app, CiOptions* options) {
   return ci;
 }
 
+CLI::App* add_merge(CLI::App& app, MergeOptions* options) {
+  CLI::App* merge = app.add_subcommand("merge", "Combine the shard files of a run or sweep made with --shard");
+  merge->add_option("INPUT", options->inputs, "Shard files, or directories of *.jsonl shard files")->required();
+  merge->add_option("--out", options->out_path, "Write the CSV the unsharded sweep would write")->type_name("F.csv");
+  merge->add_flag("--json", options->json, "Print JSON lines, as run --json does");
+  merge->footer(
+      "Prints what the unsharded command prints (wall_s is the sum over runs), then the failing runs by property, "
+      "fastest first. Exit as the unsharded command would (run: the first failing seed's verdict; sweep: 0); 64 "
+      "when a shard is missing, incomplete, or from another run or detsim version. docs/scale-out.md.");
+  return merge;
+}
+
 CLI::App* add_check_history(CLI::App& app, CheckHistoryOptions* options) {
   CLI::App* check = app.add_subcommand("check-history", "Check a history file (JSON lines or EDN) for linearizability");
   check->add_option("--model", options->model, "The datatype: register or kv")->required()->type_name("register|kv");
@@ -230,6 +252,8 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
   CLI::App* explore = add_explore(app, &explore_options);
   CiOptions ci_options;
   CLI::App* ci = add_ci(app, &ci_options);
+  MergeOptions merge_options;
+  CLI::App* merge = add_merge(app, &merge_options);
 
   if (argc < 2)
     return bad_input(err, std::string("no command given (commands: ") + kCommandList + "; --help for more)");
@@ -250,6 +274,7 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
     if (check_history->parsed()) return check_history_command(check_history_options, out);
     if (explore->parsed()) return explore_command(explore_options, registry, out, err);
     if (ci->parsed()) return ci_command(ci_options, registry, out, err);
+    if (merge->parsed()) return merge_command(merge_options, out, err);
   } catch (const UsageError& error) {
     return bad_input(err, error.what());
   } catch (const ScenarioError& error) {

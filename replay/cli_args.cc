@@ -10,13 +10,6 @@
 namespace detsim {
 namespace {
 
-std::optional<uint64_t> parse_u64(std::string_view text) {
-  uint64_t value = 0;
-  auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // Splits "A..B" at the first "..", or nullopt without one.
 std::optional<std::pair<std::string_view, std::string_view>> split_range(std::string_view text) {
   size_t dots = text.find("..");
@@ -25,6 +18,13 @@ std::optional<std::pair<std::string_view, std::string_view>> split_range(std::st
 }
 
 }  // namespace
+
+std::optional<uint64_t> parse_u64(std::string_view text) {
+  uint64_t value = 0;
+  auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 int jobs_max() {
   // hardware_concurrency() may say 0 (unknown): then the floor holds.

@@ -50,7 +50,8 @@ struct RunOptions {
   std::optional<std::string> faults;  // FILE or "none"
   int jobs = 1;
   bool json = false;
-  bool coverage = false;  // after the summary, each declared probe's hits
+  bool coverage = false;             // after the summary, each declared probe's hits
+  std::optional<std::string> shard;  // "I/M", "auto", "auto/M" (shard.h): JSON lines of that slice
 };
 
 struct ReplayOptions {
@@ -84,7 +85,14 @@ struct SweepOptions {
   std::optional<std::string> faults;  // FILE or "none"
   std::string out_path;               // the CSV
   int jobs = 1;
-  bool resume = false;  // continue from out_path's journal (sweep_journal.h)
+  bool resume = false;               // continue from out_path's journal (sweep_journal.h)
+  std::optional<std::string> shard;  // out_path is then this slice's shard file (shard.h), not a CSV
+};
+
+struct MergeOptions {
+  std::vector<std::string> inputs;      // shard files, or directories of *.jsonl
+  std::optional<std::string> out_path;  // the CSV
+  bool json = false;
 };
 
 struct ExploreOptions {
@@ -128,6 +136,12 @@ int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, 
 // or ScenarioError on bad input, before anything runs.
 int sweep_command(const SweepOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 
+// Combines the shard files of one sharded run or sweep: the output (and
+// --out CSV) the unsharded command gives, then the failures by property.
+// Exit as that command would; 64 when shards are missing, duplicated with
+// different results, or from different runs or versions.
+int merge_command(const MergeOptions& options, std::ostream& out, std::ostream& err);
+
 // Exit 0 if no run failed, else the first failure's verdict; throws
 // UsageError or ScenarioError on bad input, before anything runs.
 int explore_command(const ExploreOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
@@ -152,6 +166,8 @@ int jobs_max();
 // UsageError "--jobs 1000: expected at most 64".
 void check_jobs(int jobs);
 
+// Decimal digits only, no sign or space; nullopt on anything else or overflow.
+std::optional<uint64_t> parse_u64(std::string_view text);
 uint64_t parse_seed(std::string_view text);         // throws UsageError
 SeedRange parse_seed_range(std::string_view text);  // "A..B", A <= B
 

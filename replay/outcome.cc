@@ -142,6 +142,10 @@ std::string reproduce_command(const Scenario& scenario, uint64_t seed, std::stri
 }
 
 void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
+  print_text(outcome, reproduce_command(scenario, outcome.seed, outcome.branch), out);
+}
+
+void print_text(const SeedOutcome& outcome, std::string_view reproduce, std::ostream& out) {
   // branch= only on a branched run: run's lines stay as scripts know them.
   const std::string branch = outcome.branch.empty() ? "" : " branch=" + outcome.branch;
   std::string line = fmt::format("seed={}{} verdict={} events={} sim_s={:.3f} wall_s={:.3f} fingerprint={}",
@@ -153,10 +157,10 @@ void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostre
   out << "  property: " << outcome.property << ": " << outcome.detail << '\n';
   if (!outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   out << "  faults: " << (outcome.faults.empty() ? "none" : outcome.faults) << '\n';
-  out << "  reproduce: " << reproduce_command(scenario, outcome.seed, outcome.branch) << '\n';
+  out << "  reproduce: " << reproduce << '\n';
 }
 
-void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
+nlohmann::ordered_json run_json_line(const Scenario& scenario, const SeedOutcome& outcome) {
   nlohmann::ordered_json line = {
       {"seed", outcome.seed},
       {"verdict", to_string(outcome.verdict)},
@@ -177,8 +181,16 @@ void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostre
   for (const Metric& metric : outcome.metrics) {
     if (!line.contains(metric.name)) line[metric.name] = metric_json(metric.value);
   }
+  return line;
+}
+
+std::string json_line_text(const nlohmann::ordered_json& line) {
   // replace: a model's detail text may hold bytes that are not UTF-8.
-  out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out) {
+  out << json_line_text(run_json_line(scenario, outcome)) << '\n';
 }
 
 void print_outcome(const Scenario& scenario, const SeedOutcome& outcome, bool json, std::ostream& out) {

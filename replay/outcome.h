@@ -64,8 +64,13 @@ std::string reproduce_command(const Scenario& scenario, uint64_t seed, std::stri
 // The `seed=... verdict=...` line, and for a failure the indented
 // property, faults and reproduce lines.
 void print_text(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out);
+// The same with the reproduce line given (detsim merge has it from a shard).
+void print_text(const SeedOutcome& outcome, std::string_view reproduce, std::ostream& out);
 // One JSON object line: the fixed fields, then the metrics flattened.
 void print_json(const Scenario& scenario, const SeedOutcome& outcome, std::ostream& out);
+// print_json's object, and its text (one line, no newline).
+nlohmann::ordered_json run_json_line(const Scenario& scenario, const SeedOutcome& outcome);
+std::string json_line_text(const nlohmann::ordered_json& line);
 // One or the other, flushed, so a long run can be watched or piped live.
 void print_outcome(const Scenario& scenario, const SeedOutcome& outcome, bool json, std::ostream& out);
 

@@ -1,7 +1,10 @@
 // `detsim run SCENARIO [--seed N | --seeds A..B] [--set k=v]...
-// [--faults FILE|none] [--jobs J] [--json] [--coverage]`: one line per seed in seed order, failure
-// details under a failing seed, a summary line when there was more than one
-// seed, and with --coverage one line per probe the model declared.
+// [--faults FILE|none] [--jobs J] [--json] [--coverage] [--shard I/M]`: one line per seed in
+// seed order, failure details under a failing seed, a summary line when there was more than one
+// seed, and with --coverage one line per probe the model declared. With --shard, only the I-th
+// of M strided slices of the seeds, as a shard file on stdout (shard.h).
+#include <fmt/format.h>
+
 #include <chrono>
 
 #include "replay/commands.h"
@@ -10,6 +13,7 @@
 #include "replay/outcome.h"
 #include "replay/progress.h"
 #include "replay/scenario.h"
+#include "replay/shard.h"
 
 namespace detsim {
 namespace {
@@ -23,12 +27,50 @@ SeedRange seeds_of(const RunOptions& options) {
   return {seed, seed};
 }
 
+ShardHeader shard_header_of(const RunOptions& options, SeedRange seeds, ShardSpec spec) {
+  return ShardHeader{
+      "run", options.scenario, options.sets,    {}, fmt::format("{}..{}", seeds.first, seeds.last), options.faults,
+      spec,  seeds.count(),    detsim_version()};
+}
+
+// --shard: this slice's seeds as shard rows (shard.h), always JSON lines,
+// after a header line; then the slice's summary object.
+int run_shard(const RunOptions& options, const Scenario& scenario, SeedRange seeds, ShardSpec spec, std::ostream& out,
+              std::ostream& err) {
+  out << nlohmann::json(shard_header_json(shard_header_of(options, seeds, spec))).dump() << '\n';
+  out.flush();
+  const uint64_t size = spec.size(seeds.count());
+  TaskList tasks{size, [&](uint64_t k) { return SeedTask{&scenario, seeds.first + spec.task(k)}; }, {}};
+  Progress progress(err, is_terminal_stderr(err), size);
+  Summary summary;
+  uint64_t failed = 0;
+  auto start = std::chrono::steady_clock::now();
+  run_tasks(
+      tasks, options.jobs, Isolation::in_process_for_one_job,
+      [&](uint64_t k, const SeedOutcome& outcome) {
+        progress.before_output(out);
+        out << json_line_text(shard_row(spec.task(k), {}, run_json_line(scenario, outcome))) << '\n';
+        out.flush();
+        summary.add(outcome);
+        if (outcome.verdict != Verdict::pass) ++failed;
+        progress.update(k + 1, failed);
+      },
+      err);
+  progress.clear();
+  summary.print_json(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), out);
+  return summary.exit_code();
+}
+
 }  // namespace
 
 int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err) {
   SeedRange seeds = seeds_of(options);
   check_jobs(options.jobs);
+  std::optional<ShardSpec> shard;
+  if (options.shard) shard = parse_shard(*options.shard, process_env());
+  if (shard && options.coverage) throw UsageError("--coverage: not with --shard (merge does not sum probes)");
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  if (shard) return run_shard(options, scenario, seeds, *shard, out, err);
 
   auto start = std::chrono::steady_clock::now();
   bool many = seeds.count() > 1;

@@ -21,14 +21,15 @@
 #include <cstring>
 #include <filesystem>
 
-#include "replay/atomic_file.h"
 #include "replay/commands.h"
 #include "replay/grid.h"
 #include "replay/jobs.h"
 #include "replay/outcome.h"
 #include "replay/progress.h"
 #include "replay/scenario.h"
+#include "replay/shard.h"
 #include "replay/sweep_journal.h"
+#include "replay/sweep_output.h"
 #include "sim/core/assert.h"
 #include "sim/metrics/csv.h"
 #include "sim/world/simulation.h"
@@ -37,22 +38,6 @@ namespace detsim {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A typo in --out should cost nothing, not a whole sweep's results.
-void check_out_path(const std::string& text) {
-  std::string prefix = "--out " + text + ": ";
-  if (text.empty()) throw UsageError("--out: expected a file name");
-  fs::path path(text);
-  fs::path directory = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  std::error_code error;
-  if (!fs::is_directory(directory, error)) {
-    throw UsageError(prefix + "directory " + directory.string() + " does not exist");
-  }
-  if (fs::is_directory(path, error)) throw UsageError(prefix + "is a directory");
-  if (::access(directory.c_str(), W_OK | X_OK) != 0) {
-    throw UsageError(prefix + "cannot write in " + directory.string() + ": " + std::strerror(errno));
-  }
-}
 
 // Every value through the --set validator, one at a time, so a bad one is
 // named on its own: "--grid clients=0: expected an integer in [1, 1000]".
@@ -80,29 +65,6 @@ std::vector<Scenario> load_points(const SweepOptions& options, const Grid& grid,
     points.push_back(load_scenario(options.scenario, overrides, registry, options.faults));
   }
   return points;
-}
-
-// One row: the point's values, the run's fixed fields, then its metrics.
-// A metric named like an earlier column is left out (the row's first cell
-// for a column wins), as `run --json` never lets a metric replace a field.
-CsvTable::Cells row_cells(const Grid& grid, uint64_t point, const SeedOutcome& outcome) {
-  CsvTable::Cells cells;
-  std::vector<std::string> values = grid.values(point);
-  for (size_t i = 0; i < values.size(); ++i) cells.emplace_back(grid.axes()[i].key, values[i]);
-  cells.emplace_back("seed", std::to_string(outcome.seed));
-  cells.emplace_back("verdict", std::to_string(static_cast<int>(outcome.verdict)));
-  cells.emplace_back("verdict_name", to_string(outcome.verdict));
-  cells.emplace_back("property", outcome.property);
-  cells.emplace_back("events", std::to_string(outcome.events));
-  cells.emplace_back("sim_s", fmt::format("{:.3f}", outcome.sim_s));
-  cells.emplace_back("wall_s", fmt::format("{:.3f}", outcome.wall_s));
-  cells.emplace_back("fingerprint", fingerprint_text(outcome.fingerprint));
-  for (const Metric& metric : outcome.metrics) cells.emplace_back(metric.name, csv_number(metric.value));
-  return cells;
-}
-
-std::string counted(uint64_t count, std::string_view noun) {
-  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
 }
 
 // Everything the runs need, checked in full before the first one.
@@ -156,27 +118,74 @@ void write_csv(const SweepOptions& options, const SweepPlan& plan, const Journal
   // Invariant: one row per (point, seed), none lost to a crashed worker.
   DETSIM_ASSERT(runs.size() == plan.total);
   DETSIM_ASSERT(runs.empty() || runs.rbegin()->first == plan.total - 1);
-  CsvTable table;
-  for (const auto& [index, outcome] : runs) table.add_row(row_cells(plan.grid, index / plan.seeds.count(), outcome));
-  AtomicFile file(options.out_path);
-  table.write(file.stream());
-  file.commit();
+  write_sweep_csv(options.out_path, plan.grid, plan.seeds.count(), runs);
 }
 
-void print_summary(const SweepOptions& options, const SweepPlan& plan, const JournaledRuns& runs, double wall_s,
-                   std::ostream& out) {
-  uint64_t by_verdict[4] = {0, 0, 0, 0};
-  for (const auto& [index, outcome] : runs) ++by_verdict[static_cast<int>(outcome.verdict)];
-  out << fmt::format("sweep: {} ({} x {}): {} pass, {} safety, {} liveness, {} crashed, wall_s={:.3f} -> {}\n",
-                     counted(plan.total, "run"), counted(plan.grid.point_count(), "point"),
-                     counted(plan.seeds.count(), "seed"), by_verdict[0], by_verdict[1], by_verdict[2], by_verdict[3],
-                     wall_s, options.out_path);
+GridPoint point_of(const Grid& grid, uint64_t point) {
+  GridPoint cells;
+  std::vector<std::string> values = grid.values(point);
+  for (size_t i = 0; i < values.size(); ++i) cells.emplace_back(grid.axes()[i].key, values[i]);
+  return cells;
+}
+
+// A shard file is its own journal: rows are appended and flushed as runs
+// finish, and --resume continues it.
+JournaledRuns earlier_shard_runs(const SweepOptions& options, const JournalExpectation& expected) {
+  std::error_code error;
+  const bool exists = fs::exists(options.out_path, error);
+  if (!options.resume && exists) {
+    throw UsageError("--out " + options.out_path + " exists: pass --resume to continue this shard, or delete it");
+  }
+  if (options.resume && !exists) throw UsageError("--resume: there is no shard file " + options.out_path);
+  return options.resume ? read_journal(options.out_path, expected) : JournaledRuns{};
+}
+
+// --shard: the I-th of M strided slices of (point x seed), as a shard file
+// at --out (shard.h); `detsim merge` makes the CSV.
+int sweep_shard(const SweepOptions& options, const SweepPlan& plan, ShardSpec spec, std::ostream& out,
+                std::ostream& err) {
+  const ShardHeader header{"sweep", options.scenario, options.sets,    options.grids, options.seeds, options.faults,
+                           spec,    plan.total,       detsim_version()};
+  const JournalExpectation expected{shard_header_json(header), plan.total,
+                                    [&plan](uint64_t index) { return plan.task(index).seed; }, JournalFormat::shard};
+  const JournaledRuns earlier = earlier_shard_runs(options, expected);
+  JournalWriter writer = options.resume ? JournalWriter::append_to(options.out_path)
+                                        : JournalWriter::create(options.out_path, expected.header);
+  std::vector<uint64_t> left;
+  for (uint64_t k = 0; k < spec.size(plan.total); ++k) {
+    if (earlier.count(spec.task(k)) == 0) left.push_back(spec.task(k));
+  }
+  auto start = std::chrono::steady_clock::now();
+  TaskList tasks{left.size(), [&plan, &left](uint64_t index) { return plan.task(left[index]); }, {}};
+  Progress progress(err, is_terminal_stderr(err), spec.size(plan.total), "runs");
+  uint64_t done = earlier.size();
+  run_tasks(
+      tasks, options.jobs, Isolation::always_workers,
+      [&](uint64_t index, const SeedOutcome& outcome) {
+        const uint64_t task = left[index];
+        const Scenario& scenario = *plan.task(task).scenario;
+        writer.add_line(json_line_text(
+            shard_row(task, point_of(plan.grid, task / plan.seeds.count()), run_json_line(scenario, outcome))));
+        progress.update(++done, 0);
+      },
+      err);
+  progress.clear();
+  const JournaledRuns runs = read_journal(options.out_path, expected);
+  uint64_t passed = 0;
+  for (const auto& [index, outcome] : runs) passed += outcome.verdict == Verdict::pass ? 1 : 0;
+  double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out << fmt::format("sweep shard {}: {} of {}: {} pass, {} fail, wall_s={:.3f} -> {}\n", spec.text(),
+                     counted(runs.size(), "run"), plan.total, passed, runs.size() - passed, wall_s, options.out_path);
+  return 0;
 }
 
 }  // namespace
 
 int sweep_command(const SweepOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err) {
+  std::optional<ShardSpec> shard;
+  if (options.shard) shard = parse_shard(*options.shard, process_env());
   const SweepPlan plan = plan_of(options, registry);
+  if (shard) return sweep_shard(options, plan, *shard, out, err);
   const fs::path journal = journal_path_for(options.out_path);
   const JournalExpectation expected{journal_header(options), plan.total,
                                     [&plan](uint64_t index) { return plan.task(index).seed; }};
@@ -206,7 +215,7 @@ int sweep_command(const SweepOptions& options, const ModelRegistry& registry, st
   std::error_code error;
   if (!fs::remove(journal, error)) throw OutputError("cannot remove " + journal.string() + ": " + error.message());
   double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  print_summary(options, plan, runs, wall_s, out);
+  out << sweep_summary_line(plan.grid, plan.seeds.count(), runs, wall_s, options.out_path);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "replay/shard.h"
 #include "sim/core/assert.h"
 
 namespace detsim {
@@ -42,6 +43,19 @@ std::string describe(const HeaderField& field, const nlohmann::json& value) {
   return option + " " + shell_quote(value.is_string() ? value.get<std::string>() : value.dump());
 }
 
+// A shard file's header must equal this invocation's in every field.
+void check_shard_header(const std::filesystem::path& path, const nlohmann::json& found,
+                        const nlohmann::json& expected) {
+  const std::string prefix = "--resume: " + path.string() + " ";
+  if (!is_shard_header(found)) throw UsageError(prefix + "does not start with a shard header; delete it");
+  for (const auto& [key, value] : expected.items()) {
+    nlohmann::json had = found.contains(key) ? found[key] : nlohmann::json();
+    if (had == value) continue;
+    throw UsageError(prefix + "has " + key + "=" + had.dump() + ", not " + value.dump() +
+                     ": give the same options, or delete it");
+  }
+}
+
 void check_header(const std::filesystem::path& path, const nlohmann::json& found, const nlohmann::json& expected) {
   const std::string prefix = "--resume: " + path.string() + " ";
   if (!found.is_object() || !found.contains("journal") || found["journal"] != expected.at("journal")) {
@@ -57,9 +71,17 @@ void check_header(const std::filesystem::path& path, const nlohmann::json& found
 
 // One entry line: the task, checked against the sweep, and its outcome.
 std::pair<uint64_t, SeedOutcome> parse_entry(const std::string& line, const JournalExpectation& expected) {
-  const nlohmann::json entry = nlohmann::json::parse(line);
-  const uint64_t task = entry.at("task").get<uint64_t>();
-  SeedOutcome outcome = from_wire(entry.at("outcome"));
+  uint64_t task = 0;
+  SeedOutcome outcome;
+  if (expected.format == JournalFormat::shard) {
+    ShardRow row = parse_shard_row(nlohmann::ordered_json::parse(line));
+    task = row.task;
+    outcome = std::move(row.outcome);
+  } else {
+    const nlohmann::json entry = nlohmann::json::parse(line);
+    task = entry.at("task").get<uint64_t>();
+    outcome = from_wire(entry.at("outcome"));
+  }
   if (task >= expected.task_count) throw std::out_of_range("task " + std::to_string(task) + " is beyond the sweep");
   if (outcome.seed != expected.seed_of(task))
     throw std::out_of_range("task " + std::to_string(task) + " has another seed");
@@ -101,7 +123,11 @@ JournaledRuns read_journal(const std::filesystem::path& path, const JournalExpec
     complete_bytes += line.size() + 1;
     if (line_number == 1) {
       nlohmann::json header = nlohmann::json::parse(line, nullptr, false);
-      check_header(path, header, expected.header);
+      if (expected.format == JournalFormat::shard) {
+        check_shard_header(path, header, expected.header);
+      } else {
+        check_header(path, header, expected.header);
+      }
       continue;
     }
     try {
@@ -112,6 +138,9 @@ JournaledRuns read_journal(const std::filesystem::path& path, const JournalExpec
       throw UsageError(path.string() + ":" + std::to_string(line_number) + ": not an entry of this sweep (" +
                        error.what() + "); delete the journal to start over");
     }
+  }
+  if (line_number == 0 && expected.format == JournalFormat::shard) {
+    check_shard_header(path, nlohmann::json(), expected.header);
   }
   if (line_number == 0) check_header(path, nlohmann::json(), expected.header);
   if (complete_bytes != std::filesystem::file_size(path)) drop_torn_tail(path, complete_bytes);
@@ -146,9 +175,14 @@ void JournalWriter::add(uint64_t task, const SeedOutcome& outcome) {
 
 // One write per line where the kernel allows: a kill then leaves whole
 // lines, or one torn last line, which read_journal drops.
+void JournalWriter::add_line(const std::string& text) { write_text(text + "\n"); }
+
 void JournalWriter::write_line(const nlohmann::json& line) {
+  write_text(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+void JournalWriter::write_text(std::string text) {
   DETSIM_ASSERT(fd_ >= 0);
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::string_view rest = text;
   while (!rest.empty()) {
     errno = 0;

@@ -36,12 +36,17 @@ nlohmann::json journal_header(const SweepOptions& options);
 // What the journal already holds, by task index.
 using JournaledRuns = std::map<uint64_t, SeedOutcome>;
 
+// How entry lines read: the sweep journal's {"task","outcome"}, or a
+// shard file's rows (shard.h), which `sweep --shard` journals in place.
+enum class JournalFormat { sweep, shard };
+
 // What a journal must agree with: the header, the number of tasks, and
 // each task's seed.
 struct JournalExpectation {
   nlohmann::json header;
   uint64_t task_count = 0;
   std::function<uint64_t(uint64_t task)> seed_of;
+  JournalFormat format = JournalFormat::sweep;
 };
 
 // Every complete entry of the journal at `path`. Throws UsageError with
@@ -68,10 +73,13 @@ class JournalWriter {
   ~JournalWriter();
 
   void add(uint64_t task, const SeedOutcome& outcome);
+  // One line of text (a shard row), written and flushed the same way.
+  void add_line(const std::string& text);
 
  private:
   JournalWriter(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
   void write_line(const nlohmann::json& line);
+  void write_text(std::string text);
 
   std::filesystem::path path_;
   int fd_ = -1;
