@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs, with apt-get and Debian 12 packages only, whatever detsim needs
 # that is missing. Safe to run again: it installs nothing already present.
-# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang] [--fuzz]
+# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang] [--fuzz] [--scale-out]
 #   --clang: clang++-16 (the second compiler of the determinism check, and
 #   libFuzzer's) and clang-format-16 (the format check). Debian 12's default
 #   clang 14 lacks std::source_location's builtin.
 #   --fuzz: only clang++-16 and its libFuzzer and sanitizer runtimes
 #   (scripts/fuzz.sh).
+#   --scale-out: GNU parallel, and the YAML and JSON Schema modules of
+#   Debian's python3 for the Kubernetes manifest check (docs/scale-out.md).
 set -euo pipefail
 
 packages=(
@@ -22,7 +24,8 @@ for arg in "$@"; do
     --peer) packages+=(libsimgrid-dev) ;;
     --clang) packages+=(clang-16 libclang-rt-16-dev clang-format-16) ;;
     --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
-    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer, --clang or --fuzz)" >&2; exit 64 ;;
+    --scale-out) packages+=(parallel python3-yaml python3-jsonschema) ;;
+    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer, --clang, --fuzz or --scale-out)" >&2; exit 64 ;;
   esac
 done
 

@@ -2,7 +2,8 @@
 # The whole test suite: installs what is missing, builds (Release, asserts
 # on), runs every test with ctest, builds the out-of-tree example against
 # an installed detsim and runs it, then executes the capacity notebook
-# headless (scripts/notebooks.sh), then builds everything again with
+# headless (scripts/notebooks.sh), runs sharded runs under GNU parallel
+# (scripts/scale-out-check.sh), then builds everything again with
 # clang++-16 and checks that every scenario's seeds give the same runs as
 # under g++ (scripts/cross-compiler-check.sh). With CI=true or
 # DETSIM_FUZZ=1 it runs each libFuzzer harness for a minute
@@ -10,7 +11,7 @@
 # ASan+UBSan suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh --notebooks --clang
+./scripts/install-deps.sh --notebooks --clang --scale-out
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release -j2 --timeout 600
@@ -18,6 +19,8 @@ ctest --preset release -j2 --timeout 600
 # it and run the example's ci command (docs/writing-a-model.md).
 ./scripts/check-example.sh build
 ./scripts/notebooks.sh build
+# Shards under GNU parallel, merged, equal the unsharded output.
+./scripts/scale-out-check.sh build
 # The same seed, the same run, whichever compiler built detsim.
 cmake --preset clang >/dev/null
 cmake --build --preset clang
