@@ -75,14 +75,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A free TCP port in the ephemeral range's lower neighbour, avoiding the
-# ports something already listens on. Slurm binds later, so a race with
-# another process is possible but unlikely; startup would then fail loudly.
+# A TCP port nothing listens on (bash's /dev/tcp connects to it, so no
+# need for ss or netstat). Slurm binds it a moment later: another process
+# could take it first, but startup would then fail loudly, not silently.
 free_port() {
   local port
   while :; do
     port=$((20000 + RANDOM % 20000))
-    if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
     fi
