@@ -86,7 +86,7 @@ check_run() {
   local got
   got=$(cat "$work/status-$name" 2>/dev/null || echo none)
   [ "$got" = "$want_status" ] || fail "$name: run.sh exited $got, not $want_status"
-  [ "$(ls "$work/$name"/shard-*.jsonl 2>/dev/null | wc -l)" -eq "$shards" ] ||
+  [ "$(find "$work/$name" -name "shard-*.jsonl" | wc -l)" -eq "$shards" ] ||
     fail "$name: not $shards shard files in $work/$name"
   [ "$(grep -c "\"shards\":$shards," "$work/$name"/shard-*.jsonl | grep -c ':1$')" -eq "$shards" ] ||
     fail "$name: the shard headers do not all say $shards shards (--shard auto from Slurm)"

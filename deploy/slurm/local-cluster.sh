@@ -51,11 +51,13 @@ if [ -n "$keep_dir" ]; then
 else
   dir=$(mktemp -d "${TMPDIR:-/tmp}/detsim-slurm.XXXXXX")
 fi
-# munged insists that every directory above its socket be searchable by all.
-chmod 755 "$dir"
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
-chmod 755 "$dir/munge"
-chmod 700 "$dir/state" "$dir/spool"
+chmod 700 "$dir/munge" "$dir/state" "$dir/spool"
+# munged insists that every directory above its socket be searchable by
+# all, which DIR's parents (a mktemp -d, a home) need not be: the socket
+# gets a directory of its own in /tmp.
+socket_dir=$(mktemp -d /tmp/detsim-munge.XXXXXX)
+chmod 755 "$socket_dir"
 
 pids=()
 cleanup() {
@@ -68,6 +70,7 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$socket_dir"
   if [ -z "$keep_dir" ]; then rm -rf "$dir"; fi
   exit "$status"
 }
@@ -98,17 +101,17 @@ fail_with_log() {
 start_munge() {
   dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
   chmod 400 "$dir/munge/munge.key"
-  munged --foreground --socket="$dir/munge/munge.sock" --key-file="$dir/munge/munge.key" \
+  munged --foreground --socket="$socket_dir/munge.sock" --key-file="$dir/munge/munge.key" \
     --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
     --seed-file="$dir/munge/munged.seed" 2>>"$dir/log/munged.out" &
   pids+=($!)
-  local tries
-  for tries in $(seq 50); do
-    [ -S "$dir/munge/munge.sock" ] && return
-    kill -0 "${pids[-1]}" 2>/dev/null || fail_with_log "munged exited" "$dir/log/munged.log"
+
+  for _ in $(seq 50); do
+    [ -S "$socket_dir/munge.sock" ] && return
+    kill -0 "${pids[-1]}" 2>/dev/null || fail_with_log "munged exited" "$dir/log/munged.out"
     sleep 0.1
   done
-  fail_with_log "munged did not create its socket" "$dir/log/munged.log"
+  fail_with_log "munged did not create its socket" "$dir/log/munged.out"
 }
 
 # The node line as slurmd detects it (CPUs, sockets, cores, RealMemory), so
@@ -131,7 +134,7 @@ SlurmUser=$user
 SlurmdUser=$user
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$dir/munge/munge.sock
+AuthInfo=socket=$socket_dir/munge.sock
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
@@ -167,8 +170,8 @@ start_slurm() {
   pids+=($!)
   slurmd -D -f "$SLURM_CONF" >>"$dir/log/slurmd.out" 2>&1 &
   pids+=($!)
-  local tries state
-  for tries in $(seq 300); do
+  local state
+  for _ in $(seq 300); do
     kill -0 "${pids[1]}" 2>/dev/null || fail_with_log "slurmctld exited" "$dir/log/slurmctld.log"
     kill -0 "${pids[2]}" 2>/dev/null || fail_with_log "slurmd exited" "$dir/log/slurmd.log"
     state=$(sinfo --noheader --Node --format=%t 2>/dev/null | head -n 1 || true)
