@@ -338,14 +338,17 @@ def simulate(objects, detsim):
         plain = subprocess.run([detsim, "run", scenario, "--seeds", SIMULATED_SEEDS], capture_output=True, text=True)
         if merged.returncode != plain.returncode or without_wall(merged.stdout) != without_wall(plain.stdout):
             errors.append(f"the merge (exit {merged.returncode}) differs from the unsharded run (exit {plain.returncode})")
-    for what, results, overrides, want in (
-        ("a bad scenario", tempfile.gettempdir(), {"DETSIM_SCENARIO": "no-such-scenario"}, BAD_INPUT),
-        ("an unwritable volume", "/nonexistent/results", {}, 74),
-    ):
-        argv, env = pod_command(job, results, detsim, JOB_COMPLETION_INDEX="0", DETSIM_SEEDS="1..2", **overrides)
-        status = subprocess.run(argv, env=env, capture_output=True, check=False).returncode
-        if status != want:
-            errors.append(f"an index with {what} exited {status}, not {want}")
+    with tempfile.TemporaryDirectory() as results:
+        for what, volume, overrides, want in (
+            ("a bad scenario", results, {"DETSIM_SCENARIO": "no-such-scenario"}, BAD_INPUT),
+            ("an unwritable volume", os.path.join(results, "missing", "results"), {}, 74),
+        ):
+            argv, env = pod_command(job, volume, detsim, JOB_COMPLETION_INDEX="0", DETSIM_SEEDS="1..2", **overrides)
+            status = subprocess.run(argv, env=env, capture_output=True, check=False).returncode
+            if status != want:
+                errors.append(f"an index with {what} exited {status}, not {want}")
+        if os.path.exists(os.path.join(results, "shard-0.jsonl")):
+            errors.append("an index that exited 64 left a shard file (not .part) for the merge")
     return errors
 
 
