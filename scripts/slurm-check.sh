@@ -5,7 +5,9 @@
 # command's output, wall times aside:
 #   1. run broadcast --seeds 1..40 over 4 tasks, 2 at a time (all pass: 0);
 #   2. the same with --set bug=no_retry (seeds fail: merge and run exit 1);
-#   3. sweep broadcast --grid rate=20,80 --seeds 1..10 over 3 tasks (CSV).
+#   3. sweep broadcast --grid rate=20,80 --seeds 1..10 over 3 tasks (CSV);
+#   4. run 1 as 2 tasks whose first attempt exits 74 (a machine fault):
+#      each task retries and the merge is still equal.
 # Needs Debian 12's slurm-wlm and munge, and a built detsim.
 # Usage: scripts/slurm-check.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
@@ -35,6 +37,10 @@ inside() {
   "$repo/deploy/slurm/run.sh" --shards 3 --out "$work/sweep" --csv "$work/merged.csv" \
     sweep broadcast --grid rate=20,80 --seeds 1..10 >/dev/null || status=$?
   echo "$status" >"$work/status-sweep"
+  status=0
+  DETSIM=$work/flaky-detsim DETSIM_RETRY_DELAY=1 "$repo/deploy/slurm/run.sh" --shards 2 --out "$work/retry" --json \
+    run broadcast --seeds 1..40 >"$work/merged-retry.json" || status=$?
+  echo "$status" >"$work/status-retry"
 }
 if [ -n "${SLURM_CHECK_INSIDE:-}" ]; then
   inside "$SLURM_CHECK_INSIDE"
@@ -48,6 +54,15 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/slurm-check.XXXXXX")
 # Kept when the check fails, for its shard logs.
 trap '[ "${failed:-1}" -eq 0 ] && rm -rf "$work"' EXIT
+
+# detsim, except that each array task's first call exits 74.
+cat >"$work/flaky-detsim" <<FLAKY
+#!/usr/bin/env bash
+marker="$work/failed-once-\${SLURM_ARRAY_TASK_ID:-none}"
+if [ "\$1" != merge ] && [ ! -e "\$marker" ]; then touch "\$marker"; exit 74; fi
+exec "$DETSIM" "\$@"
+FLAKY
+chmod +x "$work/flaky-detsim"
 
 # The unsharded outputs, before the cluster starts.
 plain_status=0
@@ -95,6 +110,9 @@ check_run() {
 check_run pass 0 4
 check_run bug 1 4
 check_run sweep 0 3
+check_run retry 0 2
+[ "$(grep -l 'attempt 1 exited 74' "$work"/retry/shard-*.log | wc -l)" -eq 2 ] ||
+  fail "retry: not every task logged its failed first attempt"
 # Shows the first differing lines (rows are long) and fails when A and B differ.
 expect_same() {
   local what=$1
@@ -109,6 +127,8 @@ expect_same "pass: the merge differs from the unsharded run" "$work/merged-pass.
 comparable "$work/merged-bug.json" >"$work/merged-bug.cmp"
 comparable "$work/plain-bug.json" >"$work/plain-bug.cmp"
 expect_same "bug: the merge differs from the unsharded run" "$work/merged-bug.cmp" "$work/plain-bug.cmp"
+comparable "$work/merged-retry.json" >"$work/merged-retry.cmp"
+expect_same "retry: the merge differs from the unsharded run" "$work/merged-retry.cmp" "$work/plain-pass.cmp"
 grep -q '"safety":[1-9]' "$work/merged-bug.json" || fail "bug: the merge reports no safety failure"
 csv_without_wall "$work/merged.csv" >"$work/merged.cmp" || fail "sweep: no merged CSV"
 csv_without_wall "$work/plain.csv" >"$work/plain.cmp"
@@ -119,4 +139,4 @@ if [ "$failed" -ne 0 ]; then
   echo "slurm-check: FAILED (cluster part ${seconds} s); shard logs were in $work" >&2
   exit 1
 fi
-echo "slurm-check: OK: 3 job arrays merged equal to their unsharded runs (cluster part ${seconds} s)"
+echo "slurm-check: OK: 4 job arrays merged equal to their unsharded runs (cluster part ${seconds} s)"
