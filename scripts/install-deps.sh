@@ -7,8 +7,10 @@
 #   clang 14 lacks std::source_location's builtin.
 #   --fuzz: only clang++-16 and its libFuzzer and sanitizer runtimes
 #   (scripts/fuzz.sh).
-#   --scale-out: GNU parallel, and the YAML and JSON Schema modules of
-#   Debian's python3 for the Kubernetes manifest check (docs/scale-out.md).
+#   --scale-out: GNU parallel, Slurm and munge (a throwaway local cluster;
+#   installing them starts no daemon), and the YAML and JSON Schema modules
+#   of Debian's python3 for the Kubernetes manifest check
+#   (docs/scale-out.md).
 set -euo pipefail
 
 packages=(
@@ -24,7 +26,7 @@ for arg in "$@"; do
     --peer) packages+=(libsimgrid-dev) ;;
     --clang) packages+=(clang-16 libclang-rt-16-dev clang-format-16) ;;
     --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
-    --scale-out) packages+=(parallel python3-yaml python3-jsonschema) ;;
+    --scale-out) packages+=(parallel python3-yaml python3-jsonschema slurm-wlm munge) ;;
     *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer, --clang, --fuzz or --scale-out)" >&2; exit 64 ;;
   esac
 done

@@ -3,7 +3,7 @@
 # on), runs every test with ctest, builds the out-of-tree example against
 # an installed detsim and runs it, then executes the capacity notebook
 # headless (scripts/notebooks.sh), runs sharded runs under GNU parallel
-# (scripts/scale-out-check.sh), then builds everything again with
+# and Slurm and checks the Kubernetes manifests, then builds everything again with
 # clang++-16 and checks that every scenario's seeds give the same runs as
 # under g++ (scripts/cross-compiler-check.sh). With CI=true or
 # DETSIM_FUZZ=1 it runs each libFuzzer harness for a minute
@@ -19,8 +19,12 @@ ctest --preset release -j2 --timeout 600
 # it and run the example's ci command (docs/writing-a-model.md).
 ./scripts/check-example.sh build
 ./scripts/notebooks.sh build
-# Shards under GNU parallel, merged, equal the unsharded output.
+# Shards under GNU parallel and a local Slurm cluster, merged, equal the
+# unsharded output; the Kubernetes manifests pass their schema and policy
+# checks, and their pod commands run locally (docs/scale-out.md).
 ./scripts/scale-out-check.sh build
+./scripts/check-k8s.sh --detsim build/detsim
+./scripts/slurm-check.sh build
 # The same seed, the same run, whichever compiler built detsim.
 cmake --preset clang >/dev/null
 cmake --build --preset clang
