@@ -133,7 +133,8 @@ class Cache {
     ctx_.net().send(generator, std::move(answer));
     if (misses == 0) return;
     const Duration tick = params_.requests == Requests::batch ? params_.tick : Duration::zero();
-    ctx_.net().send(topology_.dbs[static_cast<size_t>(pod_)],
+    const int64_t db_pod = params_.pods_share_database ? 0 : pod_;
+    ctx_.net().send(topology_.dbs[static_cast<size_t>(db_pod)],
                     MissBatch{batch.tenant, batch.id, batch.generator, misses, hot_misses, tick});
   }
 

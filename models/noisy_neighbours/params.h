@@ -52,6 +52,7 @@ struct NoisyParams {
   double throttle_tolerance = 0.01;
   // The planted bug.
   bool quota_keyed_globally = false;
+  bool pods_share_database = false;
 
   bool bursts() const { return burst_factor != 1; }
 };
@@ -110,7 +111,10 @@ inline const ParamBindings<NoisyParams>& bindings() {
                 "quota mode: an other tenant's throttled share may rise by this much in the burst window", 0, 1)
           .bug("quota_keyed_globally", &P::quota_keyed_globally,
                "the rate limiter's bucket is keyed by nothing: one bucket, sized for every tenant, shared by all of "
-               "them, so a burst spends the others' tokens");
+               "them, so a burst spends the others' tokens")
+          .bug("pods_share_database", &P::pods_share_database,
+               "pods mode: every pod's cache sends its misses to pod 0's database, so pod 0's faults and load reach "
+               "every pod's tenants (the scale units are not independent)");
   return b;
 }
 
