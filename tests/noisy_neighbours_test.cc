@@ -74,9 +74,9 @@ TEST(NoisyNeighbours, PodsShareDatabaseBreaksTheBlastRadius) {
   EXPECT_EQ(failure.property, "blast_radius") << failure.detail;
 }
 
-// One burst that overloads a shared pool: the biggest tenant at 20x.
+// One burst that overloads a shared pool: the biggest tenant at 40x.
 std::vector<std::string> big_burst(const char* isolation) {
-  return {std::string("isolation=") + isolation, "burst_tenant=0", "burst_factor=20"};
+  return {std::string("isolation=") + isolation, "burst_tenant=0", "burst_factor=40"};
 }
 
 TEST(NoisyNeighbours, SharedModeViolatesTheIsolationSloUnderABurst) {

@@ -1,19 +1,27 @@
-// The database (nodes.h). A FIFO queue of c workers, computed at arrival:
-// request i of a batch of n arrives at receipt + i/n of the tick and starts
-// on the first worker free at or after that (Kiefer-Wolfowitz's workload
-// recursion for FIFO G/G/c), so a batch costs O(n log c) and no event per
-// request. The answer leaves when the batch's last request completes; a
-// crash before then loses it, as it loses the queue.
+// The database (nodes.h). A FIFO queue of c workers, computed rather than
+// run: request i of a batch of n arrives at receipt + i/n of the tick, and
+// starts on the first worker free at or after its arrival (Kiefer and
+// Wolfowitz's workload recursion for the FIFO G/G/c queue, 1955), so a
+// request costs O(log c + log b) arithmetic and no event.
+//
+// Batches overlap: several tenants' batches spread over the same tick. So
+// that the queue stays FIFO across them, requests are given workers in
+// arrival order over every open batch, and only once the clock has passed
+// their arrival (nothing earlier can still come). The node wakes when a
+// batch arrives, when an open batch's last request has arrived (then every
+// request of it has a worker and its answer is known), and when an answer
+// is due: when its batch's last request completes. A crash loses the
+// queue and every answer not yet sent.
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <queue>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/noisy_neighbours/messages.h"
 #include "models/noisy_neighbours/nodes.h"
-#include "sim/api/sync.h"
 
 namespace detsim::noisy {
 namespace {
@@ -24,6 +32,22 @@ constexpr size_t kProbeBytes = 4096;
 constexpr Duration kProbeInterval = Duration::milliseconds(10);
 constexpr double kMaxSlowdown = 100;
 
+// A batch whose requests are not all placed yet.
+struct OpenBatch {
+  MissBatch batch;
+  Time received;
+  uint64_t next = 0;  // its first request without a worker
+  uint64_t shed = 0;
+  Duration busy;
+  Time last;  // the latest completion so far
+  std::vector<Duration> sojourns;
+
+  Time arrival(uint64_t i) const {
+    return received + batch.tick * static_cast<int64_t>(i) / static_cast<int64_t>(batch.count);
+  }
+  Time last_arrival() const { return arrival(batch.count - 1); }
+};
+
 class Database {
  public:
   Database(Context& ctx, Observer& observer, const Topology& topology, int64_t pod)
@@ -33,8 +57,7 @@ class Database {
         params_(observer.params()),
         pod_(pod),
         service_rng_(ctx.rng().fork("service")),
-        hot_free_(ctx.now()),
-        doorbell_(ctx) {
+        hot_free_(ctx.now()) {
     const int64_t workers = params_.db_workers * (params_.isolation == Isolation::pods ? 1 : params_.pods);
     for (int64_t w = 0; w < workers; ++w) free_at_.push(ctx.now());
   }
@@ -42,11 +65,14 @@ class Database {
   void run() {
     if (ctx_.incarnation() > 0) observer_.note_restart();
     ctx_.spawn("disk_probe", [this] { probe_loop(); });
-    ctx_.spawn("sender", [this] { send_loop(); });
     while (true) {
-      std::optional<Envelope> in = ctx_.net().receive();
-      if (!in) continue;
-      if (const MissBatch* batch = in->message.get_if<MissBatch>()) on_batch(*batch);
+      const Time wake = next_wake();
+      std::optional<Envelope> in = ctx_.net().receive(wake == Time::max() ? Duration::max() : wake - ctx_.now());
+      if (in) {
+        if (const MissBatch* batch = in->message.get_if<MissBatch>()) open(*batch);
+      }
+      place_arrived();
+      send_due();
     }
   }
 
@@ -69,70 +95,86 @@ class Database {
     }
   }
 
-  void on_batch(const MissBatch& batch) {
-    const Time received = ctx_.now();
-    const Duration shed_after = params_.request_timeout / 2;
-    std::vector<Duration> sojourns;
-    sojourns.reserve(batch.count);
-    Time last = received;
-    uint64_t shed = 0;
-    Duration busy;
-    for (uint64_t i = 0; i < batch.count; ++i) {
-      const Time arrival = received + batch.tick * static_cast<int64_t>(i) / static_cast<int64_t>(batch.count);
-      // The hot key's requests queue on one worker: its shard.
-      const bool hot = i < batch.hot;
-      const Time free = hot ? hot_free_ : free_at_.top();
-      const Time start = std::max(arrival, free);
-      if (start - arrival > shed_after) {
-        ++shed;
-        continue;
-      }
-      const double service_s = service_rng_.exponential(params_.db_service.to_seconds()) * slowdown_;
-      const Duration service = Duration::from_seconds(service_s);
-      const Time done = start + service;
-      if (hot) {
-        hot_free_ = done;
+  Time next_wake() const {
+    Time wake = outbox_.empty() ? Time::max() : outbox_.begin()->first;
+    for (const auto& [seq, open] : open_) wake = std::min(wake, open.last_arrival());
+    return wake;
+  }
+
+  void open(const MissBatch& batch) {
+    if (batch.count == 0) return;
+    const uint64_t seq = next_seq_++;
+    OpenBatch& open = open_[seq];
+    open.batch = batch;
+    open.received = ctx_.now();
+    open.last = open.received;
+    open.sojourns.reserve(batch.count);
+    arrivals_.emplace(open.arrival(0), seq);
+  }
+
+  // Every request that has arrived by now gets a worker, in arrival order
+  // over every open batch (ties: the batch received first).
+  void place_arrived() {
+    while (!arrivals_.empty() && arrivals_.top().first <= ctx_.now()) {
+      const auto [arrival, seq] = arrivals_.top();
+      arrivals_.pop();
+      OpenBatch& open = open_.at(seq);
+      place(open, arrival);
+      if (++open.next < open.batch.count) {
+        arrivals_.emplace(open.arrival(open.next), seq);
       } else {
-        free_at_.pop();
-        free_at_.push(done);
+        close(open);
+        open_.erase(seq);
       }
-      busy += service;
-      observer_.record_db_wait(pod_, arrival, start - arrival);
-      sojourns.push_back(done - arrival);
-      last = std::max(last, done);
-    }
-    observer_.record_db(busy, batch.count, shed);
-    Answer answer;
-    answer.tenant = batch.tenant;
-    answer.batch = batch.batch;
-    answer.part = Part::db;
-    answer.pod = pod_;
-    answer.ok = sojourns.size();
-    answer.failed = shed;
-    answer.span = last - received;
-    summarise(sojourns, answer);
-    const NodeId generator = topology_.generators[static_cast<size_t>(batch.generator)];
-    outbox_.emplace(last, Outgoing{generator, std::move(answer)});
-    // Wake the sender only when this answer is due before its next wake-up.
-    if (last < sender_wakes_at_) {
-      sender_wakes_at_ = last;
-      doorbell_.push(last);
     }
   }
 
-  // One fiber sends every answer at its batch's completion time, so a
-  // batch costs no fiber of its own.
-  void send_loop() {
-    while (true) {
-      while (!outbox_.empty() && outbox_.begin()->first <= ctx_.now()) {
-        Outgoing& out = outbox_.begin()->second;
-        ctx_.net().send(out.to, std::move(out.answer));
-        outbox_.erase(outbox_.begin());
-      }
-      sender_wakes_at_ = outbox_.empty() ? Time::max() : outbox_.begin()->first;
-      doorbell_.pop(outbox_.empty() ? Duration::max() : sender_wakes_at_ - ctx_.now());
-      while (doorbell_.try_pop()) {
-      }
+  void place(OpenBatch& open, Time arrival) {
+    // The hot key's requests queue on one worker: its shard.
+    const bool hot = open.next < open.batch.hot;
+    const Time free = hot ? hot_free_ : free_at_.top();
+    const Time start = std::max(arrival, free);
+    if (start - arrival > params_.request_timeout / 2) {
+      ++open.shed;  // it would time out anyway: answered failed, at no cost
+      return;
+    }
+    const double service_s = service_rng_.exponential(params_.db_service.to_seconds()) * slowdown_;
+    const Duration service = Duration::from_seconds(service_s);
+    const Time done = start + service;
+    if (hot) {
+      hot_free_ = done;
+    } else {
+      free_at_.pop();
+      free_at_.push(done);
+    }
+    open.busy += service;
+    open.sojourns.push_back(done - arrival);
+    open.last = std::max(open.last, done);
+    observer_.record_db_wait(pod_, arrival, start - arrival);
+  }
+
+  // Every request of the batch has a worker: its answer leaves when the
+  // last one completes.
+  void close(OpenBatch& open) {
+    observer_.record_db(open.busy, open.batch.count, open.shed);
+    Answer answer;
+    answer.tenant = open.batch.tenant;
+    answer.batch = open.batch.batch;
+    answer.part = Part::db;
+    answer.pod = pod_;
+    answer.ok = open.sojourns.size();
+    answer.failed = open.shed;
+    answer.span = open.last - open.received;
+    summarise(open.sojourns, answer);
+    const NodeId generator = topology_.generators[static_cast<size_t>(open.batch.generator)];
+    outbox_.emplace(open.last, Outgoing{generator, std::move(answer)});
+  }
+
+  void send_due() {
+    while (!outbox_.empty() && outbox_.begin()->first <= ctx_.now()) {
+      Outgoing& out = outbox_.begin()->second;
+      ctx_.net().send(out.to, std::move(out.answer));
+      outbox_.erase(outbox_.begin());
     }
   }
 
@@ -150,6 +192,11 @@ class Database {
     }
   }
 
+  struct Outgoing {
+    NodeId to;
+    Answer answer;
+  };
+
   Context& ctx_;
   Observer& observer_;
   const Topology& topology_;
@@ -159,13 +206,11 @@ class Database {
   std::priority_queue<Time, std::vector<Time>, std::greater<>> free_at_;  // when each worker frees up
   Time hot_free_;
   double slowdown_ = 1;
-  struct Outgoing {
-    NodeId to;
-    Answer answer;
-  };
+  uint64_t next_seq_ = 0;
+  std::map<uint64_t, OpenBatch> open_;  // by arrival order of the batch
+  // (next request's arrival, batch): the next request to place.
+  std::priority_queue<std::pair<Time, uint64_t>, std::vector<std::pair<Time, uint64_t>>, std::greater<>> arrivals_;
   std::multimap<Time, Outgoing> outbox_;  // by when the batch's last request completes
-  Mailbox<Time> doorbell_;
-  Time sender_wakes_at_ = Time::max();
 };
 
 }  // namespace
