@@ -14,7 +14,7 @@
 #   SEEDS   (default "1 2 3")
 #   SETS    extra --set overrides, space-separated (default "tenants=32 pods=8 db_workers=64": enough
 #           pods that 5M req/s is not overloaded)
-# Columns: sim s = the scenario's duration (5 s: the generators send for 4 s); wall s = the run's own
+# Columns: sim s = the scenario's duration (2.5 s: the generators send for 2 s); wall s = the run's own
 # wall_s; wall/sim = wall seconds per simulated second; Mreq/wall-s = requests_sent / wall s.
 # Takes about a minute with the defaults; keep it out of CI.
 set -euo pipefail

@@ -114,6 +114,9 @@ class Cache {
     const double expected_hits = static_cast<double>(normal) * tc.hit;
     const double fraction = rng_.uniform01();
     uint64_t hits = std::min(normal, static_cast<uint64_t>(expected_hits + fraction));
+    ctx_.sometimes("throttled", admitted < batch.count);
+    ctx_.sometimes("hot_key_missed_cold", hot > 0 && !tc.hot_cached);
+    ctx_.sometimes("cold_cache_after_restart", ctx_.incarnation() > 0 && filled(tc) == 0);
     uint64_t hot_misses = 0;
     if (hot > 0 && tc.hot_cached) hits += hot;
     if (hot > 0 && !tc.hot_cached) hot_misses = hot;
@@ -147,6 +150,8 @@ class Cache {
       filled_ = std::min(capacity_, filled_ + misses);
     }
   }
+
+  double filled(const TenantCache& tc) const { return quota_mode() ? tc.filled : filled_; }
 
   void maybe_new_epoch() {
     if (ctx_.now() < next_epoch_) return;

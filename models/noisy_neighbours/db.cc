@@ -90,7 +90,7 @@ class Database {
       ctx_.disk().read(kProbeFile, 0, kProbeBytes, &bytes);
       const double ratio = (ctx_.now() - start).to_seconds() / params_.db_disk_baseline.to_seconds();
       slowdown_ = ratio > 2 ? std::min(ratio, kMaxSlowdown) : 1;
-      if (slowdown_ > 1) observer_.note_slow_disk();
+      if (ctx_.sometimes("db_slow_disk", slowdown_ > 1)) observer_.note_slow_disk();
       ctx_.sleep_for(kProbeInterval);
     }
   }
@@ -135,6 +135,7 @@ class Database {
     const Time free = hot ? hot_free_ : free_at_.top();
     const Time start = std::max(arrival, free);
     if (start - arrival > params_.request_timeout / 2) {
+      ctx_.sometimes("db_shed", true);
       ++open.shed;  // it would time out anyway: answered failed, at no cost
       return;
     }

@@ -51,7 +51,14 @@ ModelInfo model_info() {
           "with zipf tenant load, one tenant's 10-50x burst and a hot key; requests in per-tick batches",
       .params = bindings().specs(),
       .bugs = bindings().bugs(),
-      .probes = {},
+      .probes =
+          {
+              {"hot_key_missed_cold", "the hot key missed a cache that had not seen it since it booted"},
+              {"cold_cache_after_restart", "a restarted cache answered a batch with nothing filled yet"},
+              {"throttled", "the front tier throttled part of a batch"},
+              {"db_shed", "an overloaded database shed a request it could not start within half the timeout"},
+              {"db_slow_disk", "a database's disk probe was slow, so its service times were scaled up"},
+          },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<NoisyModel>(bindings().read(params));
       },
