@@ -16,7 +16,7 @@
 #           pods that 5M req/s is not overloaded)
 # Columns: sim s = the scenario's duration (2.5 s: the generators send for 2 s); wall s = the run's own
 # wall_s; wall/sim = wall seconds per simulated second; Mreq/wall-s = requests_sent / wall s.
-# Takes about a minute with the defaults; keep it out of CI.
+# Takes about 10 s with the defaults; keep it out of CI.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
