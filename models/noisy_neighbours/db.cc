@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <queue>
 #include <string>
 #include <utility>
@@ -48,7 +49,9 @@ struct OpenBatch {
   Time last_arrival() const { return arrival(batch.count - 1); }
 };
 
-class Database {
+// Shared with its disk probe fiber, which may still be unwinding after a
+// crash when the main fiber lets go.
+class Database : public std::enable_shared_from_this<Database> {
  public:
   Database(Context& ctx, Observer& observer, const Topology& topology, int64_t pod)
       : ctx_(ctx),
@@ -64,7 +67,7 @@ class Database {
 
   void run() {
     if (ctx_.incarnation() > 0) observer_.note_restart();
-    ctx_.spawn("disk_probe", [this] { probe_loop(); });
+    ctx_.spawn("disk_probe", [self = shared_from_this()] { self->probe_loop(); });
     while (true) {
       const Time wake = next_wake();
       std::optional<Envelope> in = ctx_.net().receive(wake == Time::max() ? Duration::max() : wake - ctx_.now());
@@ -217,7 +220,7 @@ class Database {
 }  // namespace
 
 void db_main(Context& ctx, Observer& observer, const Topology& topology, int64_t pod) {
-  Database(ctx, observer, topology, pod).run();
+  std::make_shared<Database>(ctx, observer, topology, pod)->run();
 }
 
 }  // namespace detsim::noisy

@@ -6,6 +6,7 @@
 // this approximates.
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "models/noisy_neighbours/messages.h"
@@ -25,7 +26,8 @@ struct Pending {
   bool db_seen = false;
 };
 
-class Generator {
+// Shared with its answer fiber, which outlives run() (late answers).
+class Generator : public std::enable_shared_from_this<Generator> {
  public:
   Generator(Context& ctx, Observer& observer, const Topology& topology, int64_t index)
       : ctx_(ctx), observer_(observer), topology_(topology), index_(index), rng_(ctx.rng().fork("arrivals")) {
@@ -36,7 +38,7 @@ class Generator {
   void run() {
     Rng plan_rng = ctx_.rng().fork("plan");
     observer_.ensure_plan(plan_rng);
-    ctx_.spawn("answers", [this] { receive_loop(); });
+    ctx_.spawn("answers", [self = shared_from_this()] { self->receive_loop(); });
     const NoisyParams& params = observer_.params();
     Time tick = ctx_.now();
     while (tick < observer_.stop_sending()) {
@@ -190,7 +192,7 @@ class Generator {
 }  // namespace
 
 void generator_main(Context& ctx, Observer& observer, const Topology& topology, int64_t index) {
-  Generator(ctx, observer, topology, index).run();
+  std::make_shared<Generator>(ctx, observer, topology, index)->run();
 }
 
 }  // namespace detsim::noisy
