@@ -11,8 +11,9 @@ set -euo pipefail
 [ $# -eq 2 ] || { sed -n '7,8p' "$0" >&2; exit 64; }
 a="$1"; b="$2"
 for bin in "$a" "$b"; do [ -x "$bin" ] || { echo "cross-compiler-check: $bin is not an executable" >&2; exit 64; }; done
-# The capacity run pushes 5M rows/s: three seeds say as much as twenty.
-heavy=" edge_replication_capacity "
+# The capacity runs push millions of rows or requests per second: three
+# seeds say as much as twenty.
+heavy=" edge_replication_capacity noisy_neighbours_capacity "
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
