@@ -3,6 +3,7 @@
 #include "models/broadcast/register.h"
 #include "models/cdc_fanin/register.h"
 #include "models/edge_replication/register.h"
+#include "models/log_mirror/register.h"
 #include "models/outbox/register.h"
 #include "models/primary_replica/register.h"
 #include "models/queue/register.h"
@@ -22,6 +23,7 @@ const ModelRegistry& model_registry() {
     r.add(outbox::model_info());
     r.add(primary_replica::model_info());
     r.add(cdc::model_info());
+    r.add(mirror::model_info());
     return r;
   }();
   return registry;
