@@ -76,25 +76,27 @@ void produce_partition(Context& ctx, const MirrorParams& params, int region, int
   for (Pending& p : pending) settle(p, observer, region, partition);
 }
 
-// The latest checkpoint of every partition of the region, read from the
-// start of `<region>.checkpoints` to its end.
+// The latest checkpoint of every partition of the region: the topic read
+// from its start up to its end as of the failover (the mirror keeps adding
+// to it, so "until a fetch finds nothing" might never come).
 std::map<int32_t, OffsetPair> read_checkpoints(Context& ctx, const MirrorParams& params, int region,
                                                const parts::plog::Cluster& target) {
   Consumer reader(ctx, target, "app-failover");
   const TopicPartition tp{target.topic_id(fmt::format("{}.checkpoints", region_name(region))), 0};
+  std::optional<int64_t> end;
+  while (!end) end = reader.end_offset(tp);  // nullopt: the aggregate region is cut off
   std::map<int32_t, OffsetPair> latest;
   int64_t position = 0;
-  while (true) {
-    const auto fetched = reader.fetch(tp, position, 500, params.poll);
-    if (!fetched) continue;  // no leader answered: the aggregate region is cut off
-    if (fetched->empty()) return latest;
-    for (const FetchedRecord& r : *fetched) {
+  while (position < *end) {
+    const auto fetched = reader.fetch(tp, position, 500, params.poll + wan_request_timeout(params));
+    for (const FetchedRecord& r : fetched.value_or(std::vector<FetchedRecord>{})) {
       if (const std::optional<OffsetPair> checkpoint = OffsetPair::decode(r.record)) {
         latest[static_cast<int32_t>(checkpoint->partition)] = *checkpoint;
       }
       position = r.offset + 1;
     }
   }
+  return latest;
 }
 
 void consume_partition(Context& ctx, const MirrorParams& params, int region, int32_t partition,
@@ -123,7 +125,7 @@ void consume_partition(Context& ctx, const MirrorParams& params, int region, int
   Consumer remote(ctx, target, kAppGroup);
   const TopicPartition remote_tp{target.topic_id(fmt::format("{}.{}", region_name(region), kSourceTopic)), partition};
   while (true) {
-    const auto fetched = remote.fetch(remote_tp, position, 100, params.poll);
+    const auto fetched = remote.fetch(remote_tp, position, 100, params.poll + wan_request_timeout(params));
     for (const FetchedRecord& r : fetched.value_or(std::vector<FetchedRecord>{})) {
       observer.on_read_after_failover(region, partition, r.record.key);
       position = r.offset + 1;

@@ -62,8 +62,9 @@ inline const ParamBindings<MirrorParams>& bindings() {
   return b;
 }
 
-// Producer options for the aggregate cluster, across the WAN: an attempt
-// waits a round trip more than a local one would.
+// Requests to the aggregate cluster cross the WAN: a produce attempt, or a
+// fetch, waits for longer than a round trip (a call that gives up before
+// its reply can come never succeeds).
 inline Duration wan_request_timeout(const MirrorParams& params) {
   return Duration::milliseconds(500) + params.wan_rtt * 2;
 }
