@@ -54,7 +54,7 @@ void produce_partition(Context& ctx, const MirrorParams& params, int region, int
   uint64_t seq = 0;
   while (ctx.now() < stop_at) {
     ctx.sleep_for(params.linger);
-    due += params.rate * params.linger.to_seconds();
+    due += partition_rate(params) * params.linger.to_seconds();
     const auto count = static_cast<uint64_t>(std::floor(due));
     due -= static_cast<double>(count);
     if (count > 0) {

@@ -13,9 +13,6 @@ namespace {
 
 std::string name(SourcePartition key) { return fmt::format("{}/orders-{}", region_name(key.first), key.second); }
 
-// A record's bytes as a plog Record counts them (its size_bytes()).
-double record_size(const MirrorParams& params) { return 24.0 + 24.0 + static_cast<double>(params.record_bytes); }
-
 }  // namespace
 
 Observer::Observer(const MirrorParams& params) : params_(params) {}
@@ -151,7 +148,7 @@ void Observer::report(MetricList& metrics, const std::map<SourcePartition, Parti
   metrics.push_back({"age_p999_s", age_.quantile_s(0.999)});
   metrics.push_back({"age_max_s", age_.max().to_seconds()});
   metrics.push_back({"mirror_mbps", span > 0 ? static_cast<double>(mirrored_bytes_) / span / 1e6 : 0});
-  metrics.push_back({"offered_mbps", params_.rate * record_size(params_) * partitions / 1e6});
+  metrics.push_back({"offered_mbps", partition_rate(params_) * record_size(params_) * partitions / 1e6});
   // The window bound: a partition has at most `inflight` batches of
   // `batch_records` unacknowledged, each acknowledged one RTT after it left.
   metrics.push_back({"window_bound_mbps", rtt > 0 ? window_bytes / rtt * partitions / 1e6 : 0});

@@ -9,10 +9,18 @@
 
 namespace detsim::mirror {
 
+// Names of topics and groups, after MM2's conventions.
+inline constexpr const char* kSourceTopic = "orders";
+inline constexpr const char* kOffsetSyncsTopic = "mm2-offset-syncs";
+inline constexpr const char* kAppGroup = "app";
+inline constexpr int kRegions = 2;
+inline const char* region_name(int region) { return region == 0 ? "us" : "eu"; }
+
 struct MirrorParams {
   int64_t partitions = 2;                        // of `orders` in each region (and of `<region>.orders`)
   int64_t mirror_tasks = 1;                      // per region; task t mirrors partitions p with p % tasks == t
   double rate = 100;                             // records per second, per source partition
+  double load_mbps = 0;                          // if > 0: the total offered MB/s of both regions, replacing rate
   int64_t record_bytes = 200;                    // payload bytes per record
   Duration linger = Duration::milliseconds(20);  // a source producer's batching interval
   int64_t batch_records = 64;                    // records per mirror fetch, and so per target batch
@@ -37,6 +45,10 @@ inline const ParamBindings<MirrorParams>& bindings() {
           .integer("mirror_tasks", &P::mirror_tasks, "mirror task nodes per region (partitions split by index)", 1, 64)
           .real("rate", &P::rate, "records per second per source partition", 0, 1e6)
           .swarm({"20", "60", "150"})
+          .real("load_mbps", &P::load_mbps,
+                "if > 0, the MB/s both regions offer in all (record bytes as plog counts them), spread evenly over "
+                "the partitions; replaces rate",
+                0, 1e6)
           .integer("record_bytes", &P::record_bytes, "payload bytes per record", 0, 1 << 20)
           .duration("linger", &P::linger, "a source producer's batching interval", 0.001, 10)
           .integer("batch_records", &P::batch_records, "records per mirror fetch and target batch", 1, 100'000)
@@ -62,18 +74,21 @@ inline const ParamBindings<MirrorParams>& bindings() {
   return b;
 }
 
+// A record's bytes as plog counts them (Record::size_bytes): key, timestamp
+// and framing (24), the OrderRecord header (24) and the payload.
+inline double record_size(const MirrorParams& params) { return 48.0 + static_cast<double>(params.record_bytes); }
+
+// Records per second per source partition.
+inline double partition_rate(const MirrorParams& params) {
+  if (params.load_mbps <= 0) return params.rate;
+  return params.load_mbps * 1e6 / record_size(params) / static_cast<double>(kRegions * params.partitions);
+}
+
 // Requests to the aggregate cluster cross the WAN: a produce attempt, or a
 // fetch, waits for longer than a round trip (a call that gives up before
 // its reply can come never succeeds).
 inline Duration wan_request_timeout(const MirrorParams& params) {
   return Duration::milliseconds(500) + params.wan_rtt * 2;
 }
-
-// Names of topics and groups, after MM2's conventions.
-inline constexpr const char* kSourceTopic = "orders";
-inline constexpr const char* kOffsetSyncsTopic = "mm2-offset-syncs";
-inline constexpr const char* kAppGroup = "app";
-inline constexpr int kRegions = 2;
-inline const char* region_name(int region) { return region == 0 ? "us" : "eu"; }
 
 }  // namespace detsim::mirror
