@@ -49,7 +49,7 @@ print("notebooks.sh: " + next(line for line in text.splitlines() if "loader work
 PY
 # The geo-mirroring section (docs/capacity.md).
 "$build/detsim" sweep log_mirror_capacity --grid wan_rtt=80ms --grid batch_records=4 --grid inflight=1 \
-  --grid partitions=1,2,4,8 --grid load_mbps=4 --grid mirror_tasks=1 --seeds 1..1 --jobs 2 \
+  --grid partitions=1,2,4,8 --grid load_mbps=4 --grid mirror_tasks=1 --seeds 1..1 --jobs 2 --set duration=10s \
   --out "$out/log_mirror_capacity.csv"
 rm -f "$out/log_mirror_capacity.png"
 (cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/log_mirror_capacity.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \

@@ -51,7 +51,8 @@ TEST(LogMirror, StockScenarioPassesItsCiSeedsWithLagBackToZero) {
 TEST(LogMirrorCapacity, AWiderWindowKeepsUpWhereOneBatchInFlightDoesNot) {
   const auto run = [](const char* inflight) {
     const Scenario scenario = load_scenario(
-        "log_mirror_capacity", {"partitions=4", "load_mbps=4", std::string("inflight=") + inflight}, model_registry());
+        "log_mirror_capacity", {"partitions=4", "load_mbps=4", "duration=10s", std::string("inflight=") + inflight},
+        model_registry());
     return testing::run_scenario_seed(scenario, 1);
   };
   const RunResult one = run("1");

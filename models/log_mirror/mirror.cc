@@ -94,6 +94,7 @@ class MirrorTask : public std::enable_shared_from_this<MirrorTask> {
   void fetch_loop(Pipeline& pipe) {
     Consumer consumer(ctx_, source_, group());
     pipe.position = consumer.committed(pipe.source).value_or(0);
+    ctx_.sometimes("mirror_resumed_from_a_commit", pipe.position > 0);
     ProducerOptions options;
     options.max_in_flight = static_cast<int>(params_.inflight);
     options.request_timeout = wan_request_timeout(params_);

@@ -181,6 +181,7 @@ ModelInfo model_info() {
           {
               {"mirror_batch_failed_and_rewound", "a target batch failed; the mirror re-read from its first record"},
               {"app_failed_over_with_a_checkpoint", "a failover consumer found a checkpoint for its partition"},
+              {"mirror_resumed_from_a_commit", "a mirror task (re)started at a committed source offset above 0"},
           },
       .make = [](const Params& params) -> std::unique_ptr<Model> {
         return std::make_unique<MirrorModel>(bindings().read(params));
