@@ -4,6 +4,7 @@
 #include "models/cdc_fanin/register.h"
 #include "models/edge_replication/register.h"
 #include "models/noisy_neighbours/register.h"
+#include "models/log_mirror/register.h"
 #include "models/outbox/register.h"
 #include "models/primary_replica/register.h"
 #include "models/queue/register.h"
@@ -24,6 +25,7 @@ const ModelRegistry& model_registry() {
     r.add(primary_replica::model_info());
     r.add(cdc::model_info());
     r.add(noisy::model_info());
+    r.add(mirror::model_info());
     return r;
   }();
   return registry;

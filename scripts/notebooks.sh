@@ -6,7 +6,9 @@
 # /usr/bin/python3 (not a pyenv python3 first on PATH). Then the same for
 # notebooks/cdc_fanin_capacity.ipynb, on a short fresh sweep of
 # cdc_fanin_capacity (6 runs; docs/capacity.md has the full one), and
-# notebooks/noisy_neighbours_capacity.ipynb on a short sweep (4 runs).
+# notebooks/noisy_neighbours_capacity.ipynb on a short sweep (4 runs), and
+# notebooks/log_mirror_capacity.ipynb on a short fresh sweep of
+# log_mirror_capacity (4 runs at 80 ms RTT).
 # Usage: scripts/notebooks.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,4 +70,21 @@ if errors or not answer:
 if not 3 <= int(answer.group(1)) <= 6:
     sys.exit("notebooks.sh: the noisy-neighbours answer moved: " + answer.group(0))
 print("notebooks.sh: " + next(line for line in text.splitlines() if "pods keep p99" in line))
+# The geo-mirroring section (docs/capacity.md).
+"$build/detsim" sweep log_mirror_capacity --grid wan_rtt=80ms --grid batch_records=4 --grid inflight=1 \
+  --grid partitions=1,2,4,8 --grid load_mbps=4 --grid mirror_tasks=1 --seeds 1..1 --jobs 2 --set duration=10s \
+  --out "$out/log_mirror_capacity.csv"
+rm -f "$out/log_mirror_capacity.png"
+(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/log_mirror_capacity.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
+  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
+  --to notebook --execute --output-dir "$PWD/../$out" log_mirror_capacity.ipynb)
+test -s "$out/log_mirror_capacity.png" || { echo "notebooks.sh: the mirror notebook wrote no PNG" >&2; exit 1; }
+/usr/bin/python3 - "$out/log_mirror_capacity.ipynb" <<'PY'
+import json, sys
+notebook = json.load(open(sys.argv[1]))
+text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+errors = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+if errors or "keep p99 record age under" not in text:
+    sys.exit("notebooks.sh: the geo-mirroring notebook did not answer its question")
+print("notebooks.sh: " + next(line for line in text.splitlines() if "keep p99 record age under" in line))
 PY

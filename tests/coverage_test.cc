@@ -57,7 +57,8 @@ TEST_P(StockProbes, EveryDeclaredProbeIsHitWithinTheCiSeedRange) {
 
 INSTANTIATE_TEST_SUITE_P(Coverage, StockProbes,
                          ::testing::Values(StockCase{"broadcast", 50}, StockCase{"raft_kv", 50},
-                                           StockCase{"edge_replication", 25}, StockCase{"cdc_fanin", 25}),
+                                           StockCase{"edge_replication", 25}, StockCase{"cdc_fanin", 25},
+                                           StockCase{"log_mirror", 25}),
                          [](const auto& info) { return std::string(info.param.scenario); });
 
 // ---- a probe model of our own ----

@@ -218,6 +218,41 @@ TEST(Links, AnOverrideAppliesToThatDirectionOnly) {
   EXPECT_EQ(w.arrival_time(5), Time::zero() + 5_ms);
 }
 
+// A WAN link of 1 MB/s: a burst of 10 kB datagrams leaves one after
+// another, 10 ms each, then takes the latency; the other direction and a
+// link without a bandwidth deliver the same burst at once.
+TEST(Links, ABandwidthSpreadsADatagramBurstBySizeOverBandwidth) {
+  DatagramWorld w(3);
+  w.h.world->set_link_bandwidth(n0, n1, 1e6);
+  w.run([&](Context& ctx) {
+    for (int seq = 1; seq <= 4; ++seq) w.h.world->send(n0, n1, Packet{seq, 0, 10'000});
+    for (int seq = 11; seq <= 14; ++seq) w.h.world->send(n1, n0, Packet{seq, 0, 10'000});
+    for (int seq = 21; seq <= 24; ++seq) w.h.world->send(n0, n2, Packet{seq, 0, 10'000});
+    ctx.sleep_for(1_s);
+    // The link has been idle: a new datagram does not queue behind the burst.
+    w.h.world->send(n0, n1, Packet{5, 0, 10'000});
+    ctx.sleep_for(1_s);
+  });
+  for (int seq = 1; seq <= 4; ++seq) EXPECT_EQ(w.arrival_time(seq), Time::zero() + 10_ms * seq + 5_ms) << seq;
+  EXPECT_EQ(w.arrival_time(5), Time::zero() + 1_s + 15_ms);
+  for (int seq = 11; seq <= 14; ++seq) EXPECT_EQ(w.arrival_time(seq), Time::zero() + 5_ms) << seq;
+  for (int seq = 21; seq <= 24; ++seq) EXPECT_EQ(w.arrival_time(seq), Time::zero() + 5_ms) << seq;
+}
+
+// Loss still applies on a link with a bandwidth.
+TEST(Links, ABandwidthLimitedLinkStillLoses) {
+  DatagramWorld w(2);
+  w.h.world->set_link_bandwidth(n0, n1, 1e6);
+  LinkOptions lossy;
+  lossy.loss = 1.0;
+  w.h.world->set_link(n0, n1, lossy);
+  w.run([&](Context& ctx) {
+    w.h.world->send(n0, n1, Packet{1, 0, 10'000});
+    ctx.sleep_for(1_s);
+  });
+  EXPECT_FALSE(w.arrival_time(1).has_value());
+}
+
 TEST(Links, TextOverridesApplyBothWaysAndToWildcards) {
   DatagramWorld w(3);
   std::string error;

@@ -174,6 +174,47 @@ TEST(Plog, ANodesOwnMessagesReachItThroughItsEndpointWhileItProduces) {
   EXPECT_EQ(pings, expected);
 }
 
+// A node that is a client of two clusters (a mirror) reads one and writes
+// the other through one shared Endpoint: every record is copied, in order.
+// With an Endpoint per cluster, each dispatcher would take replies meant
+// for the other's calls, and the copy would stall.
+TEST(Plog, ANodeOfTwoClustersSharesOneEndpointAndCopiesBetweenThem) {
+  PlogHarness h(one_topic(), {}, 5, 15_s);
+  plog::Observer second_observer;
+  plog::Cluster second(one_topic(), &second_observer);
+  second.share_endpoints(h.cluster);
+  second.add_servers(*h.world, "b-");
+  const plog::TopicPartition tp{0, 0};
+  std::vector<plog::ProduceError> produced;
+  h.client("producer", [&](Context& ctx) {
+    plog::Producer producer(ctx, h.cluster, {});
+    for (int i = 0; i < 10; ++i) produced.push_back(producer.send(tp, records("v", i, 1)).error);
+  });
+  std::vector<std::string> copied;
+  h.client("mirror", [&](Context& ctx) {
+    EXPECT_EQ(&h.cluster.endpoint(ctx), &second.endpoint(ctx));
+    plog::Consumer consumer(ctx, h.cluster, "mirror");
+    plog::Producer producer(ctx, second, {});
+    int64_t next = 0;
+    while (next < 10) {
+      auto fetched = consumer.fetch(tp, next, 10, 500_ms);
+      if (!fetched || fetched->empty()) continue;
+      std::vector<plog::Record> batch;
+      for (const plog::FetchedRecord& r : *fetched) batch.push_back(r.record);
+      if (producer.send(tp, batch).error == plog::ProduceError::none) next = fetched->back().offset + 1;
+    }
+    auto back = plog::Consumer(ctx, second, "check").fetch(tp, 0, 100, 1_s);
+    for (const plog::FetchedRecord& r : back.value_or(std::vector<plog::FetchedRecord>{})) {
+      copied.push_back(r.record.value);
+    }
+  });
+  h.run();
+  EXPECT_EQ(produced, std::vector<plog::ProduceError>(10, plog::ProduceError::none));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 10; ++i) expected.push_back(records("v", i, 1).front().value);
+  EXPECT_EQ(copied, expected);
+}
+
 // After an idempotent batch fails for good, the batches queued behind it
 // in its partition fail without being sent (preceding_batch_failed,
 // docs/parts.md "Producer"), so the log holds a prefix of what was sent.

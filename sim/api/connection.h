@@ -1,5 +1,6 @@
 // TCP-like connections between nodes: FIFO, no loss, no duplicates, limited
-// by the link's bandwidth. A partition of either direction between the ends,
+// by the link's bandwidth (which datagrams on the link share: both queue
+// for size / bandwidth). A partition of either direction between the ends,
 // a crash of either end, or close() breaks the connection; both ends then
 // see NetStatus::broken.
 //

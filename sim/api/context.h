@@ -43,8 +43,9 @@ class Context;
 // the repository was cloned.
 std::string_view source_tree_path(std::string_view file);
 
-// Datagrams: they may be lost, duplicated, reordered or delayed. And
-// TCP-like connections (sim/api/connection.h): FIFO, no loss, limited by
+// Datagrams: they may be lost, duplicated, reordered or delayed, and on a
+// link with a bandwidth they queue for size / bandwidth. And TCP-like
+// connections (sim/api/connection.h): FIFO, no loss, limited by
 // bandwidth, broken by partitions and crashes.
 class Network {
  public:

@@ -58,6 +58,10 @@ class Setup {
   // links are far (an edge region 20 ms away). The scenario's net.links
   // overrides are applied afterwards, so a user can still change it.
   virtual void set_link_latency(NodeId from, NodeId to, DurationDist latency) {}
+  // The bandwidth of the link from -> to in bytes per second (a WAN link):
+  // datagrams and connection messages queue for size / bandwidth before
+  // the latency. Applied before the scenario's net.links overrides too.
+  virtual void set_link_bandwidth(NodeId from, NodeId to, double bytes_per_s) {}
 };
 
 // Lifetime: a Model outlives every fiber of every node it declared. The

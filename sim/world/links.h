@@ -22,8 +22,10 @@ namespace detsim {
 
 struct LinkOptions {
   std::optional<DurationDist> latency;
-  std::optional<double> loss;       // datagrams only; connections never lose
-  std::optional<double> bandwidth;  // bytes/s, connections only; 0: unlimited
+  std::optional<double> loss;  // datagrams only; connections never lose
+  // bytes/s; 0: unlimited. Connection messages and datagrams alike queue
+  // behind each other for size / bandwidth before their latency.
+  std::optional<double> bandwidth;
 };
 
 // One clause of the text form. An invalid NodeId stands for "*": any node.
@@ -61,7 +63,7 @@ class LinkTable {
     bool flapped = false;  // cut by a flapping link; apart from cut so a flap's up phase keeps a partition
     Time clog_until;       // no clog once now >= clog_until
     Duration clog_extra;
-    Time busy_until;  // connection bytes serialize one after another
+    Time busy_until;  // bytes (connection messages, datagrams) serialize one after another
   };
 
   bool empty() const { return links_.empty(); }

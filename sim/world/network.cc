@@ -84,10 +84,11 @@ void SimulatedNetwork::send(NodeId from, NodeId to, Message message) {
     return;
   }
   const int copies = rng_.bernoulli(options_.duplicate) ? 2 : 1;
+  const Duration queued = serialize_datagram(from, to, envelope.message.size_bytes());
   Duration first_delay;
   for (int copy = 0; copy < copies; ++copy) {
     const Duration sample = latency(from, to).sample(rng_);
-    Duration delay = sample;
+    Duration delay = queued + sample;
     if (options_.jitter > Duration::zero()) delay += rng_.uniform(Duration::zero(), options_.jitter);
     // Held back long enough that datagrams sent after it can overtake it.
     if (options_.reorder > 0 && rng_.bernoulli(options_.reorder)) delay += rng_.uniform(Duration::zero(), sample * 5);
@@ -99,6 +100,16 @@ void SimulatedNetwork::send(NodeId from, NodeId to, Message message) {
   if (options_.replay > 0 && rng_.bernoulli(options_.replay)) {
     schedule_datagram(envelope, digest, engine_.now() + first_delay + options_.replay_delay.sample(rng_));
   }
+}
+
+Duration SimulatedNetwork::serialize_datagram(NodeId from, NodeId to, size_t size_bytes) {
+  const double rate = bandwidth(from, to);
+  // A link without a bandwidth has no queue: no table entry, no delay.
+  if (rate <= 0) return Duration::zero();
+  LinkTable::Link& link = links_.at(from, to);
+  const Time start = std::max(link.busy_until, engine_.now());
+  link.busy_until = start + Duration::from_seconds(static_cast<double>(size_bytes) / rate);
+  return link.busy_until - engine_.now();
 }
 
 void SimulatedNetwork::schedule_datagram(const Envelope& envelope, uint64_t digest, Time at) {

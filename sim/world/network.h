@@ -37,7 +37,7 @@ struct NetworkOptions {
   // incarnation of its sender or receiver.
   double replay = 0;
   DurationDist replay_delay = DurationDist::uniform(Duration::milliseconds(200), Duration::seconds(5));
-  double bandwidth = 0;  // bytes/s of every link, for connections; 0: unlimited
+  double bandwidth = 0;  // bytes/s of every link, connections and datagrams; 0: unlimited
 };
 
 // Kinds mixed into the fingerprint for world-level events. The numbers are
@@ -113,6 +113,10 @@ class SimulatedNetwork {
   class DeliveryTarget;
 
   const DurationDist& latency(NodeId from, NodeId to) const;
+  // On a link with a bandwidth, a datagram waits for the link to be free
+  // (its busy_until, shared with connection bytes), then occupies it for
+  // size / bandwidth; returns that wait plus occupation, zero without one.
+  Duration serialize_datagram(NodeId from, NodeId to, size_t size_bytes);
   void schedule_datagram(const Envelope& envelope, uint64_t digest, Time at);
   void deliver(uint32_t slot);
   void drop(const Envelope& envelope, const char* reason);

@@ -275,6 +275,14 @@ void World::set_link_latency(NodeId from, NodeId to, DurationDist latency) {
   set_link(from, to, options);
 }
 
+void World::set_link_bandwidth(NodeId from, NodeId to, double bytes_per_s) {
+  // Invariant: a bandwidth is a rate or 0 (unlimited).
+  DETSIM_ASSERT(bytes_per_s >= 0);
+  LinkOptions options;
+  options.bandwidth = bytes_per_s;
+  set_link(from, to, options);
+}
+
 void World::apply_link_overrides(const std::vector<LinkOverride>& overrides) {
   network_->apply_link_overrides(overrides, static_cast<uint32_t>(nodes_.size()));
 }

@@ -49,6 +49,7 @@ class World final : public Setup {
   Time heal_time() const override { return options_.heal_at; }
   Time end_time() const override { return options_.end_at; }
   void set_link_latency(NodeId from, NodeId to, DurationDist latency) override;
+  void set_link_bandwidth(NodeId from, NodeId to, double bytes_per_s) override;
 
   void set_trace(TraceSink* sink);
   // Boots every node at the current time and arms the heal at heal_at.

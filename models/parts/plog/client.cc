@@ -4,10 +4,6 @@
 
 namespace detsim::parts::plog {
 
-namespace {
-constexpr Duration kMetadataTimeout = Duration::milliseconds(200);
-}  // namespace
-
 MetadataCache::MetadataCache(Context& ctx, const Cluster& cluster)
     : ctx_(ctx), cluster_(cluster), endpoint_(cluster.endpoint(ctx)) {}
 
@@ -26,7 +22,7 @@ bool MetadataCache::refresh() {
   sources.insert(sources.end(), cluster_.brokers().begin(), cluster_.brokers().end());
   for (size_t attempt = 0; attempt < sources.size(); ++attempt) {
     const NodeId source = sources[next_source_ % sources.size()];
-    std::optional<Message> reply = endpoint_.call(source, MetadataRequest{}, kMetadataTimeout);
+    std::optional<Message> reply = endpoint_.call(source, MetadataRequest{}, cluster_.config().client_timeout);
     const auto* metadata = reply ? reply->get_if<MetadataReply>() : nullptr;
     if (metadata == nullptr || metadata->partitions.empty()) {
       ++next_source_;

@@ -51,7 +51,14 @@ int32_t Cluster::broker_index(NodeId node) const {
   return -1;
 }
 
+void Cluster::share_endpoints(const Cluster& owner) {
+  // Invariant: one level of sharing, never a cycle.
+  DETSIM_ASSERT(owner.endpoint_owner_ == nullptr && &owner != this);
+  endpoint_owner_ = &owner;
+}
+
 Endpoint& Cluster::endpoint(Context& ctx) const {
+  if (endpoint_owner_ != nullptr) return endpoint_owner_->endpoint(ctx);
   Slot& slot = endpoints_[ctx.self().index()];
   if (slot.endpoint && slot.incarnation == ctx.incarnation() && &slot.endpoint->context() == &ctx) {
     return *slot.endpoint;

@@ -55,10 +55,18 @@ class Cluster {
   Observer* observer() const { return observer_; }
   // The node incarnation's Endpoint (endpoint.h), created on first use.
   Endpoint& endpoint(Context& ctx) const;
+  // For nodes that are clients of several clusters (a mirror reads one and
+  // writes another): this cluster's endpoint(ctx) becomes owner's, so one
+  // dispatcher owns the node's receive loop. Two Endpoints on one node
+  // would each take datagrams meant for the other's calls. Call it in the
+  // Model's constructor or setup(), before any node runs; owner must not
+  // share another's itself and must outlive this cluster's nodes.
+  void share_endpoints(const Cluster& owner);
 
  private:
   LogConfig config_;
   Observer* observer_;
+  const Cluster* endpoint_owner_ = nullptr;
   NodeId controller_;
   std::vector<NodeId> brokers_;
   // By node: the current incarnation's endpoint. Replaced ones are kept

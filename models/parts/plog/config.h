@@ -41,6 +41,10 @@ struct LogConfig {
   bool fsync = true;
   // The internal topic of committed consumer offsets.
   int32_t offsets_partitions = 3;
+  // How long a client waits for a metadata reply, and at least for a
+  // fetch reply. Raise it above the RTT for clients across a WAN: a reply
+  // slower than this never counts, however often it is asked for.
+  Duration client_timeout = Duration::milliseconds(200);
 };
 
 // The name of the internal topic that holds committed consumer offsets.

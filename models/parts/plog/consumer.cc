@@ -40,7 +40,8 @@ Consumer::Consumer(Context& ctx, const Cluster& cluster, std::string group)
 
 std::optional<FetchReply> Consumer::fetch_once(TopicPartition tp, int64_t offset, size_t max_records, Time deadline) {
   Context& ctx = metadata_.ctx();
-  const Duration attempt = std::max(metadata_.cluster().config().fetch_wait * 4, Duration::milliseconds(200));
+  const Duration attempt =
+      std::max(metadata_.cluster().config().fetch_wait * 4, metadata_.cluster().config().client_timeout);
   while (ctx.now() < deadline) {
     std::optional<NodeId> leader = metadata_.leader(tp);
     if (!leader) {

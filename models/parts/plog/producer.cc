@@ -124,6 +124,12 @@ ProduceResult Producer::State::produce_in_order(TopicPartition tp, const std::ve
     lane.turn.notify_all();
     return {ProduceError::preceding_batch_failed, -1};
   }
+  // Knows the leader before it lets the next batch start: a batch that had
+  // to refresh metadata after the next one started would be sent after it,
+  // be refused as out of order and retry behind a backoff while later
+  // batches overtake it again, a cascade that held a pipelining producer
+  // to a fraction of its window (docs/log_mirror.md, "Capacity").
+  metadata.leader(tp);
   ProduceRequest request;
   request.tp = tp;
   request.acks = options.acks;
