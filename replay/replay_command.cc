@@ -165,6 +165,7 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   require_writer(DETSIM_HAVE_DOT_WRITER, options.dot_path, "--dot");
   require_writer(DETSIM_HAVE_PERFETTO_WRITER, options.perfetto_path, "--perfetto");
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  scenario.program = options.program;
 
   TraceOutputs outputs(options, window);
   std::optional<AtomicFile> faults_file;

@@ -55,7 +55,8 @@ int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, 
   const uint64_t seed = parse_seed(options.seed);
   if (options.max_runs < 1)
     throw UsageError("--max-runs " + std::to_string(options.max_runs) + ": expected at least 1");
-  const Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  scenario.program = options.program;
   if (options.save_faults_path) AtomicFile probe(*options.save_faults_path);  // unwritable: say so before running
 
   const SeedOutcome original = run_seed(scenario, seed);
