@@ -103,6 +103,11 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
       ->type_name("F.jsonl");
   replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
   replay
+      ->add_option("--compare", options->compare_path,
+                   "Walk this run's trace in step with a --trace file of the same scenario and seed; print the first "
+                   "event that differs with 3 events around it. Exit 0 the same, 1 different")
+      ->type_name("TRACE.jsonl");
+  replay
       ->add_option("--branch", options->branch,
                    "Reseed the future at these event boundaries, as detsim explore printed them")
       ->type_name("E:S,...");

@@ -69,6 +69,7 @@ struct ReplayOptions {
   std::optional<std::string> window;        // "1s..2.5s"
   std::optional<std::string> history_path;  // the client history, JSON lines
   std::optional<std::string> branch;        // "E:S,...", from detsim explore
+  std::optional<std::string> compare_path;  // a --trace file to walk in step with (trace_compare.h)
 };
 
 struct ShrinkOptions {
@@ -139,6 +140,8 @@ struct CheckHistoryOptions {
 // model's params, bugs and probes.
 int list_command(const ModelRegistry& registry, bool json, std::ostream& out);
 int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
+// The seed's verdict; with --compare, 0 if its trace is the file's, 1 if
+// not (the first differing event is printed). UsageError on bad input.
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
 int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 // Exit 0 once the CSV is written, whatever the verdicts; throws UsageError
