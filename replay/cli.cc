@@ -72,7 +72,7 @@ CLI::App* add_run(CLI::App& app, RunOptions* options) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario over one or more seeds");
   run->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
   run->add_option("--seed", options->seed, "Run one seed (default 1)")->type_name("N");
-  run->add_option("--seeds", options->seeds, "Run seeds A to B inclusive")->type_name("A..B");
+  run->add_option("--seeds", options->seeds, "Run seeds A to B inclusive (N alone: seed N)")->type_name("A..B|N");
   add_set_option(run, &options->sets);
   add_faults_option(run, &options->faults);
   run->add_option("--jobs", options->jobs, "Worker processes (default 1: in this process)")->type_name("J");

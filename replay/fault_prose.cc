@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace detsim {
 namespace {
 
@@ -17,7 +19,7 @@ std::string seconds(Duration d) { return seconds(d.to_seconds()); }
 
 class Namer {
  public:
-  explicit Namer(const std::vector<std::string>& names) : names_(names) {}
+  Namer(const std::vector<std::string>& names, const std::vector<NodeId>& clients) : names_(names), clients_(clients) {}
   std::string node(NodeId id) const {
     if (id.index() < names_.size()) return names_[id.index()];
     return fmt::format("n{}", id.index());
@@ -26,10 +28,20 @@ class Namer {
   std::string target(const FaultAction& action) const {
     return action.role.empty() ? node(action.node) : "the holder of @" + action.role;
   }
+  // Servers, then "and client(s) ..." for the clients among them.
   std::string group(const std::vector<NodeId>& nodes) const {
-    std::string text;
-    for (NodeId id : nodes) text += (text.empty() ? "" : ", ") + node(id);
-    return text;
+    std::string servers;
+    std::string clients;
+    size_t client_count = 0;
+    for (NodeId id : nodes) {
+      const bool client = std::find(clients_.begin(), clients_.end(), id) != clients_.end();
+      std::string& list = client ? clients : servers;
+      list += (list.empty() ? "" : ", ") + node(id);
+      client_count += client ? 1 : 0;
+    }
+    if (clients.empty()) return servers;
+    const std::string named = (client_count == 1 ? "client " : "clients ") + clients;
+    return servers.empty() ? named : servers + " and " + named;
   }
   // "n0, n1 | n2 | n3, n4"
   std::string groups(const std::vector<std::vector<NodeId>>& all, size_t from) const {
@@ -40,6 +52,7 @@ class Namer {
 
  private:
   const std::vector<std::string>& names_;
+  const std::vector<NodeId>& clients_;
 };
 
 std::string partition_prose(const FaultAction& action, const Namer& n) {
@@ -107,14 +120,16 @@ std::string what(const FaultAction& action, const Namer& n) {
 
 }  // namespace
 
-std::string action_prose(const FaultAction& action, const std::vector<std::string>& names) {
-  const Namer namer(names);
+std::string action_prose(const FaultAction& action, const std::vector<std::string>& names,
+                         const std::vector<NodeId>& clients) {
+  const Namer namer(names, clients);
   return seconds(action.at.to_seconds()) + ": " + what(action, namer);
 }
 
-std::vector<std::string> schedule_prose(const FaultSchedule& schedule, const std::vector<std::string>& names) {
+std::vector<std::string> schedule_prose(const FaultSchedule& schedule, const std::vector<std::string>& names,
+                                        const std::vector<NodeId>& clients) {
   std::vector<std::string> lines;
-  for (const FaultAction& action : schedule.actions) lines.push_back(action_prose(action, names));
+  for (const FaultAction& action : schedule.actions) lines.push_back(action_prose(action, names, clients));
   return lines;
 }
 

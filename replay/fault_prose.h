@@ -11,8 +11,12 @@
 namespace detsim {
 
 // names: the run's node names by NodeId index (TraceSink::set_node_names);
-// an index past them prints as nINDEX, as the short form does.
-std::string action_prose(const FaultAction& action, const std::vector<std::string>& names);
-std::vector<std::string> schedule_prose(const FaultSchedule& schedule, const std::vector<std::string>& names);
+// an index past them prints as nINDEX, as the short form does. clients:
+// the model's client nodes, listed after the servers of a partition side
+// ("s2 is cut off from s0, s1 and clients c3, c7").
+std::string action_prose(const FaultAction& action, const std::vector<std::string>& names,
+                         const std::vector<NodeId>& clients = {});
+std::vector<std::string> schedule_prose(const FaultSchedule& schedule, const std::vector<std::string>& names,
+                                        const std::vector<NodeId>& clients = {});
 
 }  // namespace detsim

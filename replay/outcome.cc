@@ -73,6 +73,7 @@ SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, 
     outcome.fingerprint = result.fingerprint;
     outcome.metrics = std::move(result.metrics);
     outcome.probes = std::move(result.probes);
+    outcome.clients = std::move(result.clients);
   } catch (const std::exception& error) {
     // simulate() turns model failures into verdicts itself; this is the
     // last line of defence, so one seed cannot take the others down.

@@ -34,6 +34,7 @@ struct SeedOutcome {
   uint64_t fingerprint = 0;
   MetricList metrics;
   std::vector<ProbeCount> probes;  // RunResult::probes; empty for a crashed worker
+  std::vector<NodeId> clients;     // RunResult::clients; in-process runs only (not on the wire)
 };
 
 // A run's fingerprint as every output prints it: 16 lowercase hex digits.

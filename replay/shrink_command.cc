@@ -83,7 +83,7 @@ void print_units(const CausalShrinkResult& causal, const FaultSchedule& schedule
 // What the causal shrink found: the smaller run, the faults the failure
 // needs, and the schedule in prose.
 void print_causal(const CausalShrinkResult& causal, const FaultSchedule& schedule,
-                  const std::vector<std::string>& names, std::ostream& out) {
+                  const std::vector<std::string>& names, const std::vector<NodeId>& clients, std::ostream& out) {
   out << "length: " << (causal.length.empty() ? "unchanged (a shorter run passes)" : changes_text(causal.length))
       << '\n';
   out << "load: " << (causal.load.empty() ? "unchanged" : changes_text(causal.load)) << '\n';
@@ -102,7 +102,7 @@ void print_causal(const CausalShrinkResult& causal, const FaultSchedule& schedul
     print_units(causal, schedule, false, out);
   }
   out << "schedule:\n";
-  for (const std::string& line : schedule_prose(schedule, names)) out << "  " << line << '\n';
+  for (const std::string& line : schedule_prose(schedule, names, clients)) out << "  " << line << '\n';
 }
 
 }  // namespace
@@ -163,7 +163,7 @@ int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, 
   const Scenario replayed = replaying(causal.scenario, shrunk.schedule, options.save_faults_path);
   NodeNames names;
   const SeedOutcome outcome = run_seed(replayed, seed, &names);
-  print_causal(causal, shrunk.schedule, names.names, out);
+  print_causal(causal, shrunk.schedule, names.names, outcome.clients, out);
   print_text(replayed, outcome, out);
   if (options.save_faults_path) out << "faults: " << *options.save_faults_path << '\n';
   return static_cast<int>(outcome.verdict);

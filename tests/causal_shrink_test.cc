@@ -101,10 +101,11 @@ TEST(FaultProseTest, OneLinePerActionInSecondsWithTheModelsNames) {
   const std::vector<std::string> names = {"s0", "s1", "s2", "s3", "s4", "c0", "c1", "c2", "c3"};
   const FaultSchedule schedule = schedule_of(
       "800ms partition n2|n0,n1,n3,n4,n8; 1.448s partition n0>n1,n2; 2s pause n1 629ms; 3s clock_jump n3 -1.5s; "
-      "4s heal; 5s crash n9; 6s clog n1>n2 300ms 2s; 7s pause @leader 1s");
-  const std::vector<std::string> lines = schedule_prose(schedule, names);
-  ASSERT_EQ(lines.size(), 8u);
-  EXPECT_EQ(lines[0], "0.80 s: s2 is cut off from s0, s1, s3, s4, c3");
+      "4s heal; 5s crash n9; 6s clog n1>n2 300ms 2s; 7s pause @leader 1s; 8s partition n0,n6|n1,n7,n8");
+  const std::vector<NodeId> clients = {NodeId(5), NodeId(6), NodeId(7), NodeId(8)};
+  const std::vector<std::string> lines = schedule_prose(schedule, names, clients);
+  ASSERT_EQ(lines.size(), 9u);
+  EXPECT_EQ(lines[0], "0.80 s: s2 is cut off from s0, s1, s3, s4 and client c3");
   EXPECT_EQ(lines[1], "1.448 s: s0 can no longer send to s1, s2");
   EXPECT_EQ(lines[2], "2.00 s: s1 pauses for 0.629 s");
   EXPECT_EQ(lines[3], "3.00 s: s3's wall clock jumps back by 1.50 s");
@@ -112,6 +113,8 @@ TEST(FaultProseTest, OneLinePerActionInSecondsWithTheModelsNames) {
   EXPECT_EQ(lines[5], "5.00 s: n9 crashes");  // past the names: as the short form
   EXPECT_EQ(lines[6], "6.00 s: messages from s1 to s2 are delayed by 0.30 s for 2.00 s");
   EXPECT_EQ(lines[7], "7.00 s: the holder of @leader pauses for 1.00 s");
+  EXPECT_EQ(lines[8], "8.00 s: s0 and client c1 are cut off from s1 and clients c2, c3");
+  EXPECT_EQ(schedule_prose(schedule, names)[0], "0.80 s: s2 is cut off from s0, s1, s3, s4, c3");  // no client list
 }
 
 // The real thing: broadcast's no_retry bug on seed 12 shrinks to one

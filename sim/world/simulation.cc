@@ -313,6 +313,7 @@ RunResult simulate(const RunRequest& request) {
   }
   result.fingerprint = engine.fingerprint();
   result.probes = world.probe_counts();
+  result.clients = world.clients();
   return result;
 }
 
