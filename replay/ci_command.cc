@@ -135,7 +135,10 @@ CiPlan plan_of(const CiOptions& options, const ModelRegistry& registry) {
   }
   std::vector<std::string> names = options.scenarios.empty() ? scenario_names() : options.scenarios;
   if (names.empty()) throw UsageError("ci: no scenarios given and none found in " + scenario_dir().string());
-  for (const std::string& name : names) plan.scenarios.push_back(load_scenario(name, options.sets, registry));
+  for (const std::string& name : names) {
+    plan.scenarios.push_back(load_scenario(name, options.sets, registry));
+    plan.scenarios.back().program = options.program;
+  }
   return plan;
 }
 

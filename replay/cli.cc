@@ -14,6 +14,7 @@
 #include "models/registry.h"
 #include "replay/commands.h"
 #include "replay/scenario.h"
+#include "replay/shard.h"
 
 namespace detsim {
 namespace {
@@ -71,12 +72,14 @@ CLI::App* add_run(CLI::App& app, RunOptions* options) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario over one or more seeds");
   run->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
   run->add_option("--seed", options->seed, "Run one seed (default 1)")->type_name("N");
-  run->add_option("--seeds", options->seeds, "Run seeds A to B inclusive")->type_name("A..B");
+  run->add_option("--seeds", options->seeds, "Run seeds A to B inclusive (N alone: seed N)")->type_name("A..B|N");
   add_set_option(run, &options->sets);
   add_faults_option(run, &options->faults);
   run->add_option("--jobs", options->jobs, "Worker processes (default 1: in this process)")->type_name("J");
   run->add_flag("--json", options->json, "Print JSON lines instead of key=value lines");
   run->add_flag("--coverage", options->coverage, "After the summary, print each declared probe's hits and seeds");
+  run->add_flag("--failures-only", options->failures_only,
+                "Print only the failing seeds, then the summary (which lists them and counts them by property)");
   add_shard_option(run, &options->shard);
   return run;
 }
@@ -99,6 +102,11 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
                    "Write the run's client history as JSON lines (for check-history)")
       ->type_name("F.jsonl");
   replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
+  replay
+      ->add_option("--compare", options->compare_path,
+                   "Walk this run's trace in step with a --trace file of the same scenario and seed; print the first "
+                   "event that differs with 3 events around it. Exit 0 the same, 1 different")
+      ->type_name("TRACE.jsonl");
   replay
       ->add_option("--branch", options->branch,
                    "Reseed the future at these event boundaries, as detsim explore printed them")
@@ -237,7 +245,10 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
 int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, const ModelRegistry& registry) {
   CLI::App app("detsim: a deterministic simulator for distributed systems", "detsim");
   app.require_subcommand(1);
+  app.set_version_flag("--version", "detsim " + detsim_version(), "Print detsim's version and exit");
   CLI::App* list = app.add_subcommand("list", "List scenarios, models, parameters and planted bugs");
+  bool list_json = false;
+  list->add_flag("--json", list_json, "Print one JSON object instead of text");
   RunOptions run_options;
   CLI::App* run = add_run(app, &run_options);
   ReplayOptions replay_options;
@@ -261,12 +272,19 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    // --help and --help-all are "successes" with exit code 0.
+    // --help, --help-all and --version are "successes" with exit code 0.
     if (error.get_exit_code() == 0) return app.exit(error, out, err);
     return bad_input(err, error.what());
   }
+  const std::string program = program_name(argv[0], process_env()("PATH"));
+  run_options.program = program;
+  replay_options.program = program;
+  shrink_options.program = program;
+  sweep_options.program = program;
+  explore_options.program = program;
+  ci_options.program = program;
   try {
-    if (list->parsed()) return list_command(registry, out);
+    if (list->parsed()) return list_command(registry, list_json, out);
     if (run->parsed()) return run_command(run_options, registry, out, err);
     if (replay->parsed()) return replay_command(replay_options, registry, out);
     if (shrink->parsed()) return shrink_command(shrink_options, registry, out, err);

@@ -2,6 +2,8 @@
 // windows, and shell quoting for the reproduce line.
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "replay/commands.h"
@@ -46,10 +48,15 @@ uint64_t parse_seed(std::string_view text) {
 
 SeedRange parse_seed_range(std::string_view text) {
   std::string prefix = "--seeds " + std::string(text) + ": ";
+  // A bare "154" is the one-seed range 154..154: pasting a failing seed
+  // from a summary into --seeds should just work.
+  if (!split_range(text)) {
+    if (std::optional<uint64_t> seed = parse_u64(text)) return {*seed, *seed};
+  }
   auto parts = split_range(text);
   std::optional<uint64_t> first = parts ? parse_u64(parts->first) : std::nullopt;
   std::optional<uint64_t> last = parts ? parse_u64(parts->second) : std::nullopt;
-  if (!first || !last) throw UsageError(prefix + "expected A..B with integers A <= B, like 1..20");
+  if (!first || !last) throw UsageError(prefix + "expected A..B with integers A <= B, like 1..20, or one seed N");
   if (*first > *last) throw UsageError(prefix + "the first seed is greater than the last");
   // count() must not wrap: 0..UINT64_MAX has 2^64 seeds.
   if (*first == 0 && *last == UINT64_MAX) throw UsageError(prefix + "too many seeds");
@@ -114,6 +121,35 @@ std::string shell_quote(std::string_view argument) {
     }
   }
   return quoted + "'";
+}
+
+namespace {
+
+// The first `detsim` on PATH, as the shell would find it; nullopt if none.
+std::optional<std::filesystem::path> detsim_on_path(std::string_view path_env) {
+  while (true) {
+    const size_t colon = path_env.find(':');
+    const std::string_view dir = path_env.substr(0, colon);
+    std::error_code ignored;
+    std::filesystem::path candidate = std::filesystem::path(dir.empty() ? "." : dir) / "detsim";
+    if (std::filesystem::is_regular_file(candidate, ignored)) return candidate;
+    if (colon == std::string_view::npos) return std::nullopt;
+    path_env.remove_prefix(colon + 1);
+  }
+}
+
+}  // namespace
+
+std::string program_name(std::string_view argv0, const std::optional<std::string>& path_env) {
+  if (argv0.empty()) return "detsim";
+  // No slash: the shell found it on PATH under this very name.
+  if (argv0.find('/') == std::string_view::npos) return std::string(argv0);
+  if (path_env) {
+    std::optional<std::filesystem::path> found = detsim_on_path(*path_env);
+    std::error_code error;
+    if (found && std::filesystem::equivalent(*found, std::filesystem::path(argv0), error) && !error) return "detsim";
+  }
+  return std::string(argv0);
 }
 
 }  // namespace detsim

@@ -51,10 +51,13 @@ struct RunOptions {
   int jobs = 1;
   bool json = false;
   bool coverage = false;             // after the summary, each declared probe's hits
+  bool failures_only = false;        // print only the failing seeds, then the summary
+  std::string program = "detsim";    // program_name(): how reproduce lines name detsim
   std::optional<std::string> shard;  // "I/M", "auto", "auto/M" (shard.h): JSON lines of that slice
 };
 
 struct ReplayOptions {
+  std::string program = "detsim";  // program_name(): how reproduce lines name detsim
   std::string scenario;
   std::string seed;
   std::vector<std::string> sets;
@@ -66,9 +69,11 @@ struct ReplayOptions {
   std::optional<std::string> window;        // "1s..2.5s"
   std::optional<std::string> history_path;  // the client history, JSON lines
   std::optional<std::string> branch;        // "E:S,...", from detsim explore
+  std::optional<std::string> compare_path;  // a --trace file to walk in step with (trace_compare.h)
 };
 
 struct ShrinkOptions {
+  std::string program = "detsim";  // program_name(): how reproduce lines name detsim
   std::string scenario;
   std::string seed;
   std::vector<std::string> sets;
@@ -78,6 +83,7 @@ struct ShrinkOptions {
 };
 
 struct SweepOptions {
+  std::string program = "detsim";  // program_name(): how reproduce lines name detsim
   std::string scenario;
   std::vector<std::string> grids;     // "k=v1,v2,...", in order: the first varies slowest
   std::string seeds;                  // "1..20"
@@ -96,6 +102,7 @@ struct MergeOptions {
 };
 
 struct ExploreOptions {
+  std::string program = "detsim";  // program_name(): how reproduce lines name detsim
   std::string scenario;
   std::optional<std::string> seeds;  // "1..20"; default: from 1 on until the budget ends
   std::vector<std::string> sets;
@@ -110,6 +117,7 @@ struct ExploreOptions {
 };
 
 struct CiOptions {
+  std::string program = "detsim";             // program_name(): how reproduce lines name detsim
   std::vector<std::string> scenarios;         // names or paths; empty: every scenario file
   std::string seeds = "1..100";               // "A..B", per scenario
   std::optional<std::string> time_budget;     // wall clock: "10m"; then stop handing out seeds
@@ -128,8 +136,12 @@ struct CheckHistoryOptions {
   bool json = false;
 };
 
-int list_command(const ModelRegistry& registry, std::ostream& out);
+// --json: one JSON object with the scenarios, the world's params and each
+// model's params, bugs and probes.
+int list_command(const ModelRegistry& registry, bool json, std::ostream& out);
 int run_command(const RunOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
+// The seed's verdict; with --compare, 0 if its trace is the file's, 1 if
+// not (the first differing event is printed). UsageError on bad input.
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
 int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 // Exit 0 once the CSV is written, whatever the verdicts; throws UsageError
@@ -181,6 +193,12 @@ TimeWindow parse_window(std::string_view text);  // "1s..2.5s"
 // salts above 0; "" is the empty path. Throws UsageError naming --branch.
 std::vector<BranchPoint> parse_branch_path(std::string_view text);
 std::string branch_path_text(const std::vector<BranchPoint>& path);
+
+// How reproduce lines name detsim (Scenario::program): argv[0] as typed
+// when it has no '/' (the shell found it on PATH by that name); "detsim"
+// when argv[0] is a path to the same file as the first detsim on path_env
+// ($PATH); else argv[0] as invoked, so the line pastes back as it is.
+std::string program_name(std::string_view argv0, const std::optional<std::string>& path_env);
 
 // An argument as a POSIX shell reads it back: bare if safe, else quoted.
 std::string shell_quote(std::string_view argument);

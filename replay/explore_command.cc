@@ -339,7 +339,8 @@ int explore_command(const ExploreOptions& options, const ModelRegistry& registry
     throw UsageError("--branches " + std::to_string(options.branches_per_seed) + ": expected 0 or more");
   if (options.depth < 1 || options.depth > 64)
     throw UsageError("--depth " + std::to_string(options.depth) + ": expected 1 to 64");
-  const Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  scenario.program = options.program;
   // Nothing buffered may be written twice by a forked child's exit path.
   out.flush();
   err.flush();

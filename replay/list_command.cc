@@ -1,4 +1,4 @@
-// `detsim list`: what can be run. Scenarios (name, model, description),
+// `detsim list [--json]`: what can be run. Scenarios (name, model, description),
 // the parameters every scenario has, and each model's own parameters and
 // planted bugs, with defaults and ranges, so nobody has to read source to
 // write a scenario file or a --set.
@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "replay/commands.h"
 #include "replay/scenario.h"
@@ -92,9 +93,70 @@ void list_model(const ModelInfo& model, std::ostream& out) {
   list_probes(model.probes, out);
 }
 
+// ---- --json: the same facts as one object, for tools ----
+
+nlohmann::ordered_json bound_json(double bound) {
+  if (!std::isfinite(bound)) return nullptr;
+  return bound;
+}
+
+nlohmann::ordered_json params_json(const std::vector<ParamSpec>& specs) {
+  nlohmann::ordered_json params = nlohmann::ordered_json::array();
+  for (const ParamSpec& spec : specs) {
+    params.push_back({{"key", spec.key},
+                      {"type", to_string(spec.type)},
+                      {"default", spec.default_text},
+                      {"doc", spec.doc},
+                      {"min", bound_json(spec.min)},
+                      {"max", bound_json(spec.max)},
+                      {"choices", spec.choices},
+                      {"swarm", spec.swarm}});
+  }
+  return params;
+}
+
+nlohmann::ordered_json scenarios_json() {
+  nlohmann::ordered_json scenarios = nlohmann::ordered_json::array();
+  for (const std::string& name : scenario_names()) {
+    try {
+      ScenarioHeader header = read_scenario_header(scenario_dir() / (name + ".toml"));
+      scenarios.push_back({{"name", name}, {"model", header.model}, {"description", header.description}});
+    } catch (const ScenarioError& error) {
+      scenarios.push_back({{"name", name}, {"error", error.what()}});
+    }
+  }
+  return scenarios;
+}
+
+nlohmann::ordered_json model_json(const ModelInfo& model) {
+  nlohmann::ordered_json bugs = nlohmann::ordered_json::array();
+  for (const BugSpec& bug : model.bugs) bugs.push_back({{"name", bug.name}, {"doc", bug.doc}});
+  nlohmann::ordered_json probes = nlohmann::ordered_json::array();
+  for (const ProbeSpec& probe : model.probes) probes.push_back({{"name", probe.name}, {"doc", probe.doc}});
+  return {{"name", model.name},
+          {"summary", model.summary},
+          {"params", params_json(model.params)},
+          {"bugs", bugs},
+          {"probes", probes}};
+}
+
+void list_json(const ModelRegistry& registry, std::ostream& out) {
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const ModelInfo& model : registry.all()) models.push_back(model_json(model));
+  nlohmann::ordered_json all = {{"scenario_dir", scenario_dir().string()},
+                                {"scenarios", scenarios_json()},
+                                {"params", params_json(world_param_specs())},
+                                {"models", models}};
+  out << all.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
 }  // namespace
 
-int list_command(const ModelRegistry& registry, std::ostream& out) {
+int list_command(const ModelRegistry& registry, bool json, std::ostream& out) {
+  if (json) {
+    list_json(registry, out);
+    return 0;
+  }
   list_scenarios(out);
   out << "\nparams of every scenario (key, type, default, doc):\n";
   list_params(world_param_specs(), out);

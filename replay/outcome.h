@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -33,6 +34,7 @@ struct SeedOutcome {
   uint64_t fingerprint = 0;
   MetricList metrics;
   std::vector<ProbeCount> probes;  // RunResult::probes; empty for a crashed worker
+  std::vector<NodeId> clients;     // RunResult::clients; in-process runs only (not on the wire)
 };
 
 // A run's fingerprint as every output prints it: 16 lowercase hex digits.
@@ -81,14 +83,25 @@ class Summary {
   // 0 if every seed passed, else the first failing seed's verdict code
   // (outcomes are added in seed order).
   int exit_code() const { return exit_code_; }
+  uint64_t failed() const;
+  // The summary line, then (if any seed failed) the first failing seeds
+  // and the failures counted by property.
   void print_text(double wall_s, std::ostream& out) const;
+  // {"type":"summary","summary":{...,"failing_seeds":[...],
+  // "failing_seeds_more":N,"by_property":{PROPERTY:N}}}
   void print_json(double wall_s, std::ostream& out) const;
 
+  static constexpr size_t kListedFailingSeeds = 20;
+
  private:
+  void print_failures_text(std::ostream& out) const;
+
   uint64_t seeds_ = 0;
   uint64_t by_verdict_[4] = {0, 0, 0, 0};
   uint64_t events_ = 0;
   int exit_code_ = 0;
+  std::vector<uint64_t> failing_seeds_;  // the first kListedFailingSeeds, in the order added
+  std::map<std::string, uint64_t> by_property_;
 };
 
 }  // namespace detsim

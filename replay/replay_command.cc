@@ -1,6 +1,6 @@
 // `detsim replay SCENARIO --seed N [--set k=v]... [--faults FILE|none]
 // [--save-faults FILE] [--trace F.jsonl] [--dot F.dot] [--perfetto F.json]
-// [--window T1..T2]`: one seed again,
+// [--window T1..T2] [--compare TRACE.jsonl]`: one seed again,
 // exactly, with trace writers attached. Output files are written whole or
 // not at all (AtomicFile).
 #include <memory>
@@ -11,6 +11,7 @@
 #include "replay/fanout_sink.h"
 #include "replay/outcome.h"
 #include "replay/scenario.h"
+#include "replay/trace_compare.h"
 #include "sim/check/history_io.h"
 #include "sim/core/assert.h"
 #include "sim/fault/fault_schedule.h"
@@ -48,8 +49,12 @@ void require_writer(bool available, const std::optional<std::string>& path, cons
 // the run, so an unwritable path is reported before anything runs.
 class TraceOutputs {
  public:
-  TraceOutputs(const ReplayOptions& options, TimeWindow window) {
-    if (options.trace_path) jsonl_file_.emplace(*options.trace_path);
+  // trace_header: the --trace file's first line (trace_compare.h).
+  TraceOutputs(const ReplayOptions& options, TimeWindow window, const std::string& trace_header) {
+    if (options.trace_path) {
+      jsonl_file_.emplace(*options.trace_path);
+      jsonl_file_->stream() << trace_header << '\n';
+    }
     if (options.dot_path) dot_file_.emplace(*options.dot_path);
     if (options.perfetto_path) perfetto_file_.emplace(*options.perfetto_path);
 #if DETSIM_HAVE_JSONL_WRITER
@@ -65,6 +70,8 @@ class TraceOutputs {
 
   // nullptr without writers: the world then skips formatting trace text.
   TraceSink* sink() { return fanout_.empty() ? nullptr : &fanout_; }
+  // One more receiver of the events (--compare's).
+  void add_sink(TraceSink* sink) { fanout_.add(sink); }
 
   // Writes what the writers kept, then renames every file into place, and
   // says on out where each one went.
@@ -165,20 +172,29 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   require_writer(DETSIM_HAVE_DOT_WRITER, options.dot_path, "--dot");
   require_writer(DETSIM_HAVE_PERFETTO_WRITER, options.perfetto_path, "--perfetto");
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  scenario.program = options.program;
 
-  TraceOutputs outputs(options, window);
+  const TraceHeader header = trace_header_of(scenario, seed, options.branch.value_or(""));
+  std::optional<CompareAgainst> compare;
+  if (options.compare_path) compare.emplace(*options.compare_path, header);
+  TraceOutputs outputs(options, window, trace_header_line(header));
+  if (compare) outputs.add_sink(compare->sink());
   std::optional<AtomicFile> faults_file;
   if (options.save_faults_path) faults_file.emplace(*options.save_faults_path);
   std::optional<AtomicFile> history_file;
   if (options.history_path) history_file.emplace(*options.history_path);
   ClientHistory history;
   SeedOutcome outcome = run_seed(scenario, seed, outputs.sink(), &history, &branches);
+  // --compare's answer first: the first differing event, then the run.
+  const int compared = compare ? compare->report(out) : 0;
   print_text(scenario, outcome, out);
   // A passing run's report has no swarm line; a replay always says.
   if (outcome.verdict == Verdict::pass && !outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   outputs.finish(out);
   if (faults_file) save_faults(scenario, outcome, &*faults_file, out);
   if (history_file) save_history(scenario, history, &*history_file, out);
+  // With --compare the comparison is the result: 0 the same, 1 differs.
+  if (compare) return compared;
   return static_cast<int>(outcome.verdict);
 }
 

@@ -1,7 +1,8 @@
 // `detsim run SCENARIO [--seed N | --seeds A..B] [--set k=v]...
-// [--faults FILE|none] [--jobs J] [--json] [--coverage] [--shard I/M]`: one line per seed in
-// seed order, failure details under a failing seed, a summary line when there was more than one
-// seed, and with --coverage one line per probe the model declared. With --shard, only the I-th
+// [--faults FILE|none] [--jobs J] [--json] [--coverage] [--failures-only] [--shard I/M]`: one
+// line per seed in seed order (with --failures-only, per failing seed), failure details under a
+// failing seed, a summary when there was more than one seed (the failing seeds and the failures
+// per property under it), and with --coverage one line per probe the model declared. With --shard, only the I-th
 // of M strided slices of the seeds, as a shard file on stdout (shard.h).
 #include <fmt/format.h>
 
@@ -69,7 +70,9 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
   std::optional<ShardSpec> shard;
   if (options.shard) shard = parse_shard(*options.shard, process_env());
   if (shard && options.coverage) throw UsageError("--coverage: not with --shard (merge does not sum probes)");
+  if (shard && options.failures_only) throw UsageError("--failures-only: not with --shard (merge needs every row)");
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
+  scenario.program = options.program;
   if (shard) return run_shard(options, scenario, seeds, *shard, out, err);
 
   auto start = std::chrono::steady_clock::now();
@@ -83,7 +86,8 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
       scenario, seeds, options.jobs,
       [&](const SeedOutcome& outcome) {
         progress.before_output(out);
-        print_outcome(scenario, outcome, options.json, out);
+        if (!options.failures_only || outcome.verdict != Verdict::pass)
+          print_outcome(scenario, outcome, options.json, out);
         summary.add(outcome);
         coverage.add(outcome);
         ++done;
@@ -98,7 +102,7 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
   // case for one seed; the text summary would only repeat a single line.
   if (options.json) {
     summary.print_json(wall_s, out);
-  } else if (many) {
+  } else if (many || options.failures_only) {
     summary.print_text(wall_s, out);
   }
   if (options.coverage) {

@@ -35,6 +35,9 @@ struct Scenario {
   Params params;                       // every declared key, validated
   std::vector<std::string> overrides;  // the --set arguments, "k=v", as given
   std::optional<std::string> faults;   // the --faults argument (FILE or "none"), as given
+  // How "reproduce:" lines name detsim: "detsim", or the binary as it was
+  // invoked when that is not the detsim on PATH (program_name in cli.h).
+  std::string program = "detsim";
 };
 
 // $DETSIM_SCENARIO_DIR if set and not empty; else scenarios/ next to the

@@ -176,7 +176,7 @@ ShardRow parse_shard_row(const nlohmann::ordered_json& row) {
   // run_json_line's fixed fields; every other key is a metric, in order.
   static const std::set<std::string> kFixed = {"seed",   "verdict",     "exit",        "events",   "sim_s",
                                                "wall_s", "fingerprint", "stop_reason", "property", "detail",
-                                               "faults", "swarm",       "reproduce",   "branch"};
+                                               "faults", "swarm",       "reproduce",   "branch",   "type"};
   ShardRow parsed;
   parsed.task = row.at("task").get<uint64_t>();
   SeedOutcome& outcome = parsed.outcome;

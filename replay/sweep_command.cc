@@ -63,6 +63,7 @@ std::vector<Scenario> load_points(const SweepOptions& options, const Grid& grid,
     std::vector<std::string> overrides = options.sets;
     for (std::string& assignment : grid.assignments(point)) overrides.push_back(std::move(assignment));
     points.push_back(load_scenario(options.scenario, overrides, registry, options.faults));
+    points.back().program = options.program;
   }
   return points;
 }

@@ -290,7 +290,7 @@ TEST_F(CliTest, FailingSeedPrintsPropertyFaultsAndReproduce) {
   CliResult result = run({"run", "tiny", "--seeds", "3..4", "--set", "bug=always_unsafe", "--set", "size=2"});
   EXPECT_EQ(result.code, 1);
   std::vector<std::string> lines = result.out_lines();
-  ASSERT_EQ(lines.size(), 9u) << result.out;
+  ASSERT_EQ(lines.size(), 11u) << result.out;
   EXPECT_EQ(lines[0].rfind("seed=3 verdict=safety ", 0), 0u);
   EXPECT_EQ(lines[1], "  property: planted: the check always fails");
   EXPECT_EQ(lines[2], "  faults: none");
@@ -299,6 +299,8 @@ TEST_F(CliTest, FailingSeedPrintsPropertyFaultsAndReproduce) {
   EXPECT_TRUE(std::regex_match(
       lines[8], std::regex("summary: seeds=2 pass=0 fail=2 \\(safety=2\\) events=[0-9]+ wall_s=[0-9.]+")))
       << lines[8];
+  EXPECT_EQ(lines[9], "  failing seeds: 3 4");
+  EXPECT_EQ(lines[10], "  failures per property: planted=2");
 }
 
 TEST_F(CliTest, ReproduceQuotesForTheShell) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/api/metrics.h"
 #include "sim/api/model.h"
 
 namespace detsim::broadcast {
@@ -43,6 +44,10 @@ class Observer {
   std::shared_ptr<const ServerStore> store(NodeId node) const;
 
   void record_ack(int64_t value, Time at);
+  // An acknowledged operation's time from its first send to broadcast_ok,
+  // retries included: the client's view (op_latency_p*_ms in run --json).
+  void record_ack_latency(Duration latency) { ack_latency_.record(latency); }
+  const Histogram& ack_latency() const { return ack_latency_; }
   // Every value a client broadcast, for validity: a server holds only
   // values some client sent (Maelstrom's broadcast checker: no unexpected
   // values).
@@ -105,6 +110,7 @@ class Observer {
   std::map<NodeId, std::vector<Incarnation>> incarnations_;  // per server, in boot order
   std::map<std::pair<NodeId, NodeId>, uint32_t> heard_;      // (receiver, server) -> newest incarnation heard
   std::optional<CheckResult> violation_;
+  Histogram ack_latency_;
 };
 
 // Attaches a server incarnation's store for as long as this object lives;

@@ -62,8 +62,10 @@ void client_main(Context& ctx, const BroadcastParams& params, const ClientConfig
     DETSIM_ASSERT(counter < kValuesPerClient);
     const int64_t value = config.index * kValuesPerClient + counter;
     observer.record_sent(value);
+    const Time started = ctx.now();
     if (broadcast_until_acked(ctx, params, config, observer, value, static_cast<uint64_t>(counter))) {
       observer.record_ack(value, ctx.now());
+      observer.record_ack_latency(ctx.now() - started);
     }
     ctx.sleep_for(ctx.rng().exponential(think_mean));
   }

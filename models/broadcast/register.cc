@@ -54,6 +54,12 @@ class BroadcastModel final : public Model {
     metrics.push_back({"gossip_messages", static_cast<double>(observer_.gossip_messages())});
     metrics.push_back({"client_retries", static_cast<double>(observer_.client_retries())});
     if (params_.durable) metrics.push_back({"bad_records", static_cast<double>(observer_.bad_records())});
+    const Histogram& latency = observer_.ack_latency();
+    if (!latency.empty()) {
+      metrics.push_back({"op_latency_p50_ms", latency.quantile_s(0.5) * 1e3});
+      metrics.push_back({"op_latency_p99_ms", latency.quantile_s(0.99) * 1e3});
+      metrics.push_back({"op_latency_p999_ms", latency.quantile_s(0.999) * 1e3});
+    }
   }
 
  private:

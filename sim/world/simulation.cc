@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <exception>
 #include <iterator>
+#include <map>
 
 #include "sim/check/linearizability.h"
 #include "sim/core/engine.h"
 #include "sim/fault/nemesis.h"
+#include "sim/metrics/histogram.h"
 #include "sim/world/timing_swarm.h"
 #include "sim/world/world.h"
 #include "sim/world/world_params.h"
@@ -156,6 +158,30 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   return CheckResult::safety("linearizability", report.summary);
 }
 
+// p50/p99/p999 of the ok operations' invoke-to-completion time, in ms,
+// for every model with a client history. An operation's completion comes
+// from the process that invoked it (Jepsen: one operation in flight per
+// process), so a map from process to its open invoke pairs them. Read
+// after the engine stopped: no events, so fingerprints are unchanged.
+void report_op_latency(const History& history, MetricList& metrics) {
+  std::map<int64_t, Time> open;
+  Histogram latency;
+  for (const HistoryEvent& event : history.events()) {
+    if (event.type == OpType::invoke) {
+      open[event.process] = event.time;
+      continue;
+    }
+    auto invoked = open.find(event.process);
+    if (invoked == open.end()) continue;
+    if (event.type == OpType::ok) latency.record(event.time - invoked->second);
+    open.erase(invoked);
+  }
+  if (latency.empty()) return;
+  metrics.push_back({"op_latency_p50_ms", latency.quantile_s(0.5) * 1e3});
+  metrics.push_back({"op_latency_p99_ms", latency.quantile_s(0.99) * 1e3});
+  metrics.push_back({"op_latency_p999_ms", latency.quantile_s(0.999) * 1e3});
+}
+
 void apply_branch(Engine& engine, World& world, FaultPlan& faults, uint64_t salt) {
   // Invariant: a branch changes something; salt 0 means "no branch".
   DETSIM_ASSERT(salt != 0);
@@ -265,6 +291,7 @@ RunResult simulate(const RunRequest& request) {
     model->report(result.metrics);
     if (check.verdict == Verdict::pass && engine.stop_reason() != StopReason::model_crashed)
       check = check_history(*model, params.integer("history_check_budget"), result.metrics);
+    if (model->history() != nullptr) report_op_latency(*model->history(), result.metrics);
     if (request.history_out != nullptr && model->history() != nullptr)
       *request.history_out = {true, model->history_model(), *model->history()};
   });
@@ -286,6 +313,7 @@ RunResult simulate(const RunRequest& request) {
   }
   result.fingerprint = engine.fingerprint();
   result.probes = world.probe_counts();
+  result.clients = world.clients();
   return result;
 }
 

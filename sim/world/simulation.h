@@ -77,6 +77,9 @@ struct RunResult {
   // Hits of each of the model's declared probes (ModelInfo::probes), in
   // declaration order, zero hits included.
   std::vector<ProbeCount> probes;
+  // The model's client nodes, for reports that tell them from servers
+  // (detsim shrink's prose).
+  std::vector<NodeId> clients;
 };
 
 RunResult simulate(const RunRequest& request);
