@@ -70,6 +70,7 @@ if errors or not answer:
 if not 3 <= int(answer.group(1)) <= 6:
     sys.exit("notebooks.sh: the noisy-neighbours answer moved: " + answer.group(0))
 print("notebooks.sh: " + next(line for line in text.splitlines() if "pods keep p99" in line))
+PY
 # The geo-mirroring section (docs/capacity.md).
 "$build/detsim" sweep log_mirror_capacity --grid wan_rtt=80ms --grid batch_records=4 --grid inflight=1 \
   --grid partitions=1,2,4,8 --grid load_mbps=4 --grid mirror_tasks=1 --seeds 1..1 --jobs 2 --set duration=10s \
