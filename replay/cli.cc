@@ -98,7 +98,8 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
       ->add_option("--history", options->history_path,
                    "Write the run's client history as JSON lines (for check-history)")
       ->type_name("F.jsonl");
-  replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
+  replay->add_option("--window", options->window, "Limit the diagram to this span; auto: around the violation")
+      ->type_name("T1..T2|auto");
   replay
       ->add_option("--branch", options->branch,
                    "Reseed the future at these event boundaries, as detsim explore printed them")
