@@ -97,7 +97,11 @@ std::vector<std::string> cited_lines(const check::CheckReport& report, const Ope
     if (next >= report.counterexample_operations.size()) break;
     const check::Operation& op = report.counterexample_operations[next++];
     const std::string client = places.client(op.process);
-    line += fmt::format(" (line {}{})", places.line(op.invoke_event), client.empty() ? "" : ", client " + client);
+    const std::string lines_text =
+        op.complete_event == SIZE_MAX
+            ? fmt::format("line {}", places.line(op.invoke_event))
+            : fmt::format("lines {}-{}", places.line(op.invoke_event), places.line(op.complete_event));
+    line += fmt::format(" ({}{})", lines_text, client.empty() ? "" : ", client " + client);
   }
   return lines;
 }

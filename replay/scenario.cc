@@ -247,10 +247,8 @@ void apply_fault_file(const std::string& argument, const std::vector<std::string
   std::ostringstream named;
   named << in.rdbuf();
   std::ostringstream text;
-  std::string numbered;
-  std::string error = number_nodes_in_fault_text(named.str(), names, &numbered);
-  if (!error.empty()) throw ScenarioError("--faults " + argument + ": " + error);
-  text << numbered;
+  text << number_nodes_in_fault_text(named.str(), names);
+  std::string error;
   if (!FaultSchedule::parse_file_text(text.str(), &error)) throw ScenarioError("--faults " + argument + ": " + error);
   // An empty file would mean "generate": say so rather than guess.
   if (text.str().find_first_not_of(" \t\r\n") == std::string::npos) {

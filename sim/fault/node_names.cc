@@ -8,8 +8,8 @@
 namespace detsim {
 namespace {
 
-constexpr std::string_view kSeparators = " \t\r\n,|>;";
-constexpr std::string_view kForbidden = " \t\r\n,|>;=#@";
+constexpr std::string_view kSeparators = " \t\r\n,|<>;";
+constexpr std::string_view kForbidden = " \t\r\n,|<>;=#@";
 
 std::optional<uint32_t> numbered_index(std::string_view word) {
   uint32_t index = 0;
@@ -77,21 +77,13 @@ std::string name_nodes_in_fault_text(std::string_view text, const std::vector<st
   });
 }
 
-std::string number_nodes_in_fault_text(std::string_view text, const std::vector<std::string>& names,
-                                       std::string* numbered) {
-  std::string unknown;
-  *numbered = map_words(text, [&](std::string_view word) {
-    // A numbered word is the old form: it must name a node the model has.
-    const std::optional<uint32_t> index = numbered_index(word);
-    if (index && *index >= names.size() && unknown.empty()) unknown = std::string(word);
+std::string number_nodes_in_fault_text(std::string_view text, const std::vector<std::string>& names) {
+  return map_words(text, [&names](std::string_view word) {
     for (uint32_t i = 0; i < names.size(); ++i) {
       if (names[i] == word) return fmt::format("n{}", i);
     }
     return std::string(word);
   });
-  if (unknown.empty()) return "";
-  return fmt::format("fault schedule names {}, but the model has {} nodes (n0..n{})", unknown, names.size(),
-                     names.empty() ? 0 : names.size() - 1);
 }
 
 }  // namespace detsim
