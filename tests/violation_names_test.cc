@@ -77,7 +77,10 @@ TEST(Violation, OneNameInEveryOutputAndAutoWindow) {
   const std::string dot = slurp(file("t.dot"));
   EXPECT_NE(dot.find("\"c3\""), std::string::npos);
   EXPECT_EQ(dot.find("\"n5\""), std::string::npos);
-  EXPECT_LT(dot.size(), 1'000'000u);  // the whole run's diagram is 7 MB
+  EXPECT_LT(dot.size(), 1'000'000u);                                        // the whole run's diagram is 7 MB
+  EXPECT_NE(dot.find("verdict violation: read_fresh"), std::string::npos);  // at 2.373 s, inside the window
+  EXPECT_NE(slurp(file("t.json")).find(R"("name":"verdict violation: read_fresh","cat":"verdict","ts":2373103.049)"),
+            std::string::npos);
   EXPECT_NE(slurp(file("h.jsonl")).find(R"("client":"c3")"), std::string::npos);
   EXPECT_NE(slurp(file("f.txt")).find("crash n0"), std::string::npos);
 }

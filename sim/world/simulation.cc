@@ -192,6 +192,16 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
       .on(counterexample_clients(*history, report));
 }
 
+// The violation at its own time on each node involved (the .dot and
+// Perfetto draw it there, not at the run's end), recorded after the run:
+// the JSONL trace's last lines may go back in time.
+void mark_violation(TraceSink& trace, const CheckResult& check) {
+  if (!check.when) return;
+  const std::string text = fmt::format("violation: {}", check.property);
+  if (check.nodes.empty()) trace.record({*check.when, TraceKind::verdict, NodeId(), NodeId(), 0, Time(), text});
+  for (NodeId node : check.nodes) trace.record({*check.when, TraceKind::verdict, node, NodeId(), 0, Time(), text});
+}
+
 void apply_branch(Engine& engine, World& world, FaultPlan& faults, uint64_t salt) {
   // Invariant: a branch changes something; salt 0 means "no branch".
   DETSIM_ASSERT(salt != 0);
@@ -328,6 +338,7 @@ RunResult simulate(const RunRequest& request) {
   result.stop_reason = to_string(stop);
   result.metrics.push_back({"messages", static_cast<double>(world.messages_sent())});
   if (request.trace != nullptr) {
+    mark_violation(*request.trace, check);
     request.trace->record({engine.now(), TraceKind::verdict, NodeId(), NodeId(), 0, Time(),
                            fmt::format("{} {}", to_string(result.verdict), result.property)});
   }
