@@ -72,7 +72,7 @@ class Observer {
   // a server sender, the incarnation that sent it is the one up then.
   void on_delivered(NodeId server, NodeId from, Time sent_at);
   const std::optional<CheckResult>& violation() const { return violation_; }
-  // The simulated time (Setup::clock), to stamp violations seen online.
+  // The simulated time (Setup::sim_time), to stamp violations seen online.
   void set_clock(std::function<Time()> clock) { clock_ = std::move(clock); }
   const std::map<int64_t, Time>& acked() const { return acked_; }
 

@@ -92,7 +92,7 @@ class Observer {
         floors_(servers),
         votes_(servers) {}
 
-  // The simulated time (Setup::clock), to stamp the first violation.
+  // The simulated time (Setup::sim_time), to stamp the first violation.
   void set_clock(std::function<Time()> clock) { clock_ = std::move(clock); }
   // The server's disk, for the durability checks: it outlives incarnations.
   void attach_disk(size_t server, const Disk* disk) { disks_[server] = disk; }

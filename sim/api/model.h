@@ -80,7 +80,7 @@ class Setup {
   // The simulated time, for an observer that timestamps a violation
   // (CheckResult::at) from code that has no Context at hand. Valid as long
   // as the Model: the world outlives it.
-  virtual std::function<Time()> clock() const {
+  virtual std::function<Time()> sim_time() const {
     return [] { return Time::zero(); };
   }
 };

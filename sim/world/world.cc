@@ -60,7 +60,7 @@ NodeId World::add_node(std::string name, NodeMain main, bool is_server) {
   return id;
 }
 
-std::function<Time()> World::clock() const {
+std::function<Time()> World::sim_time() const {
   return [&engine = engine_] { return engine.now(); };
 }
 

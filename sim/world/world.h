@@ -49,7 +49,7 @@ class World final : public Setup {
   Time heal_time() const override { return options_.heal_at; }
   Time end_time() const override { return options_.end_at; }
   void set_link_latency(NodeId from, NodeId to, DurationDist latency) override;
-  std::function<Time()> clock() const override;
+  std::function<Time()> sim_time() const override;
   // Every node's printed name by index (stable_node_names).
   std::vector<std::string> node_names() const;
 
