@@ -101,7 +101,8 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
       ->add_option("--history", options->history_path,
                    "Write the run's client history as JSON lines (for check-history)")
       ->type_name("F.jsonl");
-  replay->add_option("--window", options->window, "Limit the diagram to this span")->type_name("T1..T2");
+  replay->add_option("--window", options->window, "Limit the diagram to this span; auto: around the violation")
+      ->type_name("T1..T2|auto");
   replay
       ->add_option("--compare", options->compare_path,
                    "Walk this run's trace in step with a --trace file of the same scenario and seed; print the first "

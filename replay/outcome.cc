@@ -3,6 +3,7 @@
 #include "replay/outcome.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "replay/commands.h"
 #include "sim/core/assert.h"
+#include "sim/fault/node_names.h"
 #include "sim/world/simulation.h"
 
 namespace detsim {
@@ -36,6 +38,29 @@ nlohmann::json metric_json(double value) {
   if (!std::isfinite(value)) return nullptr;  // JSON has no NaN or infinity
   return value;
 }
+
+nlohmann::json violation_at_json(const SeedOutcome& outcome) {
+  if (!outcome.violation_at_s) return nullptr;
+  return *outcome.violation_at_s;
+}
+
+// " violation_at=1.358s violation_nodes=s0,c9", or "" when the check did
+// not say when or where. Millisecond precision, like sim_s.
+std::string violation_text(const SeedOutcome& outcome) {
+  std::string text;
+  if (outcome.violation_at_s) text += fmt::format(" violation_at={:.3f}s", *outcome.violation_at_s);
+  if (!outcome.violation_nodes.empty())
+    text += fmt::format(" violation_nodes={}", fmt::join(outcome.violation_nodes, ","));
+  return text;
+}
+
+}  // namespace
+
+std::string named_faults(const SeedOutcome& outcome) {
+  return name_nodes_in_fault_text(outcome.faults, outcome.node_names);
+}
+
+namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -67,6 +92,9 @@ SeedOutcome run_seed(const Scenario& scenario, uint64_t seed, TraceSink* trace, 
     outcome.detail = std::move(result.detail);
     outcome.stop_reason = std::move(result.stop_reason);
     outcome.faults = result.faults.to_short_string();
+    outcome.node_names = std::move(result.node_names);
+    if (result.violation_at) outcome.violation_at_s = result.violation_at->to_seconds();
+    outcome.violation_nodes = std::move(result.violation_nodes);
     outcome.swarm = std::move(result.swarm);
     outcome.events = result.events;
     outcome.sim_s = result.sim_seconds;
@@ -102,11 +130,23 @@ nlohmann::json to_wire(const SeedOutcome& outcome) {
   for (const Metric& metric : outcome.metrics) metrics.push_back({metric.name, metric.value});
   nlohmann::json probes = nlohmann::json::array();
   for (const ProbeCount& probe : outcome.probes) probes.push_back({probe.name, probe.hits});
-  return {{"seed", outcome.seed},         {"branch", outcome.branch}, {"verdict", static_cast<int>(outcome.verdict)},
-          {"property", outcome.property}, {"detail", outcome.detail}, {"stop_reason", outcome.stop_reason},
-          {"faults", outcome.faults},     {"swarm", outcome.swarm},   {"events", outcome.events},
-          {"sim_s", outcome.sim_s},       {"wall_s", outcome.wall_s}, {"fingerprint", outcome.fingerprint},
-          {"metrics", metrics},           {"probes", probes}};
+  return {{"seed", outcome.seed},
+          {"branch", outcome.branch},
+          {"verdict", static_cast<int>(outcome.verdict)},
+          {"property", outcome.property},
+          {"detail", outcome.detail},
+          {"stop_reason", outcome.stop_reason},
+          {"faults", outcome.faults},
+          {"swarm", outcome.swarm},
+          {"events", outcome.events},
+          {"sim_s", outcome.sim_s},
+          {"wall_s", outcome.wall_s},
+          {"fingerprint", outcome.fingerprint},
+          {"metrics", metrics},
+          {"probes", probes},
+          {"violation_at_s", violation_at_json(outcome)},
+          {"violation_nodes", outcome.violation_nodes},
+          {"node_names", outcome.node_names}};
 }
 
 SeedOutcome from_wire(const nlohmann::json& wire) {
@@ -128,6 +168,11 @@ SeedOutcome from_wire(const nlohmann::json& wire) {
     double value = metric.at(1).is_null() ? std::nan("") : metric.at(1).get<double>();
     outcome.metrics.push_back({metric.at(0).get<std::string>(), value});
   }
+  if (wire.contains("violation_at_s") && !wire.at("violation_at_s").is_null())
+    outcome.violation_at_s = wire.at("violation_at_s").get<double>();
+  if (wire.contains("violation_nodes"))
+    outcome.violation_nodes = wire.at("violation_nodes").get<std::vector<std::string>>();
+  if (wire.contains("node_names")) outcome.node_names = wire.at("node_names").get<std::vector<std::string>>();
   for (const nlohmann::json& probe : wire.at("probes")) {
     outcome.probes.push_back({probe.at(0).get<std::string>(), probe.at(1).get<uint64_t>()});
   }
@@ -153,12 +198,13 @@ void print_text(const SeedOutcome& outcome, std::string_view reproduce, std::ost
   std::string line = fmt::format("seed={}{} verdict={} events={} sim_s={:.3f} wall_s={:.3f} fingerprint={}",
                                  outcome.seed, branch, to_string(outcome.verdict), outcome.events, outcome.sim_s,
                                  outcome.wall_s, fingerprint_text(outcome.fingerprint));
+  line += violation_text(outcome);
   for (const Metric& metric : outcome.metrics) line += " " + metric.name + "=" + format_metric(metric.value);
   out << line << '\n';
   if (outcome.verdict == Verdict::pass) return;
   out << "  property: " << outcome.property << ": " << outcome.detail << '\n';
   if (!outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
-  out << "  faults: " << (outcome.faults.empty() ? "none" : outcome.faults) << '\n';
+  out << "  faults: " << (outcome.faults.empty() ? "none" : named_faults(outcome)) << '\n';
   out << "  reproduce: " << reproduce << '\n';
 }
 
@@ -175,7 +221,9 @@ nlohmann::ordered_json run_json_line(const Scenario& scenario, const SeedOutcome
       {"stop_reason", outcome.stop_reason},
       {"property", outcome.property},
       {"detail", outcome.detail},
-      {"faults", outcome.faults},
+      {"violation_at_s", violation_at_json(outcome)},
+      {"violation_nodes", outcome.violation_nodes},
+      {"faults", named_faults(outcome)},
       {"swarm", outcome.swarm},
       {"reproduce", reproduce_command(scenario, outcome.seed, outcome.branch)},
   };

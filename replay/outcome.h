@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -35,7 +36,17 @@ struct SeedOutcome {
   MetricList metrics;
   std::vector<ProbeCount> probes;  // RunResult::probes; empty for a crashed worker
   std::vector<NodeId> clients;     // RunResult::clients; in-process runs only (not on the wire)
+  // RunResult::violation_at in seconds, and the nodes by name; unset and
+  // empty when the check did not say.
+  std::optional<double> violation_at_s;
+  std::vector<std::string> violation_nodes;
+  // RunResult::node_names: faults stays numbered ("crash n2", what the
+  // parsers read); named_faults() is what the run line prints.
+  std::vector<std::string> node_names;
 };
+
+// outcome.faults with each node as the model names it ("crash s2").
+std::string named_faults(const SeedOutcome& outcome);
 
 // A run's fingerprint as every output prints it: 16 lowercase hex digits.
 std::string fingerprint_text(uint64_t fingerprint);

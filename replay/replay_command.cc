@@ -1,8 +1,11 @@
 // `detsim replay SCENARIO --seed N [--set k=v]... [--faults FILE|none]
 // [--save-faults FILE] [--trace F.jsonl] [--dot F.dot] [--perfetto F.json]
-// [--window T1..T2] [--compare TRACE.jsonl]`: one seed again,
+// [--window T1..T2|auto] [--compare TRACE.jsonl]`: one seed again,
 // exactly, with trace writers attached. Output files are written whole or
 // not at all (AtomicFile).
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -15,6 +18,7 @@
 #include "sim/check/history_io.h"
 #include "sim/core/assert.h"
 #include "sim/fault/fault_schedule.h"
+#include "sim/fault/node_names.h"
 
 // The writers live in sim/trace/; a build without one still runs, and
 // rejects the flag that needs it as bad input.
@@ -137,7 +141,7 @@ void save_faults(const Scenario& scenario, const SeedOutcome& outcome, AtomicFil
   file->stream() << "# " << scenario.name << " seed " << outcome.seed << " (" << to_string(outcome.verdict) << ")"
                  << (outcome.swarm.empty() ? "" : ", " + outcome.swarm) << '\n'
                  << "# replay: " << reproduce_command(replayed, outcome.seed, outcome.branch) << '\n'
-                 << schedule->to_file_text();
+                 << name_nodes_in_fault_text(schedule->to_file_text(), outcome.node_names);
   file->commit();
   out << "faults: " << path << " (" << schedule->size() << " actions)" << '\n';
 }
@@ -145,8 +149,9 @@ void save_faults(const Scenario& scenario, const SeedOutcome& outcome, AtomicFil
 // The run's client history as JSON lines, which `check-history` reads
 // back to the run's own verdict. A model that records no history gets an
 // empty file, and the note says so: scripts can rely on the file existing.
-void save_history(const Scenario& scenario, const ClientHistory& client, AtomicFile* file, std::ostream& out) {
-  check::write_history_jsonl(client.history, file->stream());
+void save_history(const Scenario& scenario, const ClientHistory& client, const std::vector<std::string>& names,
+                  AtomicFile* file, std::ostream& out) {
+  check::write_history_jsonl(client.history, file->stream(), names);
   file->commit();
   const std::string path = file->path().string();
   if (!client.recorded) {
@@ -157,6 +162,35 @@ void save_history(const Scenario& scenario, const ClientHistory& client, AtomicF
       << " events; check: detsim check-history --model " << client.datatype << " " << shell_quote(path) << ")\n";
 }
 
+// `--window auto`: 1 s before the violation to 200 ms after, within the
+// run. The seed runs once without writers to learn when; replay is exact,
+// so the second run, with writers, is the same run.
+constexpr Duration kAutoBefore = Duration::seconds(1);
+constexpr Duration kAutoAfter = Duration::milliseconds(200);
+
+TimeWindow auto_window(const Scenario& scenario, uint64_t seed, const BranchSetup& branches, std::ostream& out) {
+  const SeedOutcome probe = run_seed(scenario, seed, nullptr, nullptr, &branches);
+  if (!probe.violation_at_s) {
+    throw UsageError(fmt::format("--window auto: seed {} ({}) reports no violation time; give --window T1..T2", seed,
+                                 to_string(probe.verdict)));
+  }
+  const Time at = Time::zero() + Duration::from_seconds(*probe.violation_at_s);
+  const Time end = Time::zero() + Duration::from_seconds(probe.sim_s);
+  const Time from = at - Time::zero() > kAutoBefore ? at - kAutoBefore : Time::zero();
+  const Time to = std::min(at + kAutoAfter, std::max(end, at));
+  out << fmt::format("window: {:.3f}s..{:.3f}s (auto: violation at {:.3f}s)\n", from.to_seconds(), to.to_seconds(),
+                     at.to_seconds());
+  return {from, to};
+}
+
+// A window that starts after the run can end shows nothing: bad input.
+void check_window_in_run(const TimeWindow& window, const Scenario& scenario, std::string_view text) {
+  const Duration duration = scenario.params.duration("duration");
+  if (window.from - Time::zero() > duration) {
+    throw UsageError(fmt::format("--window {}: starts after the run ends ({})", text, format_duration(duration)));
+  }
+}
+
 }  // namespace
 
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out) {
@@ -164,15 +198,18 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   BranchSetup branches;
   if (options.branch) branches.path = parse_branch_path(*options.branch);
   TimeWindow window;
+  const bool window_auto = options.window && *options.window == "auto";
   if (options.window) {
     if (!options.dot_path) throw UsageError("--window selects the --dot diagram's time range; give --dot too");
-    window = parse_window(*options.window);
+    if (!window_auto) window = parse_window(*options.window);
   }
   require_writer(DETSIM_HAVE_JSONL_WRITER, options.trace_path, "--trace");
   require_writer(DETSIM_HAVE_DOT_WRITER, options.dot_path, "--dot");
   require_writer(DETSIM_HAVE_PERFETTO_WRITER, options.perfetto_path, "--perfetto");
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
   scenario.program = options.program;
+  if (options.window && !window_auto) check_window_in_run(window, scenario, *options.window);
+  if (window_auto) window = auto_window(scenario, seed, branches, out);
 
   const TraceHeader header = trace_header_of(scenario, seed, options.branch.value_or(""));
   std::optional<CompareAgainst> compare;
@@ -192,7 +229,7 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   if (outcome.verdict == Verdict::pass && !outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
   outputs.finish(out);
   if (faults_file) save_faults(scenario, outcome, &*faults_file, out);
-  if (history_file) save_history(scenario, history, &*history_file, out);
+  if (history_file) save_history(scenario, history, outcome.node_names, &*history_file, out);
   // With --compare the comparison is the result: 0 the same, 1 differs.
   if (compare) return compared;
   return static_cast<int>(outcome.verdict);

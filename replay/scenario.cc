@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "sim/core/assert.h"
+#include "sim/fault/node_names.h"
 #include "sim/world/simulation.h"
 
 namespace detsim {
@@ -234,15 +235,19 @@ void apply_defaults(const SpecIndex& specs, Params* params) {
 
 // --faults FILE: the file's text becomes faults.schedule, checked by the
 // same grammar as a scenario's own schedule; "none" switches faults off.
-void apply_fault_file(const std::string& argument, Params* params) {
+// Nodes may be named as the model names them (names) or numbered "nN";
+// the parameter holds the numbered form.
+void apply_fault_file(const std::string& argument, const std::vector<std::string>& names, Params* params) {
   if (argument == "none") {
     params->set("faults.schedule", std::string("none"));
     return;
   }
   std::ifstream in(argument, std::ios::binary);
   if (!in) throw ScenarioError("--faults " + argument + ": cannot read the file");
+  std::ostringstream named;
+  named << in.rdbuf();
   std::ostringstream text;
-  text << in.rdbuf();
+  text << number_nodes_in_fault_text(named.str(), names);
   std::string error;
   if (!FaultSchedule::parse_file_text(text.str(), &error)) throw ScenarioError("--faults " + argument + ": " + error);
   // An empty file would mean "generate": say so rather than guess.
@@ -343,7 +348,7 @@ Scenario load_scenario_text(std::string_view text, const fs::path& path, const s
   apply_file(scenario.path, table, specs, &scenario.params);
   apply_defaults(specs, &scenario.params);
   for (const std::string& assignment : overrides) apply_override(specs.specs(), assignment, &scenario.params);
-  if (faults) apply_fault_file(*faults, &scenario.params);
+  if (faults) apply_fault_file(*faults, model_node_names(*scenario.model, scenario.params), &scenario.params);
   scenario.faults = faults;
   std::string error = check_fault_schedule(*scenario.model, scenario.params);
   if (!error.empty()) throw ScenarioError((faults ? "--faults " + *faults : scenario.path.string()) + ": " + error);

@@ -174,9 +174,10 @@ nlohmann::ordered_json shard_row(uint64_t task, const GridPoint& point, const nl
 
 ShardRow parse_shard_row(const nlohmann::ordered_json& row) {
   // run_json_line's fixed fields; every other key is a metric, in order.
-  static const std::set<std::string> kFixed = {"seed",   "verdict",     "exit",        "events",   "sim_s",
-                                               "wall_s", "fingerprint", "stop_reason", "property", "detail",
-                                               "faults", "swarm",       "reproduce",   "branch",   "type"};
+  static const std::set<std::string> kFixed = {
+      "seed",        "verdict",     "exit",           "events",          "sim_s",  "wall_s",
+      "fingerprint", "stop_reason", "property",       "detail",          "faults", "swarm",
+      "reproduce",   "branch",      "violation_at_s", "violation_nodes", "type"};
   ShardRow parsed;
   parsed.task = row.at("task").get<uint64_t>();
   SeedOutcome& outcome = parsed.outcome;
@@ -194,6 +195,16 @@ ShardRow parse_shard_row(const nlohmann::ordered_json& row) {
   outcome.faults = row.at("faults").get<std::string>();
   outcome.swarm = row.at("swarm").get<std::string>();
   if (row.contains("branch")) outcome.branch = row.at("branch").get<std::string>();
+  if (row.contains("violation_at_s") && !row.at("violation_at_s").is_null()) {
+    outcome.violation_at_s = row.at("violation_at_s").get<double>();
+  }
+  if (row.contains("violation_nodes")) {
+    outcome.violation_nodes = row.at("violation_nodes").get<std::vector<std::string>>();
+  }
+  if (row.contains("violation_at_s") && !row.at("violation_at_s").is_null())
+    outcome.violation_at_s = row.at("violation_at_s").get<double>();
+  if (row.contains("violation_nodes"))
+    outcome.violation_nodes = row.at("violation_nodes").get<std::vector<std::string>>();
   parsed.reproduce = row.at("reproduce").get<std::string>();
   for (const auto& [key, value] : row.items()) {
     if (key == "task" || key == "point") continue;

@@ -96,7 +96,7 @@ void TraceComparer::differ(std::optional<std::string> run_line, std::string at, 
 
 void TraceComparer::record(const TraceEvent& event) {
   ++run_events_;
-  std::string line = JsonlTraceWriter::format_line(event);
+  std::string line = JsonlTraceWriter::format_line(event, names_);
   if (difference_) {
     if (difference_->run && difference_->run_after.size() < kContext) difference_->run_after.push_back(std::move(line));
     return;

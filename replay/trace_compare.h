@@ -47,6 +47,8 @@ class TraceComparer final : public TraceSink {
   static constexpr size_t kContext = 3;
   explicit TraceComparer(std::istream& expected) : expected_(expected) {}
   void record(const TraceEvent& event) override;
+  // Lines name nodes as the --trace file does (JsonlTraceWriter).
+  void set_node_names(const std::vector<std::string>& names) override { names_ = names; }
 
   // After the run: the summary line, then the aligned context lines.
   // Returns true if the run's trace and the file are the same.
@@ -68,6 +70,7 @@ class TraceComparer final : public TraceSink {
   void differ(std::optional<std::string> run_line, std::string at, std::optional<std::string> file_line);
 
   std::istream& expected_;
+  std::vector<std::string> names_;
   uint64_t run_events_ = 0;
   uint64_t file_events_ = 0;
   std::deque<std::string> before_;  // the last kContext equal lines

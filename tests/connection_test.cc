@@ -183,7 +183,7 @@ TEST(ConnectionBreak, APartitionBreaksItAndBothEndsSeeBroken) {
     EXPECT_EQ(out.client_send, NetStatus::broken) << one_way;
     EXPECT_EQ(out.client_receive, NetStatus::broken) << one_way;
     auto faults = out.h.trace.texts(TraceKind::fault);
-    EXPECT_NE(std::find(faults.begin(), faults.end(), "connection #1 n1<>n0 broken: partition"), faults.end());
+    EXPECT_NE(std::find(faults.begin(), faults.end(), "connection #1 client<>server broken: partition"), faults.end());
   }
 }
 

@@ -104,7 +104,7 @@ TEST(Partition, SymmetricCutsBothWaysBetweenGroupsAndHealRestores) {
   EXPECT_EQ(w.pairs(1), (Pairs{{0, 1}, {1, 0}, {2, 3}, {3, 2}}));
   EXPECT_EQ(w.pairs(2), w.all_pairs());
   EXPECT_EQ(w.drops("partition"), 8u);
-  EXPECT_TRUE(w.has_fault("partition n0,n1 | n2,n3"));
+  EXPECT_TRUE(w.has_fault("partition s0,s1 | s2,s3"));
   EXPECT_TRUE(w.has_fault("heal network"));
 }
 
@@ -116,7 +116,7 @@ TEST(Partition, OneWayCutsOnlyFromTheFirstGroup) {
     ctx.sleep_for(1_s);
   });
   EXPECT_EQ(w.pairs(1), (Pairs{{1, 0}, {2, 0}, {1, 2}, {2, 1}}));
-  EXPECT_TRUE(w.has_fault("one-way n0 > n1,n2"));
+  EXPECT_TRUE(w.has_fault("one-way s0 > s1,s2"));
 }
 
 TEST(Partition, AnUnlistedNodeBridgesBothSides) {
@@ -192,7 +192,7 @@ TEST(Clog, AddsItsDelayOnItsLinkForItsLengthOnly) {
   EXPECT_EQ(w.arrival_time(2), Time::zero() + 5_ms);
   EXPECT_EQ(w.arrival_time(3), Time::zero() + 1_s + 305_ms);
   EXPECT_EQ(w.arrival_time(4), Time::zero() + 2500_ms + 5_ms);
-  EXPECT_TRUE(w.has_fault("clog n0>n1 +300ms for 2s"));
+  EXPECT_TRUE(w.has_fault("clog s0>s1 +300ms for 2s"));
 }
 
 TEST(Links, AnOverrideAppliesToThatDirectionOnly) {

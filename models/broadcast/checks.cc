@@ -60,7 +60,9 @@ void Observer::on_ack_sent(NodeId server, int64_t value) {
   if (holders * 2 > servers_.size() || violation_) return;
   violation_ = CheckResult::safety("ack_durable_on_majority",
                                    fmt::format("{} acknowledged value {} while {} of {} servers hold it durably",
-                                               name(server), value, holders, servers_.size()));
+                                               name(server), value, holders, servers_.size()))
+                   .at(now())
+                   .on({server});
 }
 
 void Observer::on_delivered(NodeId server, NodeId from, Time sent_at) {
@@ -86,7 +88,9 @@ void Observer::on_confirmed(NodeId server, NodeId node, uint32_t incarnation, in
   violation_ =
       CheckResult::safety("confirmed_holder_holds",
                           fmt::format("{} took {} (incarnation {}) to hold value {}, which that incarnation never held",
-                                      name(server), name(node), incarnation, value));
+                                      name(server), name(node), incarnation, value))
+          .at(now())
+          .on({server, node});
 }
 
 const Observer::Incarnation* Observer::find_incarnation(NodeId node, uint32_t incarnation) const {
@@ -114,10 +118,13 @@ void Observer::on_ack_in_memory(NodeId server, int64_t value) {
   size_t holders = 0;
   for (NodeId node : servers_) holders += counts_as_holder(server, node, value) ? 1 : 0;
   if (holders * 2 > servers_.size() || violation_) return;
-  violation_ = CheckResult::safety(
-      "ack_on_majority", fmt::format("{} acknowledged value {} while {} of {} servers hold it, or held it when "
-                                     "{} last heard from them",
-                                     name(server), value, holders, servers_.size(), name(server)));
+  violation_ =
+      CheckResult::safety("ack_on_majority",
+                          fmt::format("{} acknowledged value {} while {} of {} servers hold it, or held it when "
+                                      "{} last heard from them",
+                                      name(server), value, holders, servers_.size(), name(server)))
+          .at(now())
+          .on({server});
 }
 
 Attachment::Attachment(Observer& observer, NodeId node, uint32_t incarnation, Time booted,
@@ -130,13 +137,13 @@ Attachment::~Attachment() { observer_.detach(node_, incarnation_); }
 
 namespace {
 
-// The servers (by name) that lack value; a server with no live incarnation
-// lacks everything.
-std::vector<std::string> missing_on(const Observer& observer, int64_t value) {
-  std::vector<std::string> missing;
+// The servers that lack value; a server with no live incarnation lacks
+// everything.
+std::vector<NodeId> missing_on(const Observer& observer, int64_t value) {
+  std::vector<NodeId> missing;
   for (NodeId node : observer.servers()) {
     auto store = observer.store(node);
-    if (store == nullptr || store->values.count(value) == 0) missing.push_back(observer.name(node));
+    if (store == nullptr || store->values.count(value) == 0) missing.push_back(node);
   }
   return missing;
 }
@@ -146,17 +153,24 @@ std::vector<std::string> missing_on(const Observer& observer, int64_t value) {
 CheckResult check_acked_everywhere(const Observer& observer) {
   size_t bad_values = 0;
   std::string first_detail;
+  Time first_acked_at;
+  std::vector<NodeId> first_missing;
   for (const auto& [value, acked_at] : observer.acked()) {
-    std::vector<std::string> missing = missing_on(observer, value);
+    std::vector<NodeId> missing = missing_on(observer, value);
     if (missing.empty()) continue;
     if (bad_values++ == 0) {
+      std::vector<std::string> names;
+      for (NodeId node : missing) names.push_back(observer.name(node));
       first_detail = fmt::format("value {} acknowledged at {:.3f}s is missing on {} ({} servers)", value,
-                                 acked_at.to_seconds(), fmt::join(missing, ", "), observer.servers().size());
+                                 acked_at.to_seconds(), fmt::join(names, ", "), observer.servers().size());
+      first_acked_at = acked_at;
+      first_missing = std::move(missing);
     }
   }
   if (bad_values == 0) return CheckResult::ok();
   if (bad_values > 1) first_detail += fmt::format("; {} acknowledged values are missing somewhere", bad_values);
-  return CheckResult::safety("acked_value_everywhere", first_detail);
+  // The ack is the moment the promise was made that the run then broke.
+  return CheckResult::safety("acked_value_everywhere", first_detail).at(first_acked_at).on(std::move(first_missing));
 }
 
 CheckResult check_values_sent(const Observer& observer) {
@@ -165,8 +179,9 @@ CheckResult check_values_sent(const Observer& observer) {
     if (store == nullptr) continue;
     for (int64_t value : store->values) {
       if (observer.sent().count(value) != 0) continue;
-      return CheckResult::safety(
-          "value_never_sent", fmt::format("{} holds value {}, which no client broadcast", observer.name(node), value));
+      return CheckResult::safety("value_never_sent", fmt::format("{} holds value {}, which no client broadcast",
+                                                                 observer.name(node), value))
+          .on({node});
     }
   }
   return CheckResult::ok();

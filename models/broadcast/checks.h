@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,6 +77,8 @@ class Observer {
   // a server sender, the incarnation that sent it is the one up then.
   void on_delivered(NodeId server, NodeId from, Time sent_at);
   const std::optional<CheckResult>& violation() const { return violation_; }
+  // The simulated time (Setup::sim_time), to stamp violations seen online.
+  void set_clock(std::function<Time()> clock) { clock_ = std::move(clock); }
   const std::map<int64_t, Time>& acked() const { return acked_; }
 
   void count_gossip() { ++gossip_messages_; }
@@ -111,6 +114,8 @@ class Observer {
   std::map<std::pair<NodeId, NodeId>, uint32_t> heard_;      // (receiver, server) -> newest incarnation heard
   std::optional<CheckResult> violation_;
   Histogram ack_latency_;
+  std::function<Time()> clock_;
+  Time now() const { return clock_ ? clock_() : Time::zero(); }
 };
 
 // Attaches a server incarnation's store for as long as this object lives;

@@ -21,6 +21,7 @@ class BroadcastModel final : public Model {
   explicit BroadcastModel(const BroadcastParams& params) : params_(params), observer_() {}
 
   void setup(Setup& setup) override {
+    observer_.set_clock(setup.sim_time());
     for (int64_t i = 0; i < params_.nodes; ++i) {
       std::string name = fmt::format("n{}", i);
       NodeId node = setup.add_server(

@@ -24,9 +24,10 @@ std::optional<Gtid> first_gap(const GtidList& set, const GtidList& reference) {
 CheckResult check_no_acked_write_lost(const std::map<Gtid, Time>& acked, const GtidList& final_primary) {
   for (const auto& [gtid, at] : acked) {
     if (!final_primary.contains(gtid)) {
-      return CheckResult::safety(
-          "no_acked_write_lost",
-          fmt::format("write {} acknowledged at {} is not on the final primary", text(gtid), at.to_seconds()));
+      return CheckResult::safety("no_acked_write_lost",
+                                 fmt::format("write {} acknowledged at {:.3f}s is not on the final primary", text(gtid),
+                                             at.to_seconds()))
+          .at(at);
     }
   }
   return CheckResult::ok();
@@ -38,10 +39,12 @@ CheckResult check_single_writable_primary(const std::vector<Promotion>& promotio
     for (const Promotion& promotion : promotions) {
       if (promotion.node != write.node && promotion.epoch > write.epoch && promotion.at <= write.at) {
         return CheckResult::safety(
-            "single_writable_primary",
-            fmt::format("node {} accepted a write at epoch {} at {}s after node {} was promoted at epoch {} at {}s",
-                        write.node, write.epoch, write.at.to_seconds(), promotion.node, promotion.epoch,
-                        promotion.at.to_seconds()));
+                   "single_writable_primary",
+                   fmt::format(
+                       "db{} accepted a write at epoch {} at {:.3f}s after db{} was promoted at epoch {} at {:.3f}s",
+                       write.node, write.epoch, write.at.to_seconds(), promotion.node, promotion.epoch,
+                       promotion.at.to_seconds()))
+            .at(write.at);
       }
     }
   }
@@ -83,8 +86,9 @@ CheckResult check_no_phantom_read(const std::vector<ReadOf>& reads, const GtidLi
   for (const ReadOf& read : reads) {
     if (!final_primary.contains(read.gtid)) {
       return CheckResult::safety("no_phantom_read",
-                                 fmt::format("a read at {}s returned write {}, which the final primary lacks",
-                                             read.at.to_seconds(), text(read.gtid)));
+                                 fmt::format("a read at {:.3f}s returned write {}, which the final primary lacks",
+                                             read.at.to_seconds(), text(read.gtid)))
+          .at(read.at);
     }
   }
   return CheckResult::ok();

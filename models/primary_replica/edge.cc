@@ -66,6 +66,7 @@ void client_main(Context& ctx, const PrParams& params, Observer& observer, Histo
     const int64_t value = index * 1'000'000'000 + static_cast<int64_t>(req);
     const ClientOp op{req, put ? OpKind::put : OpKind::get, key, value};
     const OpValue argument = put ? OpValue::of(value) : OpValue::nil();
+    history.bind_process(process, ctx.self());
     const size_t invoked = history.invoke(process, put ? "put" : "get", std::to_string(key), argument, ctx.now());
     const Time start = ctx.now();
     std::optional<ClientReply> reply = call(ctx, proxy, op, params.op_timeout);

@@ -9,8 +9,22 @@
 
 namespace detsim::raft_kv {
 
-void Observer::violate(std::string property, std::string detail) {
-  if (!violation_) violation_ = CheckResult::safety(std::move(property), std::move(detail));
+namespace {
+
+// Servers are declared first, so server i is NodeId i (register.cc).
+NodeId node_of(uint64_t server) { return NodeId(static_cast<uint32_t>(server)); }
+
+}  // namespace
+
+// Sessions are client index + 1 (client.cc), clients come after servers.
+NodeId Observer::client_node(uint64_t session) const {
+  return NodeId(static_cast<uint32_t>(logs_.size() + session - 1));
+}
+
+void Observer::violate(std::string property, std::string detail, std::vector<NodeId> nodes) {
+  if (violation_) return;
+  violation_ = CheckResult::safety(std::move(property), std::move(detail)).on(std::move(nodes));
+  if (clock_) violation_->at(clock_());
 }
 
 uint64_t Observer::chain_at(size_t server, uint64_t index) const {
@@ -40,7 +54,8 @@ void Observer::on_leader(size_t server, uint64_t term, Time now) {
   auto [it, fresh] = leaders_.emplace(term, server);
   // Raft §5.2 election safety: at most one leader can be elected in a term.
   if (!fresh && it->second != server) {
-    violate("election_safety", fmt::format("n{} and n{} both became leader in term {}", it->second, server, term));
+    violate("election_safety", fmt::format("n{} and n{} both became leader in term {}", it->second, server, term),
+            {node_of(it->second), node_of(server)});
   }
   // Raft §5.4 leader completeness: every entry committed in an earlier
   // term is in the new leader's log. Commit terms ascend with the index,
@@ -51,7 +66,8 @@ void Observer::on_leader(size_t server, uint64_t term, Time now) {
   if (committed > 0 && (logs_[server].size() < committed || chain_at(server, committed) != committed_[committed - 1])) {
     violate("leader_completeness",
             fmt::format("n{} became leader of term {} with {} entries but lacks committed index {}", server, term,
-                        logs_[server].size(), committed));
+                        logs_[server].size(), committed),
+            {node_of(server)});
   }
 }
 
@@ -78,7 +94,8 @@ void Observer::on_heartbeat(size_t leader, Time now) {
   if (now - quorum_heard > *quorum_limit_) {
     violate("leader_steps_down_without_quorum",
             fmt::format("n{} still leads term {} at {:.3f}s, but has heard from no majority since {:.3f}s", leader,
-                        leader_term_[leader], now.to_seconds(), quorum_heard.to_seconds()));
+                        leader_term_[leader], now.to_seconds(), quorum_heard.to_seconds()),
+            {node_of(leader)});
   }
 }
 
@@ -93,17 +110,21 @@ void Observer::on_append(size_t server, uint64_t index, const Entry& entry, uint
   DETSIM_ASSERT(index == log.size() + 1);
   // Raft §5.3: terms never decrease along a log.
   if (!log.empty() && entry.term < log.back().term) {
-    violate("log_matching", fmt::format("n{} appended index {} of term {} after an entry of term {}", server, index,
-                                        entry.term, log.back().term));
+    violate("log_matching",
+            fmt::format("n{} appended index {} of term {} after an entry of term {}", server, index, entry.term,
+                        log.back().term),
+            {node_of(server)});
   }
   const uint64_t chain = hash_word(hash_word(chain_at(server, index - 1), entry.term), entry.command.digest());
   log.push_back({entry.term, chain, end});
   auto [it, fresh] = by_index_term_.emplace(std::make_pair(index, entry.term), chain);
   // Raft §5.3 log matching: the same index and term means the same prefix.
   if (!fresh && it->second != chain) {
-    violate("log_matching", fmt::format("n{} holds index {} term {} with a prefix or command that differs from "
-                                        "another server's",
-                                        server, index, entry.term));
+    violate("log_matching",
+            fmt::format("n{} holds index {} term {} with a prefix or command that differs from "
+                        "another server's",
+                        server, index, entry.term),
+            {node_of(server)});
   }
 }
 
@@ -114,12 +135,15 @@ void Observer::on_truncate(size_t server, uint64_t from_index) {
   DETSIM_ASSERT(from_index <= log.size());
   // Raft §5.3 leader append-only: a leader never deletes its own entries.
   if (leader_term_[server] != 0) {
-    violate("leader_append_only", fmt::format("n{}, leader of term {}, deleted its entries from index {}", server,
-                                              leader_term_[server], from_index));
+    violate("leader_append_only",
+            fmt::format("n{}, leader of term {}, deleted its entries from index {}", server, leader_term_[server],
+                        from_index),
+            {node_of(server)});
   }
   if (from_index <= commits_[server]) {
     violate("state_machine_safety",
-            fmt::format("n{} deleted index {} after committing up to {}", server, from_index, commits_[server]));
+            fmt::format("n{} deleted index {} after committing up to {}", server, from_index, commits_[server]),
+            {node_of(server)});
   }
   log.resize(from_index - 1);
 }
@@ -137,7 +161,8 @@ void Observer::on_commit(size_t server, uint64_t commit_index, uint64_t term) {
       // Raft §5.4.3: once committed at an index, no other entry is.
       violate(
           "state_machine_safety",
-          fmt::format("n{} committed at index {} an entry other than the one committed there before", server, index));
+          fmt::format("n{} committed at index {} an entry other than the one committed there before", server, index),
+          {node_of(server)});
     }
   }
   // The moment of truth: the leader's commit is the promise.
@@ -152,8 +177,10 @@ void Observer::on_commit(size_t server, uint64_t commit_index, uint64_t term) {
 void Observer::on_apply(size_t server, uint64_t index, const Command& command) {
   // Raft §5.3: an entry is applied only once it is committed.
   if (index > commits_[server] || !holds_committed(server, index)) {
-    violate("apply_committed", fmt::format("n{} applied index {} with its commit index at {} ({} committed anywhere)",
-                                           server, index, commits_[server], committed_.size()));
+    violate("apply_committed",
+            fmt::format("n{} applied index {} with its commit index at {} ({} committed anywhere)", server, index,
+                        commits_[server], committed_.size()),
+            {node_of(server)});
   }
   if (command.client != 0) {
     if (applied_seq_.size() <= command.client) applied_seq_.resize(command.client + 1, 0);
@@ -163,8 +190,9 @@ void Observer::on_apply(size_t server, uint64_t index, const Command& command) {
   // Raft §5.4.3 state machine safety: one command per index, everywhere.
   if (!fresh && it->second != command.digest()) {
     violate("state_machine_safety",
-            fmt::format("n{} applied at index {} a command ({} {} c{} seq {}) other servers did not", server, index,
-                        to_string(command.kind), command.key, command.client, command.seq));
+            fmt::format("n{} applied at index {} a command ({} {} session {} seq {}) other servers did not", server,
+                        index, to_string(command.kind), command.key, command.client, command.seq),
+            {node_of(server)});
   }
 }
 
@@ -204,8 +232,10 @@ void Observer::on_vote_granted(size_t server, uint64_t term, size_t candidate) {
       disk->durable_read(Storage::kMetaPath, Storage::kSlotOffset, Storage::kSlotBytes).value_or("");
   const std::optional<Meta> meta = Storage::choose_meta(slot0, slot1).meta;
   if (!meta || meta->term != term || meta->voted_for != static_cast<int64_t>(candidate)) {
-    violate("vote_durable", fmt::format("n{} granted its vote in term {} to n{} while its disk holds term {} vote {}",
-                                        server, term, candidate, meta ? meta->term : 0, meta ? meta->voted_for : -1));
+    violate("vote_durable",
+            fmt::format("n{} granted its vote in term {} to n{} while its disk holds term {} vote {}", server, term,
+                        candidate, meta ? meta->term : 0, meta ? meta->voted_for : -1),
+            {node_of(server), node_of(candidate)});
   }
   record_vote(server, term, candidate);
 }
@@ -213,8 +243,10 @@ void Observer::on_vote_granted(size_t server, uint64_t term, size_t candidate) {
 void Observer::record_vote(size_t server, uint64_t term, size_t candidate) {
   const auto [it, first] = votes_[server].emplace(term, candidate);
   if (!first && it->second != candidate) {
-    violate("one_vote_per_term", fmt::format("n{} voted for n{} in term {}, having voted for n{} in that term", server,
-                                             candidate, term, it->second));
+    violate("one_vote_per_term",
+            fmt::format("n{} voted for n{} in term {}, having voted for n{} in that term", server, candidate, term,
+                        it->second),
+            {node_of(server), node_of(candidate)});
   }
 }
 
@@ -228,14 +260,16 @@ void Observer::on_recovered_vote(size_t server, uint64_t term, int64_t voted_for
 
 void Observer::on_message_handled(size_t server, uint64_t seen, uint64_t term) {
   if (seen <= term) return;
-  violate("term_adopted", fmt::format("n{} handled a message of term {} and stayed in term {}", server, seen, term));
+  violate("term_adopted", fmt::format("n{} handled a message of term {} and stayed in term {}", server, seen, term),
+          {node_of(server)});
 }
 
 // Figure 2: a follower persists entries before it acknowledges them.
 void Observer::on_append_acked(size_t server, uint64_t match_index) {
   if (match_index == 0 || holds_durably(server, match_index)) return;
   violate("ack_durable",
-          fmt::format("n{} acknowledged entries up to index {} that are not durable on its disk", server, match_index));
+          fmt::format("n{} acknowledged entries up to index {} that are not durable on its disk", server, match_index),
+          {node_of(server)});
 }
 
 void Observer::check_commit_durable(size_t leader, uint64_t index) {
@@ -251,7 +285,8 @@ void Observer::check_commit_durable(size_t leader, uint64_t index) {
   if (holders * 2 > logs_.size()) return;
   violate("commit_durable_on_majority",
           fmt::format("n{} committed index {} while only {} of {} servers hold it durably", leader, index, holders,
-                      logs_.size()));
+                      logs_.size()),
+          {node_of(leader)});
 }
 
 // §5.4.1: a committed entry must be on every log that can win an election.
@@ -268,7 +303,8 @@ void Observer::check_commit_survives(size_t leader, uint64_t index) {
     if (voters * 2 <= logs_.size()) continue;
     violate("commit_survives_elections",
             fmt::format("n{} committed index {}, but n{} lacks it and {} of {} servers would vote for it", leader,
-                        index, candidate, voters, logs_.size()));
+                        index, candidate, voters, logs_.size()),
+            {node_of(leader), node_of(candidate)});
     return;
   }
 }
@@ -276,13 +312,16 @@ void Observer::check_commit_survives(size_t leader, uint64_t index) {
 void Observer::on_write_acked(size_t server, uint64_t client, uint64_t seq) {
   if (client < applied_seq_.size() && applied_seq_[client] >= seq) return;
   violate("ack_after_commit",
-          fmt::format("n{} acknowledged c{} seq {} before any server applied it", server, client, seq));
+          fmt::format("n{} acknowledged c{} seq {} before any server applied it", server, client - 1, seq),
+          {node_of(server), client_node(client)});
 }
 
 void Observer::on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index) {
   if (applied_index >= committed_at_arrival) return;
-  violate("read_fresh", fmt::format("n{} answered a read from index {}, but index {} was committed when it arrived",
-                                    server, applied_index, committed_at_arrival));
+  violate("read_fresh",
+          fmt::format("n{} answered a read from index {}, but index {} was committed when it arrived", server,
+                      applied_index, committed_at_arrival),
+          {node_of(server)});
 }
 
 std::optional<size_t> Observer::leader_now() const {

@@ -45,6 +45,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -91,6 +92,8 @@ class Observer {
         floors_(servers),
         votes_(servers) {}
 
+  // The simulated time (Setup::sim_time), to stamp the first violation.
+  void set_clock(std::function<Time()> clock) { clock_ = std::move(clock); }
   // The server's disk, for the durability checks: it outlives incarnations.
   void attach_disk(size_t server, const Disk* disk) { disks_[server] = disk; }
   // ends[i]: the byte offset where entry i + 1's record ends in the log.
@@ -161,7 +164,11 @@ class Observer {
     uint64_t chain = 0;
     uint64_t end = 0;  // byte offset where its record ends in the log file
   };
-  void violate(std::string property, std::string detail);
+  // The first violation wins; it is stamped with the clock's time.
+  void violate(std::string property, std::string detail, std::vector<NodeId> nodes);
+  // The client of a session (Command::client): clients are declared
+  // after the servers, in order (register.cc).
+  NodeId client_node(uint64_t session) const;
   uint64_t chain_at(size_t server, uint64_t index) const;
   bool holds_committed(size_t server, uint64_t index) const;
   bool holds_durably(size_t server, uint64_t index) const;
@@ -182,6 +189,7 @@ class Observer {
   std::optional<Time> settled_from_;
   std::map<uint64_t, size_t> leaders_;  // term -> its leader
   std::optional<CheckResult> violation_;
+  std::function<Time()> clock_;
   std::vector<bool> fail_stopped_;                     // servers that lost both meta slots
   std::vector<const Disk*> disks_;                     // by server
   std::vector<bool> up_;                               // by server: booted and not yet down

@@ -130,6 +130,7 @@ bool Client::perform(Operation op, Time give_up_at) {
   Command& command = op.command;
   command.client = static_cast<uint64_t>(config_.index + 1);
   command.seq = ++seq_;
+  history.bind_process(process_, ctx_.self());
   const size_t invoked = history.invoke(process_, to_string(command.kind), command.key, op.argument, ctx_.now());
   const Time deadline = std::min(ctx_.now() + params_.op_timeout, give_up_at);
   const ClientRequest request{command};

@@ -175,7 +175,7 @@ DETSIM_MESSAGE_FORMAT(detsim::raft_kv::FetchEntries, "fetch_entries {}..{}@{}", 
                       m.last_term);
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::FetchReply, "fetch_reply first={} prev_term={} entries={}", m.first_index,
                       m.prev_term, m.entries.size());
-DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientRequest, "request {} c{} seq={} key={} value={} expected={}",
+DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientRequest, "request {} session={} seq={} key={} value={} expected={}",
                       detsim::raft_kv::to_string(m.command.kind), m.command.client, m.command.seq, m.command.key,
                       m.command.value, m.command.expected);
 DETSIM_MESSAGE_FORMAT(detsim::raft_kv::ClientReply, "reply seq={} status={} value={}{} hint={}", m.seq,

@@ -23,6 +23,7 @@ class RaftModel final : public Model {
   explicit RaftModel(const RaftParams& params) : params_(params), observer_(static_cast<size_t>(params.nodes)) {}
 
   void setup(Setup& setup) override {
+    observer_.set_clock(setup.sim_time());
     for (int64_t i = 0; i < params_.nodes; ++i) {
       const NodeId node = setup.add_server(
           fmt::format("n{}", i),

@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "sim/api/node_id.h"
 #include "sim/core/assert.h"
 #include "sim/core/time.h"
 
@@ -101,6 +103,11 @@ class History {
   // continues as a new process).
   int64_t next_process() { return next_process_++; }
   void reserve_processes(int64_t count) { next_process_ = std::max(next_process_, count); }
+  // The client node a process number belongs to (a client continues as a
+  // new process after an info). Outputs name the client with it: the run's
+  // violation_nodes, the saved history's header, the counterexample.
+  void bind_process(int64_t process, NodeId client) { process_clients_[process] = client; }
+  const std::map<int64_t, NodeId>& process_clients() const { return process_clients_; }
 
   const std::vector<HistoryEvent>& events() const { return events_; }
   bool empty() const { return events_.empty(); }
@@ -108,6 +115,7 @@ class History {
  private:
   std::vector<HistoryEvent> events_;
   int64_t next_process_ = 0;
+  std::map<int64_t, NodeId> process_clients_;
 };
 
 }  // namespace detsim

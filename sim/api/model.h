@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,31 @@ struct CheckResult {
   Verdict verdict = Verdict::pass;
   std::string property;  // the invariant that failed, e.g. "acked_value_everywhere"
   std::string detail;    // one line: what was seen
+  // When and where it went wrong, if the check knows: the simulated time
+  // of the violating step, and the nodes involved (a server, a client).
+  // The run line prints them (violation_at=, violation_nodes=), and
+  // `replay --window auto` centres the diagram on `when`.
+  std::optional<Time> when;
+  std::vector<NodeId> nodes;
+
+  // Builder style: CheckResult::safety(...).at(now).on({server, client}).
+  CheckResult& at(Time time) & {
+    when = time;
+    return *this;
+  }
+  CheckResult&& at(Time time) && { return std::move(at(time)); }
+  CheckResult& on(std::vector<NodeId> involved) & {
+    nodes = std::move(involved);
+    return *this;
+  }
+  CheckResult&& on(std::vector<NodeId> involved) && { return std::move(on(std::move(involved))); }
 
   static CheckResult ok() { return {}; }
   static CheckResult safety(std::string property, std::string detail) {
-    return {Verdict::safety, std::move(property), std::move(detail)};
+    return {Verdict::safety, std::move(property), std::move(detail), std::nullopt, {}};
   }
   static CheckResult liveness(std::string property, std::string detail) {
-    return {Verdict::liveness, std::move(property), std::move(detail)};
+    return {Verdict::liveness, std::move(property), std::move(detail), std::nullopt, {}};
   }
 };
 
@@ -62,6 +81,12 @@ class Setup {
   // datagrams and connection messages queue for size / bandwidth before
   // the latency. Applied before the scenario's net.links overrides too.
   virtual void set_link_bandwidth(NodeId from, NodeId to, double bytes_per_s) {}
+  // The simulated time, for an observer that timestamps a violation
+  // (CheckResult::at) from code that has no Context at hand. Valid as long
+  // as the Model: the world outlives it.
+  virtual std::function<Time()> sim_time() const {
+    return [] { return Time::zero(); };
+  }
 };
 
 // Lifetime: a Model outlives every fiber of every node it declared. The

@@ -94,6 +94,8 @@ bool read_json_optionals(const Json& json, ParsedLine& parsed, std::string* reas
     if (!op_value) return *reason = "expected \"value\": null, an integer, a string or a list of those", false;
     parsed.event.value = std::move(*op_value);
   }
+  auto client = json.find("client");
+  if (client != json.end() && client->is_string()) parsed.client = client->get<std::string>();
   auto time = json.find("time_ns");
   if (time != json.end()) {
     std::optional<int64_t> ns = json_integer(*time);
@@ -256,6 +258,7 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
   for (LocatedEvent& event : *located) {
     if (event.parsed.skip) continue;
     all_timed = all_timed && event.parsed.has_time;
+    if (!event.parsed.client.empty()) loaded.process_clients[event.parsed.event.process] = event.parsed.client;
     events.push_back(std::move(event.parsed.event));
     loaded.lines.push_back(event.line);
   }
@@ -292,10 +295,14 @@ std::optional<LoadedHistory> read_history_file(const std::string& path, std::str
   return parse_history(text.str(), path, error, should_stop);
 }
 
-void write_history_jsonl(const History& history, std::ostream& out) {
+void write_history_jsonl(const History& history, std::ostream& out, const std::vector<std::string>& names) {
+  const auto& clients = history.process_clients();
   for (const HistoryEvent& event : history.events()) {
     nlohmann::ordered_json line;
     line["process"] = event.process;
+    auto client = clients.find(event.process);
+    if (client != clients.end() && client->second.index() < names.size())
+      line["client"] = names[client->second.index()];
     line["type"] = to_string(event.type);
     line["f"] = event.f;
     if (!event.key.empty()) line["key"] = event.key;

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -34,6 +35,8 @@ struct LoadedHistory {
   History history;
   std::vector<size_t> lines;          // per event: its 1-based line in the file
   std::vector<Operation> operations;  // paired (pair_operations)
+  // Each process's client, from the lines' "client" (what detsim writes).
+  std::map<int64_t, std::string> process_clients;
 };
 
 // Thrown by the readers when should_stop said to stop: reading a large
@@ -48,8 +51,10 @@ std::optional<LoadedHistory> parse_history(std::string_view text, const std::str
 std::optional<LoadedHistory> read_history_file(const std::string& path, std::string* error,
                                                const std::function<bool()>& should_stop = {});
 
-// One JSON line per event, in the form parse_history reads back.
-void write_history_jsonl(const History& history, std::ostream& out);
+// One JSON line per event, in the form parse_history reads back. With
+// node names (RunResult::node_names), each line whose process is bound to
+// a client (History::bind_process) says which: "client":"c3".
+void write_history_jsonl(const History& history, std::ostream& out, const std::vector<std::string>& names = {});
 
 // ---- the two formats (history_io.cc, history_edn.cc) ----
 
@@ -64,6 +69,7 @@ struct ParsedLine {
   bool skip = false;  // a nemesis line
   HistoryEvent event;
   bool has_time = false;
+  std::string client;  // JSON "client": the node the process belongs to
 };
 std::optional<ParsedLine> parse_json_line(std::string_view line, std::string* reason);
 

@@ -22,6 +22,7 @@ void describe_failure(const KeySearch& search, const std::vector<Operation>& ope
   std::vector<std::string> shorts;
   for (uint32_t source : search.prefix_tail()) {
     report.counterexample.push_back("after: " + format_operation(operations[source]));
+    report.counterexample_operations.push_back(operations[source]);
     shorts.push_back(format_operation_short(operations[source]));
   }
   const std::string state = format_value(values.value(search.prefix_state()));
@@ -29,6 +30,7 @@ void describe_failure(const KeySearch& search, const std::vector<Operation>& ope
       fmt::format("state: {} (after {} linearized operations)", state, search.prefix_length()));
   const Operation& blocked = operations[search.blocked_source()];
   report.counterexample.push_back("cannot linearize: " + format_operation(blocked));
+  report.counterexample_operations.push_back(blocked);
   std::string after = shorts.empty() ? "from the initial state" : "after " + fmt::format("{}", fmt::join(shorts, ", "));
   report.summary = fmt::format("key {}: {} (state {}), {} cannot be linearized", format_value(OpValue::of(report.key)),
                                after, state, format_operation_short(blocked));

@@ -72,6 +72,9 @@ struct CheckReport {
   // not be placed next, one line each. unknown: why.
   std::vector<std::string> counterexample;
   std::string summary;  // the same on one line, for a run's detail
+  // not_linearizable: the operations counterexample names, in its order:
+  // the prefix's last operations, then the one that cannot be placed.
+  std::vector<Operation> counterexample_operations;
 };
 
 // Checks that every operation fits the datatype: a known f, a cas value of

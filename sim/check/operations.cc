@@ -128,10 +128,19 @@ std::string format_operation(const Operation& operation) {
                      format_instant(operation, true), format_instant(operation, false));
 }
 
+// Seconds with microseconds, whatever the size: a run's one-line detail
+// names several operations, and one unit per line reads at a glance.
+std::string format_seconds(const Operation& operation, bool at_invoke) {
+  const bool completed = operation.complete_event != SIZE_MAX;
+  if (!operation.has_time || (!at_invoke && !completed)) return format_instant(operation, at_invoke);
+  const Time at = at_invoke ? operation.invoke_at : operation.complete_at;
+  return fmt::format("{:.6f}s", at.to_seconds());
+}
+
 std::string format_operation_short(const Operation& operation) {
   std::string outcome = operation.outcome == OpType::ok ? "" : std::string(" ") + to_string(operation.outcome);
   return fmt::format("p{} {} {}{} [{},{}]", operation.process, operation.f, format_value(shown_value(operation)),
-                     outcome, format_instant(operation, true), format_instant(operation, false));
+                     outcome, format_seconds(operation, true), format_seconds(operation, false));
 }
 
 }  // namespace detsim::check

@@ -51,7 +51,8 @@ std::vector<Operation> pair_operations(const History& history, std::optional<His
 // One line: "process=3 ok write key=x value=3 invoke=1.200ms complete=1.500ms"
 // (event numbers "#4" instead of times for histories without times).
 std::string format_operation(const Operation& operation);
-// Compact form for a run's one-line detail: "p3 write 3 [1.2ms,1.5ms]".
+// Compact form for a run's one-line detail, times in seconds:
+// "p3 write 3 [0.001200s,0.001500s]".
 std::string format_operation_short(const Operation& operation);
 // A value as JSON writes it: null, 3, "x", [1,2].
 std::string format_value(const OpValue& value);

@@ -46,15 +46,18 @@ JsonlTraceWriter::JsonlTraceWriter(std::ostream& out) : out_(out) {}
 
 JsonlTraceWriter::~JsonlTraceWriter() { out_.flush(); }
 
-void JsonlTraceWriter::record(const TraceEvent& event) { out_ << format_line(event) << '\n'; }
+void JsonlTraceWriter::record(const TraceEvent& event) { out_ << format_line(event, names_) << '\n'; }
 
-std::string JsonlTraceWriter::format_line(const TraceEvent& event) {
+std::string JsonlTraceWriter::format_line(const TraceEvent& event, const std::vector<std::string>& names) {
+  auto name = [&names](NodeId node) {
+    return node.index() < names.size() ? names[node.index()] : fmt::format("{}", node);
+  };
   Json line;
   line["t_ns"] = event.at.count_ns();
   line["t"] = format_trace_time(event.at);
   line["kind"] = to_string(event.kind);
-  if (event.node.valid()) line["node"] = fmt::format("{}", event.node);
-  if (event.peer.valid()) line["peer"] = fmt::format("{}", event.peer);
+  if (event.node.valid()) line["node"] = name(event.node);
+  if (event.peer.valid()) line["peer"] = name(event.peer);
   if (event.message_id != 0) line["msg_id"] = event.message_id;
   if (carries_sent_at(event.kind)) line["sent_ns"] = event.sent_at.count_ns();
   if (!event.text.empty()) line["text"] = event.text;

@@ -1,7 +1,7 @@
 // The machine-readable trace: one JSON object per line, one line per event,
 // in the order the world reported them.
 //
-//   {"t_ns":1204000000,"t":"1.204s","kind":"send","node":"n2","peer":"n3","msg_id":17,"text":"Append"}
+//   {"t_ns":1204000000,"t":"1.204s","kind":"send","node":"n2","peer":"c3","msg_id":17,"text":"Append"}
 //   {"t_ns":1206500000,"t":"1.2065s","kind":"deliver","node":"n3","peer":"n2","msg_id":17,
 //    "sent_ns":1204000000,"text":"Append"}                  (one line in the file)
 //
@@ -13,6 +13,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "sim/trace/trace_event.h"
 
@@ -32,12 +33,16 @@ class JsonlTraceWriter final : public TraceSink {
   ~JsonlTraceWriter() override;
 
   void record(const TraceEvent& event) override;
+  // "node" and "peer" carry these names (stable_node_names); a node past
+  // the end is written "n<index>".
+  void set_node_names(const std::vector<std::string>& names) override { names_ = names; }
 
   // The line (without '\n') that record() writes for `event`.
-  static std::string format_line(const TraceEvent& event);
+  static std::string format_line(const TraceEvent& event, const std::vector<std::string>& names = {});
 
  private:
   std::ostream& out_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace detsim

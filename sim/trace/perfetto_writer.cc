@@ -60,11 +60,15 @@ std::string metadata(std::string_view what, uint64_t pid, uint64_t tid, const Js
                      args.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
-std::string message_name(const TraceEvent& event) {
+std::string node_name(const std::vector<std::string>& names, NodeId node) {
+  return node.index() < names.size() ? names[node.index()] : fmt::format("{}", node);
+}
+
+std::string message_name(const TraceEvent& event, const std::vector<std::string>& names) {
   switch (event.kind) {
-    case TraceKind::send: return fmt::format("to {}: {}", event.peer, event.text);
-    case TraceKind::deliver: return fmt::format("from {}: {}", event.peer, event.text);
-    default: return fmt::format("lost ({}) from {}", event.text, event.node);
+    case TraceKind::send: return fmt::format("to {}: {}", node_name(names, event.peer), event.text);
+    case TraceKind::deliver: return fmt::format("from {}: {}", node_name(names, event.peer), event.text);
+    default: return fmt::format("lost ({}) from {}", event.text, node_name(names, event.node));
   }
 }
 
@@ -139,8 +143,8 @@ void PerfettoTraceWriter::message(const TraceEvent& event) {
   if (!track_node.valid()) return;
   Json args = Json::object();
   if (event.message_id != 0) args["msg_id"] = event.message_id;
-  if (event.peer.valid()) args[event.kind == TraceKind::send ? "to" : "from"] = fmt::format("{}", event.peer);
-  if (event.kind == TraceKind::drop) args["from"] = fmt::format("{}", event.node);
+  if (event.peer.valid()) args[event.kind == TraceKind::send ? "to" : "from"] = node_name(names_, event.peer);
+  if (event.kind == TraceKind::drop) args["from"] = node_name(names_, event.node);
   if (event.kind != TraceKind::send) args["sent_ns"] = event.sent_at.count_ns();
   if (!event.text.empty()) args[event.kind == TraceKind::drop ? "why" : "text"] = event.text;
   std::string flow;
@@ -148,7 +152,7 @@ void PerfettoTraceWriter::message(const TraceEvent& event) {
     flow = fmt::format(R"(,"bind_id":{},"{}":true)", event.message_id,
                        event.kind == TraceKind::send ? "flow_out" : "flow_in");
   }
-  append(slice(track_node.index(), kMessages, short_name(message_name(event)), to_string(event.kind), event.at,
+  append(slice(track_node.index(), kMessages, short_name(message_name(event, names_)), to_string(event.kind), event.at,
                Duration::zero(), args, flow));
 }
 

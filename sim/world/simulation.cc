@@ -10,6 +10,7 @@
 #include "sim/check/linearizability.h"
 #include "sim/core/engine.h"
 #include "sim/fault/nemesis.h"
+#include "sim/fault/node_names.h"
 #include "sim/metrics/histogram.h"
 #include "sim/world/timing_swarm.h"
 #include "sim/world/world.h"
@@ -34,11 +35,18 @@ Params to_defaults(const std::vector<ParamSpec>& specs) {
 // running anything.
 class NodeCounter final : public Setup {
  public:
-  NodeId add_server(std::string, NodeMain) override { return add(&targets_.servers); }
-  NodeId add_client(std::string, NodeMain) override { return add(&targets_.clients); }
+  NodeId add_server(std::string name, NodeMain) override {
+    names_.push_back(std::move(name));
+    return add(&targets_.servers);
+  }
+  NodeId add_client(std::string name, NodeMain) override {
+    names_.push_back(std::move(name));
+    return add(&targets_.clients);
+  }
   Time heal_time() const override { return Time::max(); }
   Time end_time() const override { return Time::max(); }
   const FaultTargets& targets() const { return targets_; }
+  const std::vector<std::string>& names() const { return names_; }
 
  private:
   NodeId add(std::vector<NodeId>* kind) {
@@ -47,6 +55,7 @@ class NodeCounter final : public Setup {
   }
   uint32_t count_ = 0;
   FaultTargets targets_;
+  std::vector<std::string> names_;
 };
 
 // The run's fault schedule: the given one (the request's, else
@@ -118,8 +127,30 @@ CheckResult run_check(Model& model) {
   try {
     return model.check();
   } catch (const std::exception& error) {
-    return {Verdict::model_crashed, "model_crashed", fmt::format("check() threw: {}", error.what())};
+    return {Verdict::model_crashed, "model_crashed", fmt::format("check() threw: {}", error.what()), std::nullopt, {}};
   }
+}
+
+// The operation that cannot be linearized went wrong when its result came
+// back (an info never did: then when it started).
+Time blocked_at(const check::CheckReport& report) {
+  // Invariant: not_linearizable always names the blocked operation last.
+  DETSIM_ASSERT(!report.counterexample_operations.empty());
+  const check::Operation& blocked = report.counterexample_operations.back();
+  return blocked.complete_at == Time::max() ? blocked.invoke_at : blocked.complete_at;
+}
+
+// The clients of the counterexample's operations (History::bind_process),
+// the blocked operation's first.
+std::vector<NodeId> counterexample_clients(const History& history, const check::CheckReport& report) {
+  std::vector<NodeId> clients;
+  const auto& bound = history.process_clients();
+  for (auto op = report.counterexample_operations.rbegin(); op != report.counterexample_operations.rend(); ++op) {
+    auto it = bound.find(op->process);
+    if (it != bound.end() && std::find(clients.begin(), clients.end(), it->second) == clients.end())
+      clients.push_back(it->second);
+  }
+  return clients;
 }
 
 // The client history against its datatype, after the model's own check
@@ -150,12 +181,27 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   std::optional<check::HistoryError> error;
   check::CheckReport report = check::check_history(*history, *datatype, options, &error);
   if (error) {
-    return {Verdict::model_crashed, "history_malformed",
-            fmt::format("client history event #{}: {}", error->event, error->message)};
+    return {Verdict::model_crashed,
+            "history_malformed",
+            fmt::format("client history event #{}: {}", error->event, error->message),
+            std::nullopt,
+            {}};
   }
   metrics.push_back({"linearizability_unknown", report.verdict == check::Linearizability::unknown ? 1.0 : 0.0});
   if (report.verdict != check::Linearizability::not_linearizable) return CheckResult::ok();
-  return CheckResult::safety("linearizability", report.summary);
+  return CheckResult::safety("linearizability", report.summary)
+      .at(blocked_at(report))
+      .on(counterexample_clients(*history, report));
+}
+
+// The violation at its own time on each node involved (the .dot and
+// Perfetto draw it there, not at the run's end), recorded after the run:
+// the JSONL trace's last lines may go back in time.
+void mark_violation(TraceSink& trace, const CheckResult& check) {
+  if (!check.when) return;
+  const std::string text = fmt::format("violation: {}", check.property);
+  if (check.nodes.empty()) trace.record({*check.when, TraceKind::verdict, NodeId(), NodeId(), 0, Time(), text});
+  for (NodeId node : check.nodes) trace.record({*check.when, TraceKind::verdict, node, NodeId(), 0, Time(), text});
 }
 
 // p50/p99/p999 of the ok operations' invoke-to-completion time, in ms,
@@ -231,6 +277,12 @@ std::vector<ParamSpec> all_param_specs(const ModelInfo& model) {
 
 Params default_params(const ModelInfo& model) { return to_defaults(all_param_specs(model)); }
 
+std::vector<std::string> model_node_names(const ModelInfo& model, const Params& params) {
+  NodeCounter counter;
+  model.make(params)->setup(counter);
+  return stable_node_names(counter.names());
+}
+
 std::string check_fault_schedule(const ModelInfo& model, const Params& params) {
   std::optional<FaultSchedule> schedule = given_schedule(params);
   if (!schedule) return "";
@@ -296,18 +348,24 @@ RunResult simulate(const RunRequest& request) {
       *request.history_out = {true, model->history_model(), *model->history()};
   });
   if (stop == StopReason::model_crashed) {
-    check = {Verdict::model_crashed, "model_crashed", engine.stop_detail()};
+    check = {Verdict::model_crashed, "model_crashed", engine.stop_detail(), std::nullopt, {}};
   } else if (stop == StopReason::livelock && check.verdict == Verdict::pass) {
     check = CheckResult::liveness("livelock", engine.stop_detail());
   }
   result.verdict = check.verdict;
   result.property = check.property;
   result.detail = check.detail;
+  result.node_names = world.node_names();
+  result.violation_at = check.when;
+  for (NodeId node : check.nodes) {
+    if (node.index() < result.node_names.size()) result.violation_nodes.push_back(result.node_names[node.index()]);
+  }
   result.events = engine.events_fired();
   result.sim_seconds = engine.now().to_seconds();
   result.stop_reason = to_string(stop);
   result.metrics.push_back({"messages", static_cast<double>(world.messages_sent())});
   if (request.trace != nullptr) {
+    mark_violation(*request.trace, check);
     request.trace->record({engine.now(), TraceKind::verdict, NodeId(), NodeId(), 0, Time(),
                            fmt::format("{} {}", to_string(result.verdict), result.property)});
   }

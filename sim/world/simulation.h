@@ -23,6 +23,9 @@ Params default_params(const ModelInfo& model);
 // "" if faults.schedule is empty or fits the model's nodes; else a one-line
 // reason ("fault schedule: action 2 names n9, but the model has 8 nodes").
 std::string check_fault_schedule(const ModelInfo& model, const Params& params);
+// The names every output gives the model's nodes, by index
+// (stable_node_names over what setup() declares), without running anything.
+std::vector<std::string> model_node_names(const ModelInfo& model, const Params& params);
 
 // A copy of a model's client history, for `replay --history`.
 struct ClientHistory {
@@ -67,6 +70,12 @@ struct RunResult {
   Verdict verdict = Verdict::pass;
   std::string property;  // what failed, if anything
   std::string detail;
+  // CheckResult::when and ::nodes, the nodes by name (node_names).
+  std::optional<Time> violation_at;
+  std::vector<std::string> violation_nodes;
+  // Every node's name by index (stable_node_names): the fault schedule and
+  // the trace use these.
+  std::vector<std::string> node_names;
   uint64_t events = 0;
   double sim_seconds = 0;
   uint64_t fingerprint = 0;

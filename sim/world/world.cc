@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "sim/fault/node_names.h"
+
 namespace detsim {
 namespace {
 
@@ -58,12 +60,21 @@ NodeId World::add_node(std::string name, NodeMain main, bool is_server) {
   return id;
 }
 
+std::function<Time()> World::sim_time() const {
+  return [&engine = engine_] { return engine.now(); };
+}
+
+std::vector<std::string> World::node_names() const {
+  std::vector<std::string> given;
+  for (const auto& node : nodes_) given.push_back(node->name);
+  return stable_node_names(given);
+}
+
 void World::set_trace(TraceSink* sink) {
   trace_ = sink;
   if (trace_ == nullptr) return;
-  std::vector<std::string> names;
-  for (const auto& node : nodes_) names.push_back(node->name);
-  trace_->set_node_names(names);
+  trace_names_ = node_names();
+  trace_->set_node_names(trace_names_);
 }
 
 void World::start() {
@@ -182,7 +193,11 @@ Mailbox<Envelope>* World::inbox(NodeId node) {
 }
 
 void World::trace(TraceEvent event) {
-  if (trace_ != nullptr) trace_->record(event);
+  if (trace_ == nullptr) return;
+  // Fault text names nodes "nN" where the world formats a NodeId; every
+  // output names them as the model did (stable_node_names).
+  if (event.kind == TraceKind::fault) event.text = name_nodes_in_fault_text(event.text, trace_names_);
+  trace_->record(event);
 }
 
 void World::boot(NodeId id) {

@@ -50,6 +50,9 @@ class World final : public Setup {
   Time end_time() const override { return options_.end_at; }
   void set_link_latency(NodeId from, NodeId to, DurationDist latency) override;
   void set_link_bandwidth(NodeId from, NodeId to, double bytes_per_s) override;
+  std::function<Time()> sim_time() const override;
+  // Every node's printed name by index (stable_node_names).
+  std::vector<std::string> node_names() const;
 
   void set_trace(TraceSink* sink);
   // Boots every node at the current time and arms the heal at heal_at.
@@ -193,6 +196,7 @@ class World final : public Setup {
     Engine::CallbackId timeout;
   };
   std::map<uint32_t, PowerArm> power_armed_;
+  std::vector<std::string> trace_names_;  // node_names(), taken when a trace is set
   TraceSink* trace_ = nullptr;
   std::vector<ProbeCount> probe_counts_;
   ProbeObserver probe_observer_;
