@@ -2,7 +2,8 @@
 # Determinism across compilers: the same seed must give the same run, bit
 # for bit, whichever compiler built detsim. Runs every scenario that
 # `detsim list` shows with both binaries and compares each seed's JSON line
-# (verdict, events, fingerprint, metrics), less the wall-clock fields.
+# (verdict, events, fingerprint, metrics), less the wall-clock fields and
+# the reproduce line (it names the binary as invoked).
 # 20 seeds a scenario, 3 for the capacity run (5M rows/s, seconds a seed).
 # Usage: scripts/cross-compiler-check.sh DETSIM_A DETSIM_B
 #   e.g. scripts/cross-compiler-check.sh build/detsim build-clang/detsim
@@ -19,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 
 # A run's JSON lines without the fields that measure the host, not the run.
 runs() {  # BINARY SCENARIO SEEDS
-  "$1" run "$2" --seeds "$3" --json --jobs 2 | sed -E 's/"wall_s":[-0-9.e+]+,?//g'
+  "$1" run "$2" --seeds "$3" --json --jobs 2 | sed -E 's/"wall_s":[-0-9.e+]+,?//g; s/"reproduce":"([^"\\]|\\.)*",?//g'
 }
 
 scenarios="$("$a" list | sed -n '/^scenarios/,/^$/p' | awk 'NR > 1 && NF > 0 { print $1 }')"
