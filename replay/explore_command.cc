@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -88,7 +89,7 @@ class Driver {
 
  private:
   bool seeds_left() const { return next_seed_ <= seeds_.last && !seeds_done_; }
-  void launch();
+  bool launch();  // false: the system refused the fork
   void wait_for_records(int timeout_ms);
   void drain();
   void on_record(const nlohmann::json& message);
@@ -117,7 +118,10 @@ class Driver {
 
 int Driver::run() {
   shared_ = map_explore_shared();
-  DETSIM_ASSERT(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sockets_) == 0);
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sockets_) != 0) {
+    throw WorkerStartError(std::string("explore: cannot start a worker process (socketpair: ") + std::strerror(errno) +
+                           ")");
+  }
   // Branches outlive the workers that forked them; as a subreaper the
   // driver inherits and reaps them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -125,7 +129,9 @@ int Driver::run() {
   const double cpu_start_s = children_cpu_s();
   const Clock::time_point deadline = start_ + std::chrono::nanoseconds(budget_.count_ns());
   while (Clock::now() < deadline) {
-    while (seeds_left() && shared_->live.load() < options_.jobs) launch();
+    // A refused fork is retried on the next turn, once a worker has ended.
+    while (seeds_left() && shared_->live.load() < options_.jobs && launch()) {
+    }
     // Reported but unreaped branches do not hold the loop: finish() waits.
     if (!seeds_left() && tracked_.empty()) break;
     wait_for_records(50);
@@ -143,14 +149,24 @@ int Driver::run() {
   return tally_.exit_code;
 }
 
-void Driver::launch() {
+bool Driver::launch() {
   const uint64_t seed = next_seed_;
-  if (next_seed_ == seeds_.last) seeds_done_ = true;
-  ++next_seed_;
   shared_->live.fetch_add(1);
   shared_->family_branches[seed % ExploreShared::kFamilies].store(0);
   const pid_t pid = ::fork();
-  DETSIM_ASSERT(pid >= 0);
+  if (pid < 0) {
+    const int error = errno;
+    shared_->live.fetch_sub(1);
+    // With workers still running the seed waits for one to end; with none,
+    // nothing would ever free the system's resources: exit 71.
+    if (tracked_.empty()) {
+      throw WorkerStartError(std::string("explore: cannot start a worker process (fork: ") + std::strerror(error) +
+                             ")");
+    }
+    return false;
+  }
+  if (next_seed_ == seeds_.last) seeds_done_ = true;
+  ++next_seed_;
   if (pid == 0) {
     ::close(sockets_[0]);
     ExploreLimits limits{options_.jobs, options_.fanout, static_cast<size_t>(options_.depth), options_.rare_percent,
@@ -158,6 +174,7 @@ void Driver::launch() {
     explore_seed_worker(scenario_, seed, shared_, limits, sockets_[1]);
   }
   tracked_[pid] = {seed, "", true};
+  return true;
 }
 
 void Driver::wait_for_records(int timeout_ms) {

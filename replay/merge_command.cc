@@ -267,7 +267,8 @@ int merge_command(const MergeOptions& options, std::ostream& out, std::ostream& 
   if (header.command == "run") {
     exit_code = print_run(options, runs, rows, out);
   } else {
-    out << sweep_summary_line(grid, seeds.count(), runs, total_wall_s(runs), options.out_path.value_or(""));
+    const auto summary = options.json ? sweep_summary_json : sweep_summary_line;
+    out << summary(grid, seeds.count(), runs, total_wall_s(runs), options.out_path.value_or(""));
   }
   print_failures(runs, reproduce, options.json, out);
   return exit_code;

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "replay/atomic_file.h"
 #include "replay/commands.h"
@@ -56,14 +58,40 @@ void write_sweep_csv(const std::string& path, const Grid& grid, uint64_t seed_co
   file.commit();
 }
 
+namespace {
+
+// Runs by verdict, indexed by static_cast<int>(Verdict).
+std::array<uint64_t, 4> count_verdicts(const JournaledRuns& runs) {
+  std::array<uint64_t, 4> by_verdict{};
+  for (const auto& [index, outcome] : runs) ++by_verdict[static_cast<size_t>(outcome.verdict)];
+  return by_verdict;
+}
+
+}  // namespace
+
 std::string sweep_summary_line(const Grid& grid, uint64_t seed_count, const JournaledRuns& runs, double wall_s,
                                const std::string& out_path) {
-  uint64_t by_verdict[4] = {0, 0, 0, 0};
-  for (const auto& [index, outcome] : runs) ++by_verdict[static_cast<int>(outcome.verdict)];
+  const std::array<uint64_t, 4> by_verdict = count_verdicts(runs);
   return fmt::format("sweep: {} ({} x {}): {} pass, {} safety, {} liveness, {} crashed, wall_s={:.3f}{}\n",
                      counted(grid.point_count() * seed_count, "run"), counted(grid.point_count(), "point"),
                      counted(seed_count, "seed"), by_verdict[0], by_verdict[1], by_verdict[2], by_verdict[3], wall_s,
                      out_path.empty() ? "" : " -> " + out_path);
+}
+
+std::string sweep_summary_json(const Grid& grid, uint64_t seed_count, const JournaledRuns& runs, double wall_s,
+                               const std::string& out_path) {
+  const std::array<uint64_t, 4> by_verdict = count_verdicts(runs);
+  nlohmann::ordered_json summary = {{"command", "sweep"},
+                                    {"runs", grid.point_count() * seed_count},
+                                    {"points", grid.point_count()},
+                                    {"seeds", seed_count},
+                                    {"pass", by_verdict[0]}};
+  for (Verdict verdict : {Verdict::safety, Verdict::liveness, Verdict::model_crashed}) {
+    summary[to_string(verdict)] = by_verdict[static_cast<size_t>(verdict)];
+  }
+  summary["wall_s"] = wall_s;
+  if (!out_path.empty()) summary["out"] = out_path;
+  return nlohmann::ordered_json{{"type", "summary"}, {"summary", summary}}.dump() + "\n";
 }
 
 std::string counted(uint64_t count, std::string_view noun) {

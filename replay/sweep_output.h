@@ -29,6 +29,11 @@ void write_sweep_csv(const std::string& path, const Grid& grid, uint64_t seed_co
 std::string sweep_summary_line(const Grid& grid, uint64_t seed_count, const JournaledRuns& runs, double wall_s,
                                const std::string& out_path);
 
+// The same as one JSON line, for `merge --json`:
+// {"type":"summary","summary":{"command":"sweep","runs":12,...}}.
+std::string sweep_summary_json(const Grid& grid, uint64_t seed_count, const JournaledRuns& runs, double wall_s,
+                               const std::string& out_path);
+
 // "1 run", "2 runs".
 std::string counted(uint64_t count, std::string_view noun);
 

@@ -7,13 +7,17 @@
 // sweep shard resumes.
 #include "replay/shard.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -268,6 +272,30 @@ TEST_F(ShardTest, SweepShardsMergeIntoTheUnshardedCsvAndSummary) {
     std::string expected_summary = std::regex_replace(whole.out, std::regex(whole_csv.string()), csv_.string());
     EXPECT_EQ(without_wall_time(before_failures(merged.out)), without_wall_time(expected_summary));
   }
+}
+
+// --json on sweep shards: every line JSON, the summary's counts the text's.
+TEST_F(ShardTest, SweepShardsMergeWithJsonIntoJsonLinesOnly) {
+  const fs::path shards = dir_ / "sweep-json";
+  sweep_shards(3, shards);
+  CliRun text = real_cli({"merge", shards.string()});
+  CliRun json = real_cli({"merge", shards.string(), "--json"});
+  ASSERT_EQ(json.code, text.code) << json.err;
+  std::istringstream lines(json.out);
+  std::string line;
+  std::optional<nlohmann::json> summary;
+  while (std::getline(lines, line)) {
+    const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << line;
+    if (parsed.value("type", "") == "summary") summary = parsed["summary"];
+  }
+  ASSERT_TRUE(summary.has_value()) << json.out;
+  EXPECT_EQ((*summary)["command"], "sweep");
+  EXPECT_EQ((*summary)["runs"], 12);
+  EXPECT_EQ((*summary)["points"], 4);
+  const std::string counts = fmt::format("{} pass, {} safety, {} liveness", (*summary)["pass"].get<int>(),
+                                         (*summary)["safety"].get<int>(), (*summary)["liveness"].get<int>());
+  EXPECT_NE(text.out.find(counts), std::string::npos) << counts << "\n" << text.out;
 }
 
 TEST_F(ShardTest, FailuresAreGroupedByPropertyFastestFirstWithReproduceLines) {
