@@ -1,5 +1,5 @@
 // `detsim ci [SCENARIO...] [--seeds A..B] [--time-budget T] [--jobs J]
-// [--set k=v]... [--artifacts DIR] [--junit FILE] [--json]`: a team's
+// [--set k=v]... [--artifacts DIR [--max-artifacts N]] [--junit FILE] [--json]`: a team's
 // pipeline step. Every scenario (default: every scenario file) runs over
 // the seeds in worker processes, interleaved so each scenario gets its
 // share when the time budget cuts the run short. It prints each failing
@@ -11,10 +11,12 @@
 // bad input, before anything runs.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "replay/atomic_file.h"
 #include "replay/commands.h"
@@ -108,6 +110,32 @@ void save_artifacts(const fs::path& root, const Scenario& scenario, const SeedOu
   replay_command(replay, registry, ignored);
 }
 
+// The failures whose artifacts are kept: the quickest max_artifacts runs
+// (simulated time, then events, then seed), the cheapest to replay and
+// read, as merge lists them. Every failure still has its reproduce line
+// in the output and the JUnit file.
+std::vector<const SeedOutcome*> quickest_failures(const ScenarioReport& report, size_t max_artifacts) {
+  std::vector<const SeedOutcome*> chosen;
+  for (const SeedOutcome& failure : report.failures) chosen.push_back(&failure);
+  std::sort(chosen.begin(), chosen.end(), [](const SeedOutcome* a, const SeedOutcome* b) {
+    return std::tie(a->sim_s, a->events, a->seed) < std::tie(b->sim_s, b->events, b->seed);
+  });
+  if (chosen.size() > max_artifacts) chosen.resize(max_artifacts);
+  return chosen;
+}
+
+void save_all_artifacts(const fs::path& root, const std::vector<ScenarioReport>& reports, const CiOptions& options,
+                        const ModelRegistry& registry, std::ostream& out) {
+  for (const ScenarioReport& report : reports) {
+    const std::vector<const SeedOutcome*> kept = quickest_failures(report, static_cast<size_t>(options.max_artifacts));
+    for (const SeedOutcome* failure : kept) save_artifacts(root, *report.scenario, *failure, registry);
+    if (kept.size() < report.failures.size()) {
+      out << fmt::format("ci: scenario={} artifacts for {} of {} failing seeds, the quickest (--max-artifacts {})\n",
+                         report.scenario->name, kept.size(), report.failures.size(), options.max_artifacts);
+    }
+  }
+}
+
 struct CiPlan {
   std::vector<Scenario> scenarios;
   SeedRange seeds;
@@ -117,6 +145,9 @@ struct CiPlan {
 // Every input is checked, and every scenario loaded, before the first run.
 CiPlan plan_of(const CiOptions& options, const ModelRegistry& registry) {
   check_jobs(options.jobs);
+  if (options.max_artifacts < 1) {
+    throw UsageError(fmt::format("--max-artifacts {}: expected a positive count", options.max_artifacts));
+  }
   CiPlan plan;
   plan.seeds = parse_seed_range(options.seeds);
   if (options.time_budget) {
@@ -185,13 +216,7 @@ int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ost
       err);
   progress.clear();
 
-  if (options.artifacts_path) {
-    for (const ScenarioReport& report : reports) {
-      for (const SeedOutcome& failure : report.failures) {
-        save_artifacts(*options.artifacts_path, *report.scenario, failure, registry);
-      }
-    }
-  }
+  if (options.artifacts_path) save_all_artifacts(fs::path(*options.artifacts_path), reports, options, registry, out);
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (options.junit_path) {
     AtomicFile junit(*options.junit_path);

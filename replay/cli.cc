@@ -195,6 +195,9 @@ CLI::App* add_ci(CLI::App& app, CiOptions* options) {
   ci->add_option("--artifacts", options->artifacts_path,
                  "Per failing seed, DIR/SCENARIO/seed-N/ gets reproduce.txt, faults.txt, trace.jsonl, history.jsonl")
       ->type_name("DIR");
+  ci->add_option("--max-artifacts", options->max_artifacts,
+                 "Failing seeds saved per scenario, the quickest first (default 10; a trace can be megabytes)")
+      ->type_name("N");
   ci->add_option("--junit", options->junit_path, "Write JUnit XML: a testcase per scenario, a failure per failing seed")
       ->type_name("FILE");
   ci->add_flag("--json", options->json, "Print failing runs as JSON lines");

@@ -123,6 +123,7 @@ struct CiOptions {
   std::optional<std::string> time_budget;     // wall clock: "10m"; then stop handing out seeds
   std::vector<std::string> sets;              // "k=v", applied to every scenario
   std::optional<std::string> artifacts_path;  // DIR/SCENARIO/seed-N/ per failing seed
+  int max_artifacts = 10;                     // per scenario: the quickest failures
   std::optional<std::string> junit_path;
   int jobs = 2;
   bool json = false;

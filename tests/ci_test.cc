@@ -2,6 +2,7 @@
 // testcase per scenario and a failure per failing seed, artifacts per
 // failing seed, a time budget shared out across scenarios, and bad input
 // rejected before anything runs.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/real_cli.h"
@@ -87,6 +89,32 @@ TEST(CiCommand, APlantedBugGivesAFailurePerSeedAndArtifactsThatReplay) {
   EXPECT_EQ(checked, failing);
 }
 
+// A bug that fails most seeds must not fill the disk with traces: only
+// the quickest --max-artifacts failures are saved, and the output says so.
+TEST(CiCommand, MaxArtifactsKeepsTheQuickestFailuresOnly) {
+  ScratchDir dir("detsim_ci_cap");
+  const fs::path artifacts = dir.path() / "artifacts";
+  CliRun run = real_cli({"ci", "broadcast", "--seeds", "1..10", "--set", "bug=no_retry", "--artifacts",
+                         artifacts.string(), "--max-artifacts", "1", "--json"});
+  ASSERT_EQ(run.code, 1) << run.out << run.err;
+  std::smatch match;
+  std::string rest = run.out;
+  std::vector<std::tuple<double, uint64_t, uint64_t>> failing;  // (sim_s, events, seed), as ci orders them
+  const std::regex row("\"seed\":([0-9]+),[^\n]*\"events\":([0-9]+),\"sim_s\":([0-9.]+)");
+  while (std::regex_search(rest, match, row)) {
+    failing.emplace_back(std::stod(match[3].str()), std::stoull(match[2].str()), std::stoull(match[1].str()));
+    rest = match.suffix();
+  }
+  ASSERT_GE(failing.size(), 2u) << run.out;
+  std::vector<fs::path> saved;
+  for (const auto& entry : fs::directory_iterator(artifacts / "broadcast")) saved.push_back(entry.path());
+  ASSERT_EQ(saved.size(), 1u);
+  const auto quickest = *std::min_element(failing.begin(), failing.end());
+  EXPECT_EQ(saved[0].filename(), "seed-" + std::to_string(std::get<2>(quickest)));
+  EXPECT_NE(run.out.find(fmt::format("artifacts for 1 of {} failing seeds", failing.size())), std::string::npos)
+      << run.out;
+}
+
 TEST(CiCommand, ATimeBudgetStopsHandingOutSeedsAndSharesThemOut) {
   CliRun run = real_cli({"ci", "broadcast", "queue", "--seeds", "1..1000000", "--time-budget", "300ms"});
   ASSERT_EQ(run.code, 0) << run.out << run.err;
@@ -112,6 +140,7 @@ TEST(CiCommand, BadInputIsOneLineAndExit64AndWritesNothing) {
       {"ci", "broadcast", "--time-budget", "0s", "--junit", junit.string()},
       {"ci", "broadcast", "--time-budget", "soon", "--junit", junit.string()},
       {"ci", "broadcast", "--jobs", "0", "--junit", junit.string()},
+      {"ci", "broadcast", "--max-artifacts", "0", "--junit", junit.string()},
       {"ci", "broadcast", "--set", "nosuch=1", "--junit", junit.string()},
       {"ci", "broadcast", "--junit", (dir.path() / "missing" / "report.xml").string()},
       {"ci", "broadcast", "--artifacts", "/proc/detsim-artifacts", "--junit", junit.string()},
