@@ -1,5 +1,6 @@
 // `detsim ci [SCENARIO...] [--seeds A..B] [--time-budget T] [--jobs J]
-// [--set k=v]... [--artifacts DIR [--max-artifacts N]] [--junit FILE] [--json]`: a team's
+// [--set k=v]... [--artifacts DIR [--max-artifacts N]] [--junit FILE] [--json]
+// [--shard I/M|auto[/M]]`: a team's
 // pipeline step. Every scenario (default: every scenario file) runs over
 // the seeds in worker processes, interleaved so each scenario gets its
 // share when the time budget cuts the run short. It prints each failing
@@ -24,6 +25,7 @@
 #include "replay/outcome.h"
 #include "replay/progress.h"
 #include "replay/scenario.h"
+#include "replay/shard.h"
 #include "sim/core/duration_dist.h"
 
 namespace detsim {
@@ -140,6 +142,7 @@ struct CiPlan {
   std::vector<Scenario> scenarios;
   SeedRange seeds;
   std::optional<Duration> budget;
+  ShardSpec shard;  // 0/1: every task
 };
 
 // Every input is checked, and every scenario loaded, before the first run.
@@ -150,6 +153,7 @@ CiPlan plan_of(const CiOptions& options, const ModelRegistry& registry) {
   }
   CiPlan plan;
   plan.seeds = parse_seed_range(options.seeds);
+  if (options.shard) plan.shard = parse_shard(*options.shard, process_env());
   if (options.time_budget) {
     plan.budget = parse_duration(*options.time_budget);
     if (!plan.budget || *plan.budget <= Duration::zero()) {
@@ -184,9 +188,13 @@ int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ost
 
   // Task k is scenario k mod S at the (k div S)-th seed: a budget that ends
   // the run early leaves every scenario with its share of seeds.
+  // --shard: this machine's strided slice of those tasks (shard.h), so each
+  // slice still holds every scenario.
+  const ShardSpec shard = plan.shard;
   TaskList tasks;
-  tasks.count = scenario_count * plan.seeds.count();
-  tasks.at = [&plan, scenario_count](uint64_t index) {
+  tasks.count = shard.size(scenario_count * plan.seeds.count());
+  tasks.at = [&plan, scenario_count, shard](uint64_t k) {
+    const uint64_t index = shard.task(k);
     return SeedTask{&plan.scenarios[index % scenario_count], plan.seeds.first + index / scenario_count};
   };
   if (plan.budget) {
@@ -199,8 +207,8 @@ int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ost
   std::optional<Verdict> first_failure;
   run_tasks(
       tasks, options.jobs, Isolation::always_workers,
-      [&](uint64_t index, const SeedOutcome& outcome) {
-        ScenarioReport& report = reports[index % scenario_count];
+      [&](uint64_t k, const SeedOutcome& outcome) {
+        ScenarioReport& report = reports[shard.task(k) % scenario_count];
         ++report.runs;
         report.wall_s += outcome.wall_s;
         ++done;
@@ -227,7 +235,8 @@ int ci_command(const CiOptions& options, const ModelRegistry& registry, std::ost
     out << fmt::format("ci: scenario={} seeds={} fail={}\n", report.scenario->name, report.runs,
                        report.failures.size());
   }
-  out << fmt::format("ci: scenarios={} runs={} fail={} wall_s={:.3f}{}\n", reports.size(), done, failed, wall_s,
+  out << fmt::format("ci: scenarios={} runs={} fail={} wall_s={:.3f}{}{}\n", reports.size(), done, failed, wall_s,
+                     shard.count > 1 ? " shard=" + shard.text() : "",
                      done < tasks.count ? " (time budget reached)" : "");
   return first_failure ? static_cast<int>(*first_failure) : 0;
 }

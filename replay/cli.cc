@@ -201,6 +201,10 @@ CLI::App* add_ci(CLI::App& app, CiOptions* options) {
   ci->add_option("--junit", options->junit_path, "Write JUnit XML: a testcase per scenario, a failure per failing seed")
       ->type_name("FILE");
   ci->add_flag("--json", options->json, "Print failing runs as JSON lines");
+  ci->add_option("--shard", options->shard,
+                 "Run only the I-th of M strided slices of the (scenario x seed) runs, e.g. one per CI machine; "
+                 "auto reads the index from Kubernetes, Slurm or GNU parallel (docs/scale-out.md)")
+      ->type_name("I/M|auto[/M]");
   ci->footer(
       "Prints each failing run with its reproduce line, then a line per scenario and a total. Exit 0 if every run "
       "passed, else the first failure's verdict; 64 on bad input. docs/ci.md has per-PR and nightly budgets.");

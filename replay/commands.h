@@ -124,6 +124,7 @@ struct CiOptions {
   std::vector<std::string> sets;              // "k=v", applied to every scenario
   std::optional<std::string> artifacts_path;  // DIR/SCENARIO/seed-N/ per failing seed
   int max_artifacts = 10;                     // per scenario: the quickest failures
+  std::optional<std::string> shard;           // "I/M" | "auto" | "auto/M" (shard.h): a slice of the tasks
   std::optional<std::string> junit_path;
   int jobs = 2;
   bool json = false;

@@ -115,6 +115,41 @@ TEST(CiCommand, MaxArtifactsKeepsTheQuickestFailuresOnly) {
       << run.out;
 }
 
+// Two CI machines with --shard 0/2 and 1/2 run, between them, exactly
+// the runs of one unsharded ci, and report the same failing seeds.
+TEST(CiCommand, ShardsSplitTheRunsAndTogetherFindTheSameFailures) {
+  const std::vector<std::string> base = {"ci", "broadcast", "--seeds", "1..10", "--set", "bug=no_retry"};
+  auto failing_seeds = [](const std::string& out) {
+    std::vector<std::string> seeds;
+    std::smatch match;
+    std::string rest = out;
+    while (std::regex_search(rest, match, std::regex("seed=([0-9]+) verdict=safety"))) {
+      seeds.push_back(match[1].str());
+      rest = match.suffix();
+    }
+    std::sort(seeds.begin(), seeds.end());
+    return seeds;
+  };
+  CliRun whole = real_cli(base);
+  std::vector<std::string> from_shards;
+  uint64_t runs = 0;
+  for (const char* shard : {"0/2", "1/2"}) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--shard", shard});
+    CliRun part = real_cli(args);
+    EXPECT_EQ(part.err, "");
+    EXPECT_NE(part.out.find(std::string("shard=") + shard), std::string::npos) << part.out;
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(part.out, match, std::regex("ci: scenarios=1 runs=([0-9]+)"))) << part.out;
+    runs += std::stoull(match[1].str());
+    for (const std::string& seed : failing_seeds(part.out)) from_shards.push_back(seed);
+  }
+  EXPECT_EQ(runs, 10u);
+  std::sort(from_shards.begin(), from_shards.end());
+  EXPECT_EQ(from_shards, failing_seeds(whole.out));
+  EXPECT_FALSE(from_shards.empty()) << whole.out;
+}
+
 TEST(CiCommand, ATimeBudgetStopsHandingOutSeedsAndSharesThemOut) {
   CliRun run = real_cli({"ci", "broadcast", "queue", "--seeds", "1..1000000", "--time-budget", "300ms"});
   ASSERT_EQ(run.code, 0) << run.out << run.err;
@@ -141,6 +176,7 @@ TEST(CiCommand, BadInputIsOneLineAndExit64AndWritesNothing) {
       {"ci", "broadcast", "--time-budget", "soon", "--junit", junit.string()},
       {"ci", "broadcast", "--jobs", "0", "--junit", junit.string()},
       {"ci", "broadcast", "--max-artifacts", "0", "--junit", junit.string()},
+      {"ci", "broadcast", "--shard", "2/2", "--junit", junit.string()},
       {"ci", "broadcast", "--set", "nosuch=1", "--junit", junit.string()},
       {"ci", "broadcast", "--junit", (dir.path() / "missing" / "report.xml").string()},
       {"ci", "broadcast", "--artifacts", "/proc/detsim-artifacts", "--junit", junit.string()},
