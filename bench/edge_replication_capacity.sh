@@ -13,9 +13,9 @@
 # Environment:
 #   SEEDS           capacity seeds (default "1 2 3")
 #   CONFIGS         capacity configs, each a comma-separated list of --set overrides (default
-#                   "workers=96 workers=64 workers=96,duration=70s"; duration=70s is 60 s of writes,
-#                   300M rows, plus the 10 s settle: the scenario's own 60 s include the settle,
-#                   so they write 50 s = 250M rows)
+#                   "workers=96 workers=96,duration=60s workers=64,duration=60s", the rows of
+#                   docs/performance.md; the scenario's own duration=70s is 60 s of writes, 300M
+#                   rows, plus the 10 s settle; duration=60s writes 50 s = 250M rows)
 #   EXPLICIT_SEEDS  seeds of the explicit-row scenario edge_replication (default "1 2 3 4 5")
 #   RAW_LOG         where to keep every record and the programs' stderr (default: a temp file)
 #   TIME_BIN        GNU time (default /usr/bin/time; if not executable, a python3 getrusage wrapper)
@@ -39,7 +39,7 @@ REPS="${3:-3}"
 [ -x "$DETSIM" ] || { echo "not an executable: $DETSIM" >&2; exit 2; }
 [ "$ENGINE" = "-" ] || [ -x "$ENGINE" ] || { echo "not an executable: $ENGINE" >&2; exit 2; }
 SEEDS="${SEEDS:-1 2 3}"
-CONFIGS="${CONFIGS:-workers=96 workers=64 workers=96,duration=70s}"
+CONFIGS="${CONFIGS:-workers=96 workers=96,duration=60s workers=64,duration=60s}"
 EXPLICIT_SEEDS="${EXPLICIT_SEEDS:-1 2 3 4 5}"
 RAW_LOG="${RAW_LOG:-$(mktemp /tmp/edge_replication_capacity.XXXXXX.log)}"
 : >"$RAW_LOG"
