@@ -106,10 +106,13 @@ TEST_F(CheckHistoryCli, NotLinearizableIsExitOneWithTheCounterexample) {
   testing::CliRun result = real_cli({"check-history", "--model", "register", write("bad.jsonl", kStaleRead)});
   EXPECT_EQ(result.code, 1) << result.err;
   EXPECT_EQ(result.out.rfind("verdict=not_linearizable key=\"\" ops=2 keys=1 steps=", 0), 0u) << result.out;
-  EXPECT_NE(result.out.find("  after: process=0 ok write value=1 invoke=10ns complete=20ns (lines 1-2)\n"),
-            std::string::npos);
-  EXPECT_NE(result.out.find("  cannot linearize: process=1 ok read value=null invoke=30ns complete=40ns (lines 3-4)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      result.out.find("  after: process=0 ok write value=1 invoke=0.000000010s complete=0.000000020s (lines 1-2)\n"),
+      std::string::npos);
+  EXPECT_NE(
+      result.out.find(
+          "  cannot linearize: process=1 ok read value=null invoke=0.000000030s complete=0.000000040s (lines 3-4)\n"),
+      std::string::npos)
       << result.out;
 }
 

@@ -69,6 +69,17 @@ void finish_operation(const History& history, size_t index, std::map<int64_t, si
   outstanding.erase(slot);
 }
 
+// Seconds to the nanosecond: a counterexample lists operations a few ns
+// and many seconds apart, and one unit for every line lets them be
+// compared at a glance.
+std::string format_exact_seconds(const Operation& operation, bool at_invoke) {
+  const bool completed = operation.complete_event != SIZE_MAX;
+  if (!operation.has_time || (!at_invoke && !completed)) return format_instant(operation, at_invoke);
+  const Time at = at_invoke ? operation.invoke_at : operation.complete_at;
+  const int64_t ns = at.since_start().count_ns();
+  return fmt::format("{}.{:09d}s", ns / 1'000'000'000, ns % 1'000'000'000);
+}
+
 }  // namespace
 
 std::optional<Datatype> parse_datatype(std::string_view name) {
@@ -125,7 +136,7 @@ std::string format_operation(const Operation& operation) {
   std::string key = operation.key.empty() ? "" : " key=" + format_value(OpValue::of(operation.key));
   return fmt::format("process={} {} {}{} value={} invoke={} complete={}", operation.process,
                      to_string(operation.outcome), operation.f, key, format_value(shown_value(operation)),
-                     format_instant(operation, true), format_instant(operation, false));
+                     format_exact_seconds(operation, true), format_exact_seconds(operation, false));
 }
 
 // Seconds with microseconds, whatever the size: a run's one-line detail
