@@ -320,7 +320,11 @@ void collect_schedule(const Scenario& scenario, const ReportSettings& settings, 
 
 void set_window(ReportData* data) {
   const double end = data->outcome.sim_s;
-  const double at = data->outcome.violation_at_s.value_or(end);
+  if (!data->outcome.violation_at_s) {  // no time to center on: the whole run
+    data->window_to_s = end;
+    return;
+  }
+  const double at = *data->outcome.violation_at_s;
   data->window_from_s = std::max(0.0, at - kWindowBefore_s);
   data->window_to_s = std::min(end, at + kWindowAfter_s);
   if (data->window_to_s < data->window_from_s) data->window_to_s = at;

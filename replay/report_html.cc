@@ -56,12 +56,11 @@ add(page,'div',{class:'muted'},'traces around the violation (Graphviz diagram, P
 add(page,'pre',{},D.replay);
 
 // Rows: one per node for its crash and pause bands, then one per client.
-const nodeRows=[];const clientRows=[];
-for(const b of D.bands)if(b.node&&nodeRows.indexOf(b.node)<0)nodeRows.push(b.node);
-for(const o of D.ops)if(o.cx&&o.server&&nodeRows.indexOf(o.server)<0)nodeRows.push(o.server);
-nodeRows.sort();
+const clientRows=[];
 for(const o of D.ops){const c=o.client||('p'+o.p);if(clientRows.indexOf(c)<0)clientRows.push(c);}
 clientRows.sort();
+const nodeRows=D.nodes.filter(n=>clientRows.indexOf(n)<0);
+for(const b of D.bands)if(b.node&&nodeRows.indexOf(b.node)<0)nodeRows.push(b.node);
 function timeline(id,t0,t1,width,rowH,labels){
   const left=70,top=18,rows=nodeRows.concat(clientRows),h=top+rows.length*rowH+22;
   const svg=sv('svg',{id:id,width:width,height:h,viewBox:'0 0 '+width+' '+h});
@@ -74,7 +73,7 @@ function timeline(id,t0,t1,width,rowH,labels){
                        :sv('rect',{x:x(b.t0),y:top,width:w,height:rows.length*rowH,fill:BANDS[b.kind]||'#999','fill-opacity':b.kind==='partition'?0.15:0.5},svg);
     r.setAttribute('class','band band-'+b.kind);tip(r,b.label+' ['+fmt(b.t0)+'..'+fmt(b.t1)+']');
   }
-  rows.forEach((name,i)=>{const t=sv('text',{x:4,y:top+i*rowH+rowH*0.75,'font-size':Math.min(11,rowH),id:labels?'node-'+name:null},svg);t.textContent=name;
+  rows.forEach((name,i)=>{const t=sv('text',{x:4,y:top+i*rowH+rowH*0.75,'font-size':Math.min(11,rowH),id:labels?'node-'+name:null,fill:D.violation_nodes.indexOf(name)>=0?'#d00':'#222'},svg);t.textContent=name;
     if(i===nodeRows.length)sv('line',{x1:0,x2:width,y1:top+i*rowH,y2:top+i*rowH,stroke:'#bbb'},svg);});
   for(const o of D.ops){
     const end=o.t1===null?D.sim_s:o.t1;
