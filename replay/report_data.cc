@@ -86,27 +86,14 @@ std::vector<OpSource> paired_ops(const ClientHistory& history) {
 }
 
 // Invoke event indexes of the counterexample's operations.
-std::set<size_t> check_history(const std::vector<OpSource>& ops, const std::string& datatype, ReportData* data) {
-  std::optional<check::Datatype> type = check::parse_datatype(datatype);
-  if (!type || ops.empty()) return {};
-  // First the operations invoked before the window ends: the checker
-  // refutes the first key it can, which in a long run may be a later
-  // anomaly than the violation the run reported. Then the whole history.
+std::set<size_t> counterexample_events(const ClientHistory& history, ReportData* data) {
   const Time cutoff = Time::zero() + Duration::from_seconds(data->window_to_s);
-  std::vector<check::Operation> early, all;
-  for (const OpSource& source : ops) {
-    all.push_back(source.op);
-    if (source.op.invoke_at <= cutoff) early.push_back(source.op);
-  }
-  if (check::validate_operations(all, *type)) return {};
-  check::CheckReport report;
-  if (early.size() < all.size()) report = check::check_operations(early, *type, check::CheckOptions());
-  if (report.verdict != check::Linearizability::not_linearizable)
-    report = check::check_operations(all, *type, check::CheckOptions());
-  data->checker = check::to_string(report.verdict);
-  data->counterexample = report.counterexample;
+  const std::optional<check::CheckReport> report = check_client_history(history, cutoff);
+  if (!report) return {};
+  data->checker = check::to_string(report->verdict);
+  data->counterexample = report->counterexample;
   std::set<size_t> marked;
-  for (const check::Operation& op : report.counterexample_operations) marked.insert(op.invoke_event);
+  for (const check::Operation& op : report->counterexample_operations) marked.insert(op.invoke_event);
   return marked;
 }
 
@@ -148,7 +135,7 @@ std::vector<ReportMessage> messages_around(const std::vector<TraceEvent>& events
 void collect_ops(const ClientHistory& history, const std::vector<TraceEvent>& events, const ReportSettings& settings,
                  ReportData* data) {
   const std::vector<OpSource> ops = paired_ops(history);
-  const std::set<size_t> marked = check_history(ops, history.datatype, data);
+  const std::set<size_t> marked = counterexample_events(history, data);
   const Arrivals arrivals = arrivals_of(events);
   const std::vector<std::string>& names = data->nodes;
   size_t outside = 0;
@@ -331,6 +318,27 @@ void set_window(ReportData* data) {
 }
 
 }  // namespace
+
+std::optional<check::CheckReport> check_client_history(const ClientHistory& history, std::optional<Time> cutoff) {
+  std::optional<check::Datatype> type = check::parse_datatype(history.datatype);
+  if (!history.recorded || !type) return std::nullopt;
+  std::optional<check::HistoryError> error;
+  const std::vector<check::Operation> all = check::pair_operations(history.history, &error);
+  if (error || all.empty() || check::validate_operations(all, *type)) return std::nullopt;
+  std::vector<check::Operation> early;
+  for (const check::Operation& op : all)
+    if (cutoff && op.invoke_at <= *cutoff) early.push_back(op);
+  if (!early.empty() && early.size() < all.size()) {
+    check::CheckReport report = check::check_operations(early, *type, check::CheckOptions());
+    if (report.verdict == check::Linearizability::not_linearizable) return report;
+  }
+  return check::check_operations(all, *type, check::CheckOptions());
+}
+
+std::optional<Time> counterexample_cutoff(const SeedOutcome& outcome) {
+  if (!outcome.violation_at_s) return std::nullopt;
+  return Time::zero() + Duration::from_seconds(*outcome.violation_at_s + kWindowAfter_s);
+}
 
 ReportData collect_report(const Scenario& scenario, uint64_t seed, const ReportSettings& settings) {
   ReportData data;

@@ -19,6 +19,7 @@
 
 #include "replay/outcome.h"
 #include "replay/scenario.h"
+#include "sim/check/linearizability.h"
 
 namespace detsim {
 
@@ -93,6 +94,16 @@ struct ReportData {
   std::string schedule_title;         // "shrunk to 2 of 56 fault actions in 40 runs", or "full schedule"
   std::vector<std::string> schedule;  // prose, necessary actions prefixed "necessary: "
 };
+
+// The linearizability check of a run's client history, first over the
+// operations invoked up to cutoff (the violation's window end), then, if
+// those are linearizable, over all of them: the checker refutes the first
+// key it can, which in a long run may be an anomaly later than the one the
+// run reported. nullopt when the model records no history or it does not
+// validate. `report` and `replay --dot/--perfetto` mark the same operations.
+std::optional<check::CheckReport> check_client_history(const ClientHistory& history, std::optional<Time> cutoff);
+// The window's end for a violation at violation_at_s: 200 ms after it.
+std::optional<Time> counterexample_cutoff(const SeedOutcome& outcome);
 
 // Runs the seed (and the shrink). Throws UsageError "seed N passes ..."
 // for a passing seed: a report is of a failure.
