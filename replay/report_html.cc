@@ -100,26 +100,29 @@ add(page,'h2',{},'Timeline around the violation');
 add(page,'div',{class:'muted'},D.history?(D.ops.length+' of '+D.ops_total+' operations shown (all inside the window, a sample outside); hover a bar for its operation'):'model records no client history: the rows show nodes and their faults');
 page.appendChild(legend());
 page.appendChild(timeline('window',D.window[0],D.window[1],width,Math.max(8,Math.min(18,420/Math.max(1,nodeRows.length+clientRows.length))),true));
-add(page,'h2',{},'Whole run');
-page.appendChild(timeline('overview',0,D.sim_s,width,Math.max(4,Math.min(10,240/Math.max(1,nodeRows.length+clientRows.length))),false));
-
 // The counterexample: each operation, who served it, the messages around it.
 if(D.checker){
   add(page,'h2',{},'Counterexample (linearizability: '+D.checker+')');
   if(D.counterexample.length)add(page,'pre',{},D.counterexample.join('\n'));
-  const list=add(page,'ol',{id:'counterexample'});
-  for(const a of D.around){
-    const o=D.ops.find(op=>op.id===a.op);if(!o)continue;
+  const list=add(page,'ul',{id:'counterexample'});
+  // The operation that cannot be linearized (the checker names it last) first.
+  D.around.slice().reverse().forEach((a,i)=>{
+    const o=D.ops.find(op=>op.id===a.op);if(!o)return;
     const li=add(list,'li',{class:'cx-op',id:'cx-op-'+o.id});
+    add(li,'b',{},i===0?'cannot linearize: ':'after: ');
     const link=add(li,'a',{href:'#op-'+o.id},opText(o));
     li.appendChild(document.createTextNode(' ['+fmt(o.t0)+'..'+fmt(o.t1)+'], served by '));
     if(o.server)add(li,'a',{href:'#node-'+o.server,class:'server'},o.server);else li.appendChild(document.createTextNode('unknown'));
-    if(!a.messages.length)continue;
-    const t=add(li,'table',{});
+    if(!a.messages.length)return;
+    const details=add(li,'details',{});add(details,'summary',{},a.messages.length+' messages to and from '+(o.client||'the client')+(o.server?' and '+o.server:'')+' while it ran');
+    const t=add(details,'table',{});
     const head=add(t,'tr',{});['time','kind','from','to','message'].forEach(h=>add(head,'th',{},h));
     for(const m of a.messages){const r=add(t,'tr',{});[fmt(m.t),m.kind,m.from,m.to,m.text].forEach(v=>add(r,'td',{},v));}
-  }
+  });
 }
+
+add(page,'h2',{},'Whole run');
+page.appendChild(timeline('overview',0,D.sim_s,width,Math.max(4,Math.min(10,240/Math.max(1,nodeRows.length+clientRows.length))),false));
 
 // Latency, throughput and messages over the whole run.
 function chart(title,values,unit,color){

@@ -14,7 +14,9 @@ set -euo pipefail
 build=${1:?usage: report-check.sh BUILD_DIR [--screenshot FILE.png]}
 screenshot=""
 [ "${2:-}" = "--screenshot" ] && screenshot=${3:?--screenshot needs a file}
-detsim="$build/detsim"
+# On PATH, so the pages' reproduce lines read "detsim replay ...".
+PATH="$(cd "$build" && pwd):$PATH"
+detsim=detsim
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
