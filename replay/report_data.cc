@@ -126,7 +126,7 @@ std::vector<ReportMessage> messages_around(const std::vector<TraceEvent>& events
     const bool received = event.kind == TraceKind::deliver;
     messages.push_back({to_string(event.kind), event.at.to_seconds(),
                         node_name(received ? event.peer : event.node, names),
-                        node_name(received ? event.node : event.peer, names), event.text});
+                        node_name(received ? event.node : event.peer, names), event.text, event.sent_at.to_seconds()});
   }
   return messages;
 }
@@ -228,6 +228,34 @@ void collect_bands(const std::vector<TraceEvent>& events, ReportData* data) {
   for (const auto& [index, open] : paused)
     data->bands.push_back({"pause", names.at(index), open.first, end, open.second});
   for (const auto& [from, label] : cut) data->bands.push_back({"partition", "", from, end, label});
+}
+
+// The messages that arrived (or were lost) inside the window, nearest the
+// violation first when there are too many, then in time order.
+void collect_window_messages(const std::vector<TraceEvent>& events, const ReportSettings& settings, ReportData* data) {
+  const double center = data->outcome.violation_at_s.value_or(data->window_to_s);
+  std::vector<const TraceEvent*> inside;
+  for (const TraceEvent& event : events) {
+    const double at = event.at.to_seconds();
+    const bool arrival = event.kind == TraceKind::deliver || event.kind == TraceKind::drop;
+    if (arrival && event.node.valid() && event.peer.valid() && at >= data->window_from_s && at <= data->window_to_s)
+      inside.push_back(&event);
+  }
+  auto distance = [&](const TraceEvent* event) { return std::abs(event->at.to_seconds() - center); };
+  if (inside.size() > settings.window_messages) {
+    std::stable_sort(inside.begin(), inside.end(),
+                     [&](const TraceEvent* a, const TraceEvent* b) { return distance(a) < distance(b); });
+    inside.resize(settings.window_messages);
+    std::stable_sort(inside.begin(), inside.end(),
+                     [](const TraceEvent* a, const TraceEvent* b) { return a->at < b->at; });
+  }
+  for (const TraceEvent* event : inside) {
+    // A deliver's node is the receiver; a drop's, the sender.
+    const bool delivered = event->kind == TraceKind::deliver;
+    data->window_messages.push_back(
+        {to_string(event->kind), event->at.to_seconds(), node_name(delivered ? event->peer : event->node, data->nodes),
+         node_name(delivered ? event->node : event->peer, data->nodes), event->text, event->sent_at.to_seconds()});
+  }
 }
 
 void collect_series(const ClientHistory& history, const std::vector<TraceEvent>& events, const ReportSettings& settings,
@@ -359,6 +387,7 @@ ReportData collect_report(const Scenario& scenario, uint64_t seed, const ReportS
   data.datatype = history.datatype;
   set_window(&data);
   if (history.recorded) collect_ops(history, sink.events, settings, &data);
+  if (!history.recorded) collect_window_messages(sink.events, settings, &data);
   collect_bands(sink.events, &data);
   collect_series(history, sink.events, settings, &data);
   collect_schedule(scenario, settings, &data);
@@ -410,6 +439,11 @@ nlohmann::json report_json(const ReportData& data) {
     around.push_back({{"op", id}, {"messages", list}});
   }
   page["around"] = around;
+  json window_messages = json::array();
+  for (const ReportMessage& m : data.window_messages)
+    window_messages.push_back(
+        {{"kind", m.kind}, {"t", m.at_s}, {"t0", m.sent_s}, {"from", m.from}, {"to", m.to}, {"text", m.text}});
+  page["window_messages"] = window_messages;
   json bands = json::array();
   for (const ReportBand& band : data.bands)
     bands.push_back(

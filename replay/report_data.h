@@ -28,6 +28,7 @@ struct ReportSettings {
   size_t max_runs = 60;       // the shrink's run budget
   size_t sampled_ops = 1500;  // operations kept outside the window, at most
   size_t buckets = 120;       // points of the latency and throughput series
+  size_t window_messages = 1500;
 };
 
 struct ReportOp {
@@ -51,6 +52,7 @@ struct ReportMessage {
   std::string from;
   std::string to;
   std::string text;
+  double sent_s = 0;  // a deliver's or drop's send time
 };
 
 // A fault over time: crash..boot and pause..resume per node, a partition
@@ -89,6 +91,10 @@ struct ReportData {
   // Per counterexample op (by id): the messages to and from its client and
   // its server while it ran.
   std::vector<std::pair<size_t, std::vector<ReportMessage>>> around;
+  // For a model without a client history: the messages delivered or
+  // dropped inside the window (those nearest the violation, at most
+  // ReportSettings::window_messages), drawn between the nodes' rows.
+  std::vector<ReportMessage> window_messages;
   std::vector<ReportBand> bands;
   ReportSeries series;
   std::string schedule_title;         // "shrunk to 2 of 56 fault actions in 40 runs", or "full schedule"

@@ -84,6 +84,13 @@ function timeline(id,t0,t1,width,rowH,labels){
     const r=sv('rect',attrs,svg);r.setAttribute('class','op'+(o.cx?' cx':''));
     tip(r,opText(o)+' ['+fmt(o.t0)+'..'+fmt(o.t1)+']'+(o.server?' served by '+o.server:''));
   }
+  // Messages between node rows (models without a client history): a line
+  // from the send to the arrival, red for a lost one.
+  if(labels)for(const m of D.window_messages){
+    if(rows.indexOf(m.from)<0||rows.indexOf(m.to)<0)continue;
+    const l=sv('line',{x1:x(m.t0),y1:rowY(m.from)+rowH/2,x2:x(m.t),y2:rowY(m.to)+rowH/2,stroke:m.kind==='drop'?'#d62728':'#4a6fa5','stroke-opacity':0.45,class:'message'},svg);
+    tip(l,m.from+' -> '+m.to+' '+m.kind+' ['+fmt(m.t0)+'..'+fmt(m.t)+']: '+m.text);
+  }
   if(D.violation_at_s!==null){const vx=x(D.violation_at_s);sv('line',{x1:vx,x2:vx,y1:top-6,y2:h-20,stroke:'#d00','stroke-dasharray':'4 2'},svg);}
   for(let i=0;i<=5;i++){const t=t0+(t1-t0)*i/5;const tx=sv('text',{x:x(t)-12,y:h-6,'font-size':10},svg);tx.textContent=fmt(t);}
   return svg;
@@ -97,7 +104,7 @@ function legend(){
 }
 const width=Math.max(900,Math.min(1360,window.innerWidth-60));
 add(page,'h2',{},'Timeline around the violation');
-add(page,'div',{class:'muted'},D.history?(D.ops.length+' of '+D.ops_total+' operations shown (all inside the window, a sample outside); hover a bar for its operation'):'model records no client history: the rows show nodes and their faults');
+add(page,'div',{class:'muted'},D.history?(D.ops.length+' of '+D.ops_total+' operations shown (all inside the window, a sample outside); hover a bar for its operation'):(D.window_messages.length+' messages delivered or lost in the window, drawn from send to arrival (red: lost); the model records no client history'));
 page.appendChild(legend());
 page.appendChild(timeline('window',D.window[0],D.window[1],width,Math.max(8,Math.min(18,420/Math.max(1,nodeRows.length+clientRows.length))),true));
 // The counterexample: each operation, who served it, the messages around it.

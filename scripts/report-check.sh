@@ -67,6 +67,8 @@ for id in $ids; do
 done
 grep -q 'class="server"' "$work/raft_kv.dom" || fail "raft_kv: no serving node named"
 report broadcast no_retry
+# No client history: the window shows the messages between the nodes.
+grep -q 'class="message"' "$work/broadcast.dom" || fail "broadcast: no messages drawn in the window"
 report outbox poll_by_sequence_gap
 
 # Bad input: exit 64, one line, nothing written.

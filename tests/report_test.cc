@@ -145,6 +145,23 @@ TEST(ReportData, APassingSeedIsBadInput) {
   }
 }
 
+TEST(ReportData, AModelWithoutHistoryGetsTheMessagesOfTheWindow) {
+  const Scenario scenario = load_scenario("broadcast", {"bug=no_retry"}, model_registry(), std::nullopt);
+  ReportSettings settings = without_shrink();
+  settings.window_messages = 20;
+  const ReportData data = collect_report(scenario, 1, settings);
+  ASSERT_EQ(data.outcome.verdict, Verdict::safety);
+  EXPECT_FALSE(data.history_recorded);
+  EXPECT_TRUE(data.ops.empty());
+  ASSERT_EQ(data.window_messages.size(), 20u);  // more arrived: the nearest to the violation are kept
+  for (const ReportMessage& message : data.window_messages) {
+    EXPECT_GE(message.at_s, data.window_from_s);
+    EXPECT_LE(message.at_s, data.window_to_s);
+    EXPECT_LE(message.sent_s, message.at_s);
+  }
+  EXPECT_FALSE(data.bands.empty());
+}
+
 TEST(ReportHtml, EmbedsTheDataSafelyAndSetsTheMarker) {
   nlohmann::json page = {{"detail", "</script><b>"}};
   const std::string html = render_report_html(page);
