@@ -113,12 +113,15 @@ ReportOp report_op(size_t id, const OpSource& source, const std::vector<std::str
   return out;
 }
 
+// The messages to and from the client and the server while the op ran;
+// past kMessagesAround, the first and the last half of that (the request
+// and the reply are at the ends).
 std::vector<ReportMessage> messages_around(const std::vector<TraceEvent>& events, NodeId client, NodeId server,
                                            Time from, Time to, const std::vector<std::string>& names) {
   std::vector<ReportMessage> messages;
   auto involves = [&](NodeId node) { return node.valid() && (node == client || node == server); };
   for (const TraceEvent& event : events) {
-    if (event.at < from || event.at > to || messages.size() >= kMessagesAround) continue;
+    if (event.at < from || event.at > to) continue;
     const bool is_message =
         event.kind == TraceKind::send || event.kind == TraceKind::deliver || event.kind == TraceKind::drop;
     if (!is_message || !(involves(event.node) || involves(event.peer))) continue;
@@ -128,48 +131,54 @@ std::vector<ReportMessage> messages_around(const std::vector<TraceEvent>& events
                         node_name(received ? event.peer : event.node, names),
                         node_name(received ? event.node : event.peer, names), event.text, event.sent_at.to_seconds()});
   }
+  if (messages.size() > kMessagesAround) {
+    messages.erase(messages.begin() + kMessagesAround / 2, messages.end() - kMessagesAround / 2);
+  }
   return messages;
 }
 
-// Every op, its server, the counterexample marks; then the sample.
+// Every operation inside the window and every counterexample operation,
+// and an even sample of the rest: one in `stride`.
+void keep_sample(std::vector<ReportOp> all, size_t sampled_ops, ReportData* data) {
+  auto in_window = [&](const ReportOp& op) {
+    const double end = op.complete_s.value_or(data->outcome.sim_s);
+    return end >= data->window_from_s && op.invoke_s <= data->window_to_s;
+  };
+  const size_t outside = static_cast<size_t>(
+      std::count_if(all.begin(), all.end(), [&](const ReportOp& op) { return !op.counterexample && !in_window(op); }));
+  const size_t stride = sampled_ops == 0 ? 0 : std::max<size_t>(1, (outside + sampled_ops - 1) / sampled_ops);
+  size_t seen_outside = 0;
+  for (ReportOp& op : all) {
+    const bool keep = op.counterexample || in_window(op) || (stride > 0 && seen_outside++ % stride == 0);
+    if (keep) data->ops.push_back(std::move(op));
+  }
+}
+
+// Every op, its server, the counterexample marks and the messages around
+// them; then the sample.
 void collect_ops(const ClientHistory& history, const std::vector<TraceEvent>& events, const ReportSettings& settings,
                  ReportData* data) {
   const std::vector<OpSource> ops = paired_ops(history);
   const std::set<size_t> marked = counterexample_events(history, data);
   const Arrivals arrivals = arrivals_of(events);
-  const std::vector<std::string>& names = data->nodes;
-  size_t outside = 0;
-  auto in_window = [&](const ReportOp& op) {
-    const double end = op.complete_s.value_or(data->outcome.sim_s);
-    return end >= data->window_from_s && op.invoke_s <= data->window_to_s;
-  };
   std::vector<ReportOp> all;
   for (size_t id = 0; id < ops.size(); ++id) {
-    ReportOp op = report_op(id, ops[id], names);
-    op.counterexample = marked.count(ops[id].op.invoke_event) > 0;
-    if (ops[id].client.valid() && op.complete_s) {
-      op.server =
-          node_name(serving_node(arrivals, ops[id].client, ops[id].op.invoke_at, ops[id].op.complete_at), names);
-    }
+    const check::Operation& source = ops[id].op;
+    const bool completed = source.complete_at != Time::max();
+    const NodeId server = ops[id].client.valid() && completed
+                              ? serving_node(arrivals, ops[id].client, source.invoke_at, source.complete_at)
+                              : NodeId();
+    ReportOp op = report_op(id, ops[id], data->nodes);
+    op.server = node_name(server, data->nodes);
+    op.counterexample = marked.count(source.invoke_event) > 0;
     if (op.counterexample) {
-      const Time to = op.complete_s ? ops[id].op.complete_at : ops[id].op.invoke_at + Duration::milliseconds(200);
-      const NodeId server = ops[id].client.valid() && op.complete_s
-                                ? serving_node(arrivals, ops[id].client, ops[id].op.invoke_at, ops[id].op.complete_at)
-                                : NodeId();
-      data->around.emplace_back(id, messages_around(events, ops[id].client, server, ops[id].op.invoke_at, to, names));
+      const Time to = completed ? source.complete_at : source.invoke_at + Duration::milliseconds(200);
+      data->around.emplace_back(id, messages_around(events, ops[id].client, server, source.invoke_at, to, data->nodes));
     }
-    outside += !op.counterexample && !in_window(op) ? 1 : 0;
     all.push_back(std::move(op));
   }
   data->ops_total = all.size();
-  const size_t stride =
-      settings.sampled_ops == 0 ? SIZE_MAX : (outside + settings.sampled_ops - 1) / settings.sampled_ops;
-  size_t seen_outside = 0;
-  for (ReportOp& op : all) {
-    const bool keep =
-        op.counterexample || in_window(op) || (stride > 0 && stride != SIZE_MAX && seen_outside++ % stride == 0);
-    if (keep) data->ops.push_back(std::move(op));
-  }
+  keep_sample(std::move(all), settings.sampled_ops, data);
 }
 
 // What a fault event's text says it is.
