@@ -155,7 +155,7 @@ const sched=add(page,'ul',{id:'schedule'});
 for(const line of D.schedule)add(sched,'li',line.startsWith('necessary: ')?{style:'font-weight:600'}:{},line);
 add(page,'h2',{},'Metrics');
 const mt=add(page,'table',{id:'metrics'});
-for(const [k,v] of D.metrics){const r=add(mt,'tr',{});add(r,'td',{},k);add(r,'td',{},String(v));}
+for(const [k,v] of D.metrics){const r=add(mt,'tr',{});add(r,'td',{},k);add(r,'td',{},String(Number.isInteger(v)?v:+v.toFixed(6)));}
 if(document.body.getAttribute('data-rendered')==='pending')document.body.setAttribute('data-rendered','ok');
 })();
 </script>
