@@ -19,9 +19,9 @@
 namespace detsim {
 namespace {
 
-constexpr std::array<std::string_view, 9> kCommands = {"list",          "run",     "replay", "shrink", "sweep",
-                                                       "check-history", "explore", "ci",     "merge"};
-constexpr const char* kCommandList = "list, run, replay, shrink, sweep, check-history, explore, ci, merge";
+constexpr std::array<std::string_view, 10> kCommands = {"list",  "run",           "replay",  "report", "shrink",
+                                                        "sweep", "check-history", "explore", "ci",     "merge"};
+constexpr const char* kCommandList = "list, run, replay, report, shrink, sweep, check-history, explore, ci, merge";
 
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -113,6 +113,23 @@ CLI::App* add_replay(CLI::App& app, ReplayOptions* options) {
                    "Reseed the future at these event boundaries, as detsim explore printed them")
       ->type_name("E:S,...");
   return replay;
+}
+
+CLI::App* add_report(CLI::App& app, ReportOptions* options) {
+  CLI::App* report = app.add_subcommand("report", "Write a failing seed's HTML report page (docs/debugging.md)");
+  report->add_option("SCENARIO", options->scenario, "Scenario name or path to a .toml file")->required();
+  report->add_option("--seed", options->seed, "The failing seed")->required()->type_name("N");
+  add_set_option(report, &options->sets);
+  add_faults_option(report, &options->faults);
+  report->add_option("--out", options->out_dir, "Write DIR/index.html, whole or not at all")
+      ->required()
+      ->type_name("DIR");
+  report->add_option("--max-runs", options->max_runs, "The shrink's run budget (default 60)")->type_name("R");
+  report->add_flag("--no-shrink", options->no_shrink, "Show the whole fault schedule, unshrunk");
+  report->footer(
+      "Exit: the seed's verdict (1 safety, 2 liveness); 64 when the seed passes, on bad input, or when DIR cannot "
+      "be written (nothing is written then).");
+  return report;
 }
 
 CLI::App* add_shrink(CLI::App& app, ShrinkOptions* options) {
@@ -261,6 +278,8 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
   CLI::App* run = add_run(app, &run_options);
   ReplayOptions replay_options;
   CLI::App* replay = add_replay(app, &replay_options);
+  ReportOptions report_options;
+  CLI::App* report = add_report(app, &report_options);
   ShrinkOptions shrink_options;
   CLI::App* shrink = add_shrink(app, &shrink_options);
   SweepOptions sweep_options;
@@ -288,6 +307,7 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
   run_options.program = program;
   replay_options.program = program;
   shrink_options.program = program;
+  report_options.program = program;
   sweep_options.program = program;
   explore_options.program = program;
   ci_options.program = program;
@@ -295,6 +315,7 @@ int run_unchecked(int argc, char** argv, std::ostream& out, std::ostream& err, c
     if (list->parsed()) return list_command(registry, list_json, out);
     if (run->parsed()) return run_command(run_options, registry, out, err);
     if (replay->parsed()) return replay_command(replay_options, registry, out);
+    if (report->parsed()) return report_command(report_options, registry, out);
     if (shrink->parsed()) return shrink_command(shrink_options, registry, out, err);
     if (sweep->parsed()) return sweep_command(sweep_options, registry, out, err);
     if (check_history->parsed()) return check_history_command(check_history_options, out);

@@ -82,6 +82,17 @@ struct ShrinkOptions {
   int max_runs = 500;
 };
 
+struct ReportOptions {
+  std::string program = "detsim";  // program_name(): how reproduce lines name detsim
+  std::string scenario;
+  std::string seed;
+  std::vector<std::string> sets;
+  std::optional<std::string> faults;  // FILE or "none"
+  std::string out_dir;                // DIR: DIR/index.html
+  int max_runs = 60;                  // the shrink's budget
+  bool no_shrink = false;             // show the whole schedule, unshrunk
+};
+
 struct SweepOptions {
   std::string program = "detsim";  // program_name(): how reproduce lines name detsim
   std::string scenario;
@@ -145,6 +156,10 @@ int run_command(const RunOptions& options, const ModelRegistry& registry, std::o
 // The seed's verdict; with --compare, 0 if its trace is the file's, 1 if
 // not (the first differing event is printed). UsageError on bad input.
 int replay_command(const ReplayOptions& options, const ModelRegistry& registry, std::ostream& out);
+// A failing seed's HTML page in DIR (report_command.cc). Exit: the seed's
+// verdict; UsageError ("seed N passes ...") for a passing seed, nothing
+// written.
+int report_command(const ReportOptions& options, const ModelRegistry& registry, std::ostream& out);
 int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, std::ostream& out, std::ostream& err);
 // Exit 0 once the CSV is written, whatever the verdicts; throws UsageError
 // or ScenarioError on bad input, before anything runs.

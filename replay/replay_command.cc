@@ -13,6 +13,7 @@
 #include "replay/commands.h"
 #include "replay/fanout_sink.h"
 #include "replay/outcome.h"
+#include "replay/report_data.h"
 #include "replay/scenario.h"
 #include "replay/trace_compare.h"
 #include "sim/check/history_io.h"
@@ -76,6 +77,16 @@ class TraceOutputs {
   TraceSink* sink() { return fanout_.empty() ? nullptr : &fanout_; }
   // One more receiver of the events (--compare's).
   void add_sink(TraceSink* sink) { fanout_.add(sink); }
+
+  // Points out one client operation in the diagram and the timeline.
+  void mark_operation(NodeId client, Time invoke, Time complete, const std::string& label) {
+#if DETSIM_HAVE_DOT_WRITER
+    if (dot_) dot_->mark_operation(client, invoke, complete, label);
+#endif
+#if DETSIM_HAVE_PERFETTO_WRITER
+    if (perfetto_) perfetto_->mark_operation(client, invoke, complete, label);
+#endif
+  }
 
   // Writes what the writers kept, then renames every file into place, and
   // says on out where each one went.
@@ -162,6 +173,25 @@ void save_history(const Scenario& scenario, const ClientHistory& client, const s
       << " events; check: detsim check-history --model " << client.datatype << " " << shell_quote(path) << ")\n";
 }
 
+// The linearizability counterexample's operations (report_data.h), marked
+// at their own invoke and completion times on their clients' lifelines.
+void mark_counterexample(const ClientHistory& history, const SeedOutcome& outcome, TraceOutputs* outputs,
+                         std::ostream& out) {
+  const std::optional<check::CheckReport> report = check_client_history(history, counterexample_cutoff(outcome));
+  if (!report || report->counterexample_operations.empty()) return;
+  const auto& clients = history.history.process_clients();
+  for (const check::Operation& op : report->counterexample_operations) {
+    auto client = clients.find(op.process);
+    if (client == clients.end()) continue;
+    const uint32_t index = client->second.index();
+    const std::string name = index < outcome.node_names.size() ? outcome.node_names[index] : fmt::format("n{}", index);
+    outputs->mark_operation(client->second, op.invoke_at, op.complete_at,
+                            name + " " + check::format_operation_short(op));
+  }
+  out << "counterexample: " << report->counterexample_operations.size()
+      << " operations marked (linearizability: " << check::to_string(report->verdict) << ")\n";
+}
+
 // `--window auto`: 1 s before the violation to 200 ms after, within the
 // run. The seed runs once without writers to learn when; replay is exact,
 // so the second run, with writers, is the same run.
@@ -227,6 +257,8 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   print_text(scenario, outcome, out);
   // A passing run's report has no swarm line; a replay always says.
   if (outcome.verdict == Verdict::pass && !outcome.swarm.empty()) out << "  " << outcome.swarm << '\n';
+  if (outcome.verdict != Verdict::pass && (options.dot_path || options.perfetto_path))
+    mark_counterexample(history, outcome, &outputs, out);
   outputs.finish(out);
   if (faults_file) save_faults(scenario, outcome, &*faults_file, out);
   if (history_file) save_history(scenario, history, outcome.node_names, &*history_file, out);

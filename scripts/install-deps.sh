@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, with apt-get and Debian 12 packages only, whatever detsim needs
 # that is missing. Safe to run again: it installs nothing already present.
-# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang] [--fuzz] [--scale-out]
+# Usage: scripts/install-deps.sh [--notebooks] [--peer] [--clang] [--fuzz] [--scale-out] [--browser]
 #   --clang: clang++-16 (the second compiler of the determinism check, and
 #   libFuzzer's) and clang-format-16 (the format check). Debian 12's default
 #   clang 14 lacks std::source_location's builtin.
@@ -11,6 +11,8 @@
 #   installing them starts no daemon), and the YAML and JSON Schema modules
 #   of Debian's python3 for the Kubernetes manifest check
 #   (docs/scale-out.md).
+#   --browser: Debian's chromium, which scripts/report-check.sh runs
+#   headless on `detsim report` pages (docs/debugging.md).
 set -euo pipefail
 
 packages=(
@@ -27,7 +29,8 @@ for arg in "$@"; do
     --clang) packages+=(clang-16 libclang-rt-16-dev clang-format-16) ;;
     --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
     --scale-out) packages+=(parallel python3-yaml python3-jsonschema slurm-wlm munge) ;;
-    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer, --clang, --fuzz or --scale-out)" >&2; exit 64 ;;
+    --browser) packages+=(chromium) ;;
+    *) echo "install-deps.sh: unknown flag '$arg' (expected --notebooks, --peer, --clang, --fuzz, --scale-out or --browser)" >&2; exit 64 ;;
   esac
 done
 

@@ -202,8 +202,8 @@ TEST_F(CliTest, UnknownFlag) { expect_bad_input({"run", "tiny", "--bogus"}); }
 
 TEST_F(CliTest, UnknownSubcommand) {
   EXPECT_EQ(expect_bad_input({"frobnicate"}),
-            "detsim: unknown command 'frobnicate' (commands: list, run, replay, shrink, sweep, check-history, explore, "
-            "ci, merge)\n");
+            "detsim: unknown command 'frobnicate' (commands: list, run, replay, report, shrink, sweep, check-history, "
+            "explore, ci, merge)\n");
   expect_bad_input({});
   expect_bad_input({"--bogus"});
 }

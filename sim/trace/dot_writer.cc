@@ -204,10 +204,13 @@ class DotEmitter {
   // Crash, boot, log...: a coloured dot on the lifeline and its text to the
   // right. Marks at one (lane, time) share a single label.
   void marks(const std::vector<DotTraceWriter::Mark>& marks) {
-    std::map<std::pair<uint32_t, int64_t>, std::pair<TraceKind, std::string>> merged;
+    std::map<std::pair<uint32_t, int64_t>, std::pair<const char*, std::string>> merged;
     for (const DotTraceWriter::Mark& mark : marks) {
-      auto [it, fresh] = merged.try_emplace({lane(mark.lane), mark.at.count_ns()}, mark.kind, mark.label);
-      if (!fresh) it->second.second += "; " + mark.label;
+      const char* color = mark.highlight ? "red" : mark_color(mark.kind);
+      auto [it, fresh] = merged.try_emplace({lane(mark.lane), mark.at.count_ns()}, color, mark.label);
+      if (fresh) continue;
+      it->second.second += "; " + mark.label;
+      if (mark.highlight) it->second.first = color;  // a highlighted mark stays visible
     }
     for (const auto& [where, what] : merged) {
       auto [lane, at_ns] = where;
@@ -218,7 +221,7 @@ class DotEmitter {
       out_ << fmt::format(
           "  k{0}_{1} [shape=point, width=0.09, color={2}, {3}];\n"
           "  l{0}_{1} [shape=plaintext, fontsize=8, fontcolor={2}, label=\"{4}\", {5}];\n",
-          lane, at_ns, mark_color(what.first), pos(x, y), label, pos(label_x, y));
+          lane, at_ns, what.first, pos(x, y), label, pos(label_x, y));
     }
   }
 
@@ -271,6 +274,14 @@ void DotTraceWriter::record(const TraceEvent& event) {
                       : event.text.empty()         ? std::string(to_string(event.kind))
                                                    : fmt::format("{} {}", to_string(event.kind), event.text);
   marks_.push_back(Mark{event.kind, event.node.valid() ? event.node.index() : kWorldLane, event.at, label});
+}
+
+void DotTraceWriter::mark_operation(NodeId client, Time invoke, Time complete, const std::string& label) {
+  if (!client.valid()) return;
+  note_lane(client);
+  if (in_window(invoke)) marks_.push_back(Mark{TraceKind::log, client.index(), invoke, "invoke: " + label, true});
+  if (complete != Time::max() && in_window(complete))
+    marks_.push_back(Mark{TraceKind::log, client.index(), complete, "complete: " + label, true});
 }
 
 void DotTraceWriter::record_send(const TraceEvent& event) {

@@ -40,6 +40,11 @@ class DotTraceWriter final : public TraceSink {
   void set_node_names(const std::vector<std::string>& names) override;
   void record(const TraceEvent& event) override;
   void write(std::ostream& out) const;
+  // A client operation to point out (a linearizability counterexample's):
+  // red marks on the client's lifeline at its invoke and its completion
+  // (complete = Time::max(): never completed, the invoke only), where they
+  // fall inside the window. Call after the run, before write().
+  void mark_operation(NodeId client, Time invoke, Time complete, const std::string& label);
 
   enum class ArrowKind { delivered, dropped, in_flight };
   // Lanes are node indexes; kWorldLane holds events that name no node.
@@ -59,6 +64,7 @@ class DotTraceWriter final : public TraceSink {
     uint32_t lane = 0;
     Time at;
     std::string label;
+    bool highlight = false;  // mark_operation's: drawn red
   };
 
  private:

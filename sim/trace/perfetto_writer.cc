@@ -156,6 +156,14 @@ void PerfettoTraceWriter::message(const TraceEvent& event) {
                Duration::zero(), args, flow));
 }
 
+void PerfettoTraceWriter::mark_operation(NodeId client, Time invoke, Time complete, const std::string& label) {
+  if (!client.valid()) return;
+  note_node(client);
+  const Duration length = complete == Time::max() ? Duration::zero() : complete - invoke;
+  append(slice(client.index(), kEvents, short_name("counterexample: " + label), "counterexample", invoke, length,
+               text_args(label)));
+}
+
 std::string PerfettoTraceWriter::node_metadata(uint32_t node) const {
   std::string name = node < names_.size() ? names_[node] : fmt::format("n{}", node);
   uint64_t pid = pid_of(node);

@@ -35,6 +35,11 @@ class PerfettoTraceWriter final : public TraceSink {
   // The whole trace; pauses and down periods still open end at the last
   // event recorded. May be called more than once.
   void write(std::ostream& out) const;
+  // A client operation to point out (a linearizability counterexample's):
+  // a slice "counterexample: LABEL" from invoke to complete on the
+  // client's events track (complete = Time::max(): never completed, an
+  // instant at the invoke). Call after the run, before write().
+  void mark_operation(NodeId client, Time invoke, Time complete, const std::string& label);
 
  private:
   enum Track : uint32_t { kEvents, kMessages, kDown, kPaused, kTrackCount };
