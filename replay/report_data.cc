@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "replay/causal_shrink.h"
@@ -85,16 +86,34 @@ std::vector<OpSource> paired_ops(const ClientHistory& history) {
   return ops;
 }
 
-// Invoke event indexes of the counterexample's operations.
-std::set<size_t> counterexample_events(const ClientHistory& history, ReportData* data) {
+// The counterexample's operations by invoke event index, each with its
+// place in the checker's order (the one that cannot be linearized last).
+std::map<size_t, size_t> counterexample_events(const ClientHistory& history, ReportData* data) {
   const Time cutoff = Time::zero() + Duration::from_seconds(data->window_to_s);
   const std::optional<check::CheckReport> report = check_client_history(history, cutoff);
   if (!report) return {};
   data->checker = check::to_string(report->verdict);
   data->counterexample = report->counterexample;
-  std::set<size_t> marked;
-  for (const check::Operation& op : report->counterexample_operations) marked.insert(op.invoke_event);
+  std::map<size_t, size_t> marked;
+  for (const check::Operation& op : report->counterexample_operations) marked.emplace(op.invoke_event, marked.size());
   return marked;
+}
+
+// The checker's lines name history processes; the page names clients, so
+// each line that names a process also names its client, as check-history
+// does ("process=157 ... (client c0)").
+void name_counterexample_clients(const std::vector<ReportOp>& ops, std::vector<std::string>* lines) {
+  std::map<int64_t, std::string> client_of;
+  for (const ReportOp& op : ops) {
+    if (!op.client.empty()) client_of.emplace(op.process, op.client);
+  }
+  static const std::regex process(R"(process=(-?[0-9]+))");
+  for (std::string& line : *lines) {
+    std::smatch match;
+    if (!std::regex_search(line, match, process)) continue;
+    const auto it = client_of.find(std::stoll(match[1].str()));
+    if (it != client_of.end()) line += " (client " + it->second + ")";
+  }
 }
 
 ReportOp report_op(size_t id, const OpSource& source, const std::vector<std::string>& names) {
@@ -159,9 +178,10 @@ void keep_sample(std::vector<ReportOp> all, size_t sampled_ops, ReportData* data
 void collect_ops(const ClientHistory& history, const std::vector<TraceEvent>& events, const ReportSettings& settings,
                  ReportData* data) {
   const std::vector<OpSource> ops = paired_ops(history);
-  const std::set<size_t> marked = counterexample_events(history, data);
+  const std::map<size_t, size_t> marked = counterexample_events(history, data);
   const Arrivals arrivals = arrivals_of(events);
   std::vector<ReportOp> all;
+  std::map<size_t, size_t> rank_of;  // op id -> its place in the counterexample
   for (size_t id = 0; id < ops.size(); ++id) {
     const check::Operation& source = ops[id].op;
     const bool completed = source.complete_at != Time::max();
@@ -170,13 +190,20 @@ void collect_ops(const ClientHistory& history, const std::vector<TraceEvent>& ev
                               : NodeId();
     ReportOp op = report_op(id, ops[id], data->nodes);
     op.server = node_name(server, data->nodes);
-    op.counterexample = marked.count(source.invoke_event) > 0;
+    const auto mark = marked.find(source.invoke_event);
+    op.counterexample = mark != marked.end();
     if (op.counterexample) {
       const Time to = completed ? source.complete_at : source.invoke_at + Duration::milliseconds(200);
       data->around.emplace_back(id, messages_around(events, ops[id].client, server, source.invoke_at, to, data->nodes));
+      rank_of[id] = mark->second;
     }
     all.push_back(std::move(op));
   }
+  // In the checker's order, which the page lists backwards: the operation
+  // that cannot be linearized first.
+  std::stable_sort(data->around.begin(), data->around.end(),
+                   [&rank_of](const auto& a, const auto& b) { return rank_of.at(a.first) < rank_of.at(b.first); });
+  name_counterexample_clients(all, &data->counterexample);
   data->ops_total = all.size();
   keep_sample(std::move(all), settings.sampled_ops, data);
 }
