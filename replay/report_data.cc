@@ -163,14 +163,24 @@ void keep_sample(std::vector<ReportOp> all, size_t sampled_ops, ReportData* data
     const double end = op.complete_s.value_or(data->outcome.sim_s);
     return end >= data->window_from_s && op.invoke_s <= data->window_to_s;
   };
-  const size_t outside = static_cast<size_t>(
-      std::count_if(all.begin(), all.end(), [&](const ReportOp& op) { return !op.counterexample && !in_window(op); }));
+  const size_t outside = static_cast<size_t>(std::count_if(all.begin(), all.end(), [&](const ReportOp& op) {
+    return !op.counterexample && !op.violating && !in_window(op);
+  }));
   const size_t stride = sampled_ops == 0 ? 0 : std::max<size_t>(1, (outside + sampled_ops - 1) / sampled_ops);
   size_t seen_outside = 0;
   for (ReportOp& op : all) {
-    const bool keep = op.counterexample || in_window(op) || (stride > 0 && seen_outside++ % stride == 0);
+    const bool keep =
+        op.counterexample || op.violating || in_window(op) || (stride > 0 && seen_outside++ % stride == 0);
     if (keep) data->ops.push_back(std::move(op));
   }
+}
+
+bool is_violating(const ReportOp& op, const SeedOutcome& outcome) {
+  if (!outcome.violation_at_s || op.client.empty()) return false;
+  const std::vector<std::string>& nodes = outcome.violation_nodes;
+  if (std::find(nodes.begin(), nodes.end(), op.client) == nodes.end()) return false;
+  const double at = *outcome.violation_at_s;
+  return op.invoke_s <= at && (!op.complete_s || at <= *op.complete_s);
 }
 
 // Every op, its server, the counterexample marks and the messages around
@@ -192,10 +202,15 @@ void collect_ops(const ClientHistory& history, const std::vector<TraceEvent>& ev
     op.server = node_name(server, data->nodes);
     const auto mark = marked.find(source.invoke_event);
     op.counterexample = mark != marked.end();
+    op.violating = is_violating(op, data->outcome);
+    const Time to = completed ? source.complete_at : source.invoke_at + Duration::milliseconds(200);
     if (op.counterexample) {
-      const Time to = completed ? source.complete_at : source.invoke_at + Duration::milliseconds(200);
       data->around.emplace_back(id, messages_around(events, ops[id].client, server, source.invoke_at, to, data->nodes));
       rank_of[id] = mark->second;
+    }
+    if (op.violating) {
+      data->violating.emplace_back(id,
+                                   messages_around(events, ops[id].client, server, source.invoke_at, to, data->nodes));
     }
     all.push_back(std::move(op));
   }
@@ -217,16 +232,64 @@ std::string fault_kind_of(const std::string& text) {
   return "other";
 }
 
+// "partition n2 | n0,n1,n3,n4": the nodes of the smaller side, the ones
+// cut off; none for a fault text of another shape.
+std::vector<std::string> cut_off_side(const std::string& text) {
+  if (!text.starts_with("partition ")) return {};
+  const size_t bar = text.find('|');
+  if (bar == std::string::npos) return {};
+  auto side = [](std::string part) {
+    std::vector<std::string> nodes;
+    std::string name;
+    for (char c : part + ',') {
+      if (c == ',') {
+        if (!name.empty()) nodes.push_back(name);
+        name.clear();
+      } else if (c != ' ') {
+        name += c;
+      }
+    }
+    return nodes;
+  };
+  std::vector<std::string> left = side(text.substr(10, bar - 10));
+  std::vector<std::string> right = side(text.substr(bar + 1));
+  return left.size() <= right.size() ? left : right;
+}
+
+// An open network fault: since when, its text, and the nodes cut off.
+struct OpenCut {
+  double from = 0;
+  std::string label;
+  std::vector<std::string> side;
+};
+
+void close_cuts(std::vector<OpenCut>* cut, double at, ReportData* data) {
+  for (const OpenCut& open : *cut) {
+    data->bands.push_back({"partition", "", open.from, at, open.label});
+    for (const std::string& node : open.side) data->bands.push_back({"partition", node, open.from, at, open.label});
+  }
+  cut->clear();
+}
+
 void collect_bands(const std::vector<TraceEvent>& events, ReportData* data) {
   const std::vector<std::string>& names = data->nodes;
   const double end = data->outcome.sim_s;
-  std::map<uint32_t, std::pair<double, std::string>> down, paused;
-  std::vector<std::pair<double, std::string>> cut;  // open network faults
+  std::map<uint32_t, std::pair<double, std::string>> down, paused, leading;
+  std::vector<OpenCut> cut;
+  auto end_leading = [&](uint32_t index, double at) {
+    if (auto it = leading.find(index); it != leading.end()) {
+      data->bands.push_back({"leader", names.at(index), it->second.first, at, it->second.second});
+      leading.erase(it);
+    }
+  };
   for (const TraceEvent& event : events) {
     const double at = event.at.to_seconds();
     const std::string node = node_name(event.node, names);
     switch (event.kind) {
-      case TraceKind::crash: down.try_emplace(event.node.index(), at, "crash " + node); break;
+      case TraceKind::crash:
+        down.try_emplace(event.node.index(), at, "crash " + node);
+        end_leading(event.node.index(), at);
+        break;
       case TraceKind::pause: paused.try_emplace(event.node.index(), at, "pause " + node + " " + event.text); break;
       case TraceKind::boot:
         if (auto it = down.find(event.node.index()); it != down.end()) {
@@ -241,16 +304,17 @@ void collect_bands(const std::vector<TraceEvent>& events, ReportData* data) {
         }
         break;
       case TraceKind::fault: {
+        if (event.text == "role: claims leader") leading.try_emplace(event.node.index(), at, node + " leader");
+        if (event.text == "role: drops leader") end_leading(event.node.index(), at);
         if (event.text.starts_with("swarm:") || event.text.starts_with("role:")) break;
         if (event.text.starts_with("heal")) {
-          for (const auto& [from, label] : cut) data->bands.push_back({"partition", "", from, at, label});
-          cut.clear();
+          close_cuts(&cut, at, data);
           break;
         }
         const std::string kind = fault_kind_of(event.text);
         const bool lasting = kind == "partition" && !event.text.starts_with("clog") && !event.text.ends_with(" up");
         if (lasting) {
-          cut.emplace_back(at, event.text);
+          cut.push_back({at, event.text, cut_off_side(event.text)});
         } else {
           data->bands.push_back({kind, node, at, at, node.empty() ? event.text : node + ": " + event.text});
         }
@@ -263,7 +327,9 @@ void collect_bands(const std::vector<TraceEvent>& events, ReportData* data) {
     data->bands.push_back({"crash", names.at(index), open.first, end, open.second});
   for (const auto& [index, open] : paused)
     data->bands.push_back({"pause", names.at(index), open.first, end, open.second});
-  for (const auto& [from, label] : cut) data->bands.push_back({"partition", "", from, end, label});
+  for (const auto& [index, open] : leading)
+    data->bands.push_back({"leader", names.at(index), open.first, end, open.second});
+  close_cuts(&cut, end, data);
 }
 
 // The messages that arrived (or were lost) inside the window, nearest the
@@ -430,6 +496,21 @@ ReportData collect_report(const Scenario& scenario, uint64_t seed, const ReportS
   return data;
 }
 
+namespace {
+
+nlohmann::json around_json(const std::vector<std::pair<size_t, std::vector<ReportMessage>>>& ops) {
+  nlohmann::json around = nlohmann::json::array();
+  for (const auto& [id, messages] : ops) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const ReportMessage& m : messages)
+      list.push_back({{"kind", m.kind}, {"t", m.at_s}, {"from", m.from}, {"to", m.to}, {"text", m.text}});
+    around.push_back({{"op", id}, {"messages", list}});
+  }
+  return around;
+}
+
+}  // namespace
+
 nlohmann::json report_json(const ReportData& data) {
   using nlohmann::json;
   const SeedOutcome& outcome = data.outcome;
@@ -464,17 +545,12 @@ nlohmann::json report_json(const ReportData& data) {
                    {"t0", op.invoke_s},
                    {"t1", op.complete_s ? json(*op.complete_s) : json()},
                    {"cx", op.counterexample},
+                   {"vx", op.violating},
                    {"server", op.server}});
   }
   page["ops"] = ops;
-  json around = json::array();
-  for (const auto& [id, messages] : data.around) {
-    json list = json::array();
-    for (const ReportMessage& m : messages)
-      list.push_back({{"kind", m.kind}, {"t", m.at_s}, {"from", m.from}, {"to", m.to}, {"text", m.text}});
-    around.push_back({{"op", id}, {"messages", list}});
-  }
-  page["around"] = around;
+  page["around"] = around_json(data.around);
+  page["violating"] = around_json(data.violating);
   json window_messages = json::array();
   for (const ReportMessage& m : data.window_messages)
     window_messages.push_back(

@@ -43,6 +43,9 @@ struct ReportOp {
   double invoke_s = 0;
   std::optional<double> complete_s;  // unset: never completed
   bool counterexample = false;
+  // The run's own check blamed it: a client it names, running at the
+  // violation's time (a stale read the history check cannot refute).
+  bool violating = false;
   std::string server;  // who answered: the sender of the last message the client got before completing
 };
 
@@ -56,10 +59,12 @@ struct ReportMessage {
 };
 
 // A fault over time: crash..boot and pause..resume per node, a partition
-// (or ring, flap) until the network heals; clock and disk faults and
-// clogs are instants (from_s == to_s).
+// (or ring, flap) until the network heals, across the network and on
+// each node of its smaller side; clock and disk faults and clogs are
+// instants (from_s == to_s). Not a fault, but drawn the same way: a
+// server's time as leader, from the model's "role:" trace events.
 struct ReportBand {
-  std::string kind;  // crash, pause, partition, clock, disk, other
+  std::string kind;  // crash, pause, partition, clock, disk, other, leader
   std::string node;  // "" for the whole network
   double from_s = 0;
   double to_s = 0;
@@ -91,6 +96,8 @@ struct ReportData {
   // Per counterexample op (by id): the messages to and from its client and
   // its server while it ran.
   std::vector<std::pair<size_t, std::vector<ReportMessage>>> around;
+  // The same for each violating op (ReportOp::violating).
+  std::vector<std::pair<size_t, std::vector<ReportMessage>>> violating;
   // For a model without a client history: the messages delivered or
   // dropped inside the window (those nearest the violation, at most
   // ReportSettings::window_messages), drawn between the nodes' rows.

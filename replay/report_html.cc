@@ -21,7 +21,7 @@ pre{padding:6px 8px;white-space:pre-wrap;margin:4px 0}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
 svg{display:block;background:#fff;border:1px solid #ddd;margin:4px 0}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle}
-li.cx-op{margin-bottom:10px}:target{background:#fff3b0}
+li.cx-op,li.vx-op{margin-bottom:10px}:target{background:#fff3b0}
 .charts{display:flex;gap:16px;flex-wrap:wrap}
 </style></head>
 <body data-rendered="pending">
@@ -36,7 +36,7 @@ const D=JSON.parse(document.getElementById('data').textContent);
 const NS='http://www.w3.org/2000/svg';
 const page=document.getElementById('page');
 const COLORS={ok:'#6db36d',fail:'#e08a8a',info:'#e6c35c'};
-const BANDS={crash:'#d62728',pause:'#9467bd',partition:'#ff9f1c',clock:'#1f77b4',disk:'#8c564b',other:'#7f7f7f'};
+const BANDS={crash:'#d62728',pause:'#9467bd',partition:'#ff9f1c',clock:'#1f77b4',disk:'#8c564b',other:'#7f7f7f',leader:'#2c7a2c'};
 function el(tag,attrs,text){const e=document.createElement(tag);for(const k in attrs||{})e.setAttribute(k,attrs[k]);if(text!==undefined)e.textContent=text;return e;}
 function sv(tag,attrs,parent){const e=document.createElementNS(NS,tag);for(const k in attrs)if(attrs[k]!==null)e.setAttribute(k,attrs[k]);if(parent)parent.appendChild(e);return e;}
 function tip(e,text){const t=document.createElementNS(NS,'title');t.textContent=text;e.appendChild(t);}
@@ -69,8 +69,11 @@ function timeline(id,t0,t1,width,rowH,labels){
   for(const b of D.bands){
     if(b.t1<t0||b.t0>t1)continue;
     const w=Math.max(x(b.t1)-x(b.t0),2);
-    const r=b.node&&rows.indexOf(b.node)>=0?sv('rect',{x:x(b.t0),y:rowY(b.node),width:w,height:rowH-1,fill:BANDS[b.kind]||'#999','fill-opacity':0.55},svg)
+    // A leader's term: a thin line along the foot of its row.
+    const r=b.kind==='leader'?(rows.indexOf(b.node)>=0?sv('rect',{x:x(b.t0),y:rowY(b.node)+rowH-4,width:w,height:3,fill:BANDS.leader},svg):null)
+                       :b.node&&rows.indexOf(b.node)>=0?sv('rect',{x:x(b.t0),y:rowY(b.node),width:w,height:rowH-1,fill:BANDS[b.kind]||'#999','fill-opacity':0.55},svg)
                        :sv('rect',{x:x(b.t0),y:top,width:w,height:rows.length*rowH,fill:BANDS[b.kind]||'#999','fill-opacity':b.kind==='partition'?0.15:0.5},svg);
+    if(!r)continue;
     r.setAttribute('class','band band-'+b.kind);tip(r,b.label+' ['+fmt(b.t0)+'..'+fmt(b.t1)+']');
   }
   rows.forEach((name,i)=>{const t=sv('text',{x:4,y:top+i*rowH+rowH*0.75,'font-size':Math.min(11,rowH),id:labels?'node-'+name:null,fill:D.violation_nodes.indexOf(name)>=0?'#d00':'#222'},svg);t.textContent=name;
@@ -80,8 +83,8 @@ function timeline(id,t0,t1,width,rowH,labels){
     if(end<t0||o.t0>t1)continue;
     const y=rowY(o.client||('p'+o.p))+1;
     const attrs={x:x(o.t0),y:y,width:Math.max(x(end)-x(o.t0),1.5),height:rowH-3,fill:COLORS[o.type]||'#ccc'};
-    if(o.cx){attrs.stroke='#d00';attrs['stroke-width']=2;if(!document.getElementById('op-'+o.id))attrs.id='op-'+o.id;}
-    const r=sv('rect',attrs,svg);r.setAttribute('class','op'+(o.cx?' cx':''));
+    if(o.cx||o.vx){attrs.stroke='#d00';attrs['stroke-width']=2;if(!document.getElementById('op-'+o.id))attrs.id='op-'+o.id;}
+    const r=sv('rect',attrs,svg);r.setAttribute('class','op'+(o.cx?' cx':'')+(o.vx?' vx':''));
     tip(r,opText(o)+' ['+fmt(o.t0)+'..'+fmt(o.t1)+']'+(o.server?' served by '+o.server:''));
   }
   // Messages between node rows (models without a client history): a line
@@ -98,7 +101,7 @@ function timeline(id,t0,t1,width,rowH,labels){
 function legend(){
   const l=el('div',{class:'legend'});
   for(const k in COLORS)l.innerHTML+='<span><i style="background:'+COLORS[k]+'"></i>'+k+'</span>';
-  l.innerHTML+='<span><i style="border:2px solid #d00"></i>counterexample</span>';
+  l.innerHTML+='<span><i style="border:2px solid #d00"></i>counterexample or violating operation</span>';
   for(const k in BANDS)l.innerHTML+='<span><i style="background:'+BANDS[k]+';opacity:.6"></i>'+k+'</span>';
   return l;
 }
@@ -107,25 +110,34 @@ add(page,'h2',{},'Timeline around the violation');
 add(page,'div',{class:'muted'},D.history?(D.ops.length+' of '+D.ops_total+' operations shown (all inside the window, a sample outside); hover a bar for its operation'):(D.window_messages.length+' messages delivered or lost in the window, drawn from send to arrival (red: lost); the model records no client history'));
 page.appendChild(legend());
 page.appendChild(timeline('window',D.window[0],D.window[1],width,Math.max(8,Math.min(18,420/Math.max(1,nodeRows.length+clientRows.length))),true));
+// One listed operation: who served it, and the messages around it.
+function opItem(list,a,cls,label){
+  const o=D.ops.find(op=>op.id===a.op);if(!o)return;
+  const li=add(list,'li',{class:cls,id:cls+'-'+o.id});
+  add(li,'b',{},label);
+  add(li,'a',{href:'#op-'+o.id},opText(o));
+  li.appendChild(document.createTextNode(' ['+fmt(o.t0)+'..'+fmt(o.t1)+'], served by '));
+  if(o.server)add(li,'a',{href:'#node-'+o.server,class:'server'},o.server);else li.appendChild(document.createTextNode('unknown'));
+  if(!a.messages.length)return;
+  const details=add(li,'details',{});add(details,'summary',{},a.messages.length+' messages to and from '+(o.client||'the client')+(o.server?' and '+o.server:'')+' while it ran');
+  const t=add(details,'table',{});
+  const head=add(t,'tr',{});['time','kind','from','to','message'].forEach(h=>add(head,'th',{},h));
+  for(const m of a.messages){const r=add(t,'tr',{});[fmt(m.t),m.kind,m.from,m.to,m.text].forEach(v=>add(r,'td',{},v));}
+}
+// The operation the run's check blamed (its client named in the violation,
+// running at its time): a stale read the history check may not refute.
+if(D.violating.length){
+  add(page,'h2',{},'The violating operation ('+D.property+')');
+  const list=add(page,'ul',{id:'violating'});
+  D.violating.forEach(a=>opItem(list,a,'vx-op','violating: '));
+}
 // The counterexample: each operation, who served it, the messages around it.
 if(D.checker){
   add(page,'h2',{},'Counterexample (linearizability: '+D.checker+')');
   if(D.counterexample.length)add(page,'pre',{},D.counterexample.join('\n'));
   const list=add(page,'ul',{id:'counterexample'});
   // The operation that cannot be linearized (the checker names it last) first.
-  D.around.slice().reverse().forEach((a,i)=>{
-    const o=D.ops.find(op=>op.id===a.op);if(!o)return;
-    const li=add(list,'li',{class:'cx-op',id:'cx-op-'+o.id});
-    add(li,'b',{},i===0?'cannot linearize: ':'after: ');
-    const link=add(li,'a',{href:'#op-'+o.id},opText(o));
-    li.appendChild(document.createTextNode(' ['+fmt(o.t0)+'..'+fmt(o.t1)+'], served by '));
-    if(o.server)add(li,'a',{href:'#node-'+o.server,class:'server'},o.server);else li.appendChild(document.createTextNode('unknown'));
-    if(!a.messages.length)return;
-    const details=add(li,'details',{});add(details,'summary',{},a.messages.length+' messages to and from '+(o.client||'the client')+(o.server?' and '+o.server:'')+' while it ran');
-    const t=add(details,'table',{});
-    const head=add(t,'tr',{});['time','kind','from','to','message'].forEach(h=>add(head,'th',{},h));
-    for(const m of a.messages){const r=add(t,'tr',{});[fmt(m.t),m.kind,m.from,m.to,m.text].forEach(v=>add(r,'td',{},v));}
-  });
+  D.around.slice().reverse().forEach((a,i)=>opItem(list,a,'cx-op',i===0?'cannot linearize: ':'after: '));
 }
 
 add(page,'h2',{},'Whole run');
