@@ -49,6 +49,7 @@ void Observer::on_target_acked(int region, int32_t partition, const std::vector<
                                Time at) {
   Partition& p = partitions_[{region, partition}];
   for (const parts::plog::Record& record : records) {
+    p.target_acked_at.try_emplace(record.key, at);
     if (record.key <= p.mirrored_up_to) continue;  // a re-delivery (sequence numbers start at 1)
     p.mirrored_up_to = record.key;
     age_.record(at - Time::zero() - Duration::nanoseconds(record.timestamp_ns));
@@ -81,10 +82,13 @@ void Observer::on_read_after_failover(int region, int32_t partition, uint64_t se
 
 std::optional<CheckResult> Observer::check_partition(SourcePartition key, const Partition& p, const PartitionLogs& logs,
                                                      std::optional<CheckResult>* liveness) const {
-  if (std::optional<std::string> disorder = first_disorder(logs.source, logs.target)) {
-    // Found in the final logs: the run's end, the region's mirror tasks.
+  uint64_t record = 0;
+  if (std::optional<std::string> disorder = first_disorder(logs.source, logs.target, -1, &record)) {
+    // Found in the final logs; the step is the target taking the record
+    // out of order, from one of the region's mirror tasks.
+    auto written = p.target_acked_at.find(record);
     return placed(CheckResult::safety("target_in_order", fmt::format("{}: {}", name(key), *disorder)), key.first,
-                  end_at_);
+                  written == p.target_acked_at.end() ? end_at_ : written->second);
   }
   const std::set<uint64_t> in_target(logs.target.begin(), logs.target.end());
   std::map<uint64_t, int64_t> source_offset;

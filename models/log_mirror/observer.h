@@ -77,6 +77,7 @@ class Observer {
     int64_t lag_max = 0;
     std::optional<Failover> failover;
     std::map<uint64_t, Time> acked_at;                   // seq -> when its source acknowledged it
+    std::map<uint64_t, Time> target_acked_at;            // seq -> when the target first acknowledged it
     std::vector<std::pair<int64_t, Time>> commit_moves;  // the committed offset as it moved, and when
   };
   Time now() const { return clock_ ? clock_() : Time::zero(); }
