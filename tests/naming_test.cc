@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/real_binary.h"
 #include "tests/real_cli.h"
 #include "tests/scratch_dir.h"
 
@@ -20,14 +21,8 @@ namespace detsim {
 namespace {
 
 using testing::CliRun;
+using testing::read_text;
 using testing::real_cli;
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // raft_kv's stock names: servers n0..n4, clients c0..c9 (register.cc).
 const std::set<std::string>& model_names() {
@@ -71,7 +66,7 @@ class OneNamingScheme : public ::testing::Test {
   static std::string file(const char* name) { return (dir_->path() / name).string(); }
   // The trace header's process -> client map ("p24" -> "c5").
   static nlohmann::json processes() {
-    const std::string trace = slurp(file("t.jsonl"));
+    const std::string trace = read_text(file("t.jsonl"));
     return nlohmann::json::parse(trace.substr(0, trace.find('\n'))).value("processes", nlohmann::json::object());
   }
 
@@ -93,7 +88,7 @@ TEST_F(OneNamingScheme, RunLineAndFaultScheduleUseTheModelsNames) {
   const std::string faults_line = out.substr(faults_at, out.find('\n', faults_at) - faults_at);
   expect_names(captured(faults_line, R"(\b([a-z]+[0-9]+)\b)"), {"n0"}, "run line faults");
   std::string schedule;
-  std::istringstream lines(slurp(file("f.txt")));
+  std::istringstream lines(read_text(file("f.txt")));
   for (std::string line; std::getline(lines, line);) {
     if (!line.starts_with("#")) schedule.append(line).push_back('\n');
   }
@@ -101,7 +96,7 @@ TEST_F(OneNamingScheme, RunLineAndFaultScheduleUseTheModelsNames) {
 }
 
 TEST_F(OneNamingScheme, TraceNamesNodesAndMapsProcessesToClients) {
-  const std::string trace = slurp(file("t.jsonl"));
+  const std::string trace = read_text(file("t.jsonl"));
   expect_names(captured(trace, R"re("(?:node|peer)":"([^"]*)")re"), {"n0", "c5"}, "trace");
   // The violation is marked on both of its nodes at its step.
   EXPECT_NE(trace.find(R"("t_ns":2373103049,"t":"2.373103049s","kind":"verdict","node":"c5")"), std::string::npos);
@@ -114,11 +109,11 @@ TEST_F(OneNamingScheme, TraceNamesNodesAndMapsProcessesToClients) {
 }
 
 TEST_F(OneNamingScheme, DotAndPerfettoNameTheSameNodes) {
-  const std::string dot = slurp(file("t.dot"));
+  const std::string dot = read_text(file("t.dot"));
   std::vector<std::string> lanes = captured(dot, R"re(\n  [hf][0-9]+ \[shape=box[^\n]*label="([^"]*)")re");
   std::erase(lanes, "world");  // the lane of world events (faults), not a node
   expect_names(lanes, model_names(), "dot lanes");
-  const std::string perfetto = slurp(file("t.json"));
+  const std::string perfetto = read_text(file("t.json"));
   expect_names(captured(perfetto, R"re("process_name"[^}]*"args":\{"name":"([^"]*)")re"), model_names(),
                "perfetto tracks");
   expect_names(captured(perfetto, R"re("(?:from|to)":"([^"]*)")re"), {"n0", "c5"}, "perfetto flows");
@@ -128,7 +123,7 @@ TEST_F(OneNamingScheme, DotAndPerfettoNameTheSameNodes) {
 // the one the header maps its process to, and the stale read is c5's.
 TEST_F(OneNamingScheme, HistoryAndCounterexampleUseTheHeadersClients) {
   const nlohmann::json map = processes();
-  std::istringstream lines(slurp(file("h.jsonl")));
+  std::istringstream lines(read_text(file("h.jsonl")));
   size_t checked = 0;
   bool stale_read_by_c5 = false;
   for (std::string line; std::getline(lines, line);) {
