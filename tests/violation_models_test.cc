@@ -61,7 +61,9 @@ INSTANTIATE_TEST_SUITE_P(
         PlantedCase{"noisy_neighbours", {"bug=quota_keyed_globally"}, 1, "throttled_innocent", {"cache0", "gen0"}},
         PlantedCase{"primary_replica", {"bug=relay_log_recovery_off"}, 1, "replicas_converge", {"db2"}},
         PlantedCase{"primary_replica", {"bug=promote_least_advanced"}, 2, "no_acked_write_lost", {"db0", "db1"}},
-        PlantedCase{"queue", {"settle=0s"}, 1, "queue_drained", {"q0"}}),
+        PlantedCase{"queue", {"settle=0s"}, 1, "queue_drained", {"q0"}},
+        // Voter and candidate are one server: named once.
+        PlantedCase{"raft_kv", {"bug=vote_not_persisted"}, 1, "vote_durable", {"n2"}}),
     [](const ::testing::TestParamInfo<PlantedCase>& info) {
       return std::string(info.param.model) + "_" + info.param.property;
     });

@@ -33,6 +33,9 @@ std::string Observer::session_name(uint64_t session) const {
 
 void Observer::violate(std::string property, std::string detail, std::vector<NodeId> nodes) {
   if (violation_) return;
+  // A node named twice (a server that voted for itself) is one node.
+  for (auto it = nodes.begin(); it != nodes.end(); ++it)
+    nodes.erase(std::remove(it + 1, nodes.end(), *it), nodes.end());
   violation_ = CheckResult::safety(std::move(property), std::move(detail)).on(std::move(nodes));
   if (clock_) violation_->at(clock_());
 }
