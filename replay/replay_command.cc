@@ -198,8 +198,7 @@ void mark_counterexample(const ClientHistory& history, const SeedOutcome& outcom
 constexpr Duration kAutoBefore = Duration::seconds(1);
 constexpr Duration kAutoAfter = Duration::milliseconds(200);
 
-TimeWindow auto_window(const Scenario& scenario, uint64_t seed, const BranchSetup& branches, std::ostream& out) {
-  const SeedOutcome probe = run_seed(scenario, seed, nullptr, nullptr, &branches);
+TimeWindow auto_window(const Scenario& scenario, uint64_t seed, const SeedOutcome& probe, std::ostream& out) {
   if (!probe.violation_at_s) {
     throw UsageError(fmt::format("--window auto: seed {} ({}) reports no violation time; give --window T1..T2", seed,
                                  to_string(probe.verdict)));
@@ -211,6 +210,25 @@ TimeWindow auto_window(const Scenario& scenario, uint64_t seed, const BranchSetu
   out << fmt::format("window: {:.3f}s..{:.3f}s (auto: violation at {:.3f}s)\n", from.to_seconds(), to.to_seconds(),
                      at.to_seconds());
   return {from, to};
+}
+
+// What the files need to know before the run that writes them: the
+// violation time (--window auto) and the history's processes (the trace
+// header's first line). Replay is exact, so a first run without writers
+// tells; only a replay that needs either pays for it.
+struct Probe {
+  SeedOutcome outcome;
+  ClientHistory history;
+};
+
+bool records_history(const Scenario& scenario) { return scenario.model->make(scenario.params)->history() != nullptr; }
+
+std::optional<Probe> probe_run(const ReplayOptions& options, const Scenario& scenario, uint64_t seed,
+                               const BranchSetup& branches, bool window_auto) {
+  if (!window_auto && !(options.trace_path && records_history(scenario))) return std::nullopt;
+  Probe probe;
+  probe.outcome = run_seed(scenario, seed, nullptr, &probe.history, &branches);
+  return probe;
 }
 
 // A window that starts after the run can end shows nothing: bad input.
@@ -239,9 +257,11 @@ int replay_command(const ReplayOptions& options, const ModelRegistry& registry, 
   Scenario scenario = load_scenario(options.scenario, options.sets, registry, options.faults);
   scenario.program = options.program;
   if (options.window && !window_auto) check_window_in_run(window, scenario, *options.window);
-  if (window_auto) window = auto_window(scenario, seed, branches, out);
+  const std::optional<Probe> probe = probe_run(options, scenario, seed, branches, window_auto);
+  if (window_auto) window = auto_window(scenario, seed, probe->outcome, out);
 
-  const TraceHeader header = trace_header_of(scenario, seed, options.branch.value_or(""));
+  TraceHeader header = trace_header_of(scenario, seed, options.branch.value_or(""));
+  if (probe) set_trace_processes(probe->history.history, probe->outcome.node_names, &header);
   std::optional<CompareAgainst> compare;
   if (options.compare_path) compare.emplace(*options.compare_path, header);
   TraceOutputs outputs(options, window, trace_header_line(header));

@@ -257,6 +257,29 @@ void apply_fault_file(const std::string& argument, const std::vector<std::string
   params->set("faults.schedule", text.str());
 }
 
+// --set faults.schedule=... names nodes as --faults FILE does ("1.5s crash
+// s2"): it is applied last, numbered with the names the other overrides
+// give (clients=, nodes= change them), so the parameter's own check reads
+// "n2" and an unknown name is its one-line error.
+void apply_overrides(const std::vector<ParamSpec>& specs, const ModelInfo& model,
+                     const std::vector<std::string>& overrides, Params* params) {
+  constexpr std::string_view kSchedule = "faults.schedule=";
+  std::vector<std::string_view> schedules;
+  for (const std::string& assignment : overrides) {
+    if (std::string_view(assignment).starts_with(kSchedule)) {
+      schedules.push_back(assignment);
+    } else {
+      apply_override(specs, assignment, params);
+    }
+  }
+  if (schedules.empty()) return;
+  const std::vector<std::string> names = model_node_names(model, *params);
+  for (std::string_view assignment : schedules) {
+    const std::string numbered = number_nodes_in_fault_text(assignment.substr(kSchedule.size()), names);
+    apply_override(specs, std::string(kSchedule) + numbered, params);
+  }
+}
+
 bool is_path(std::string_view argument) {
   return argument.find('/') != std::string_view::npos ||
          (argument.size() >= 5 && argument.substr(argument.size() - 5) == ".toml");
@@ -347,7 +370,7 @@ Scenario load_scenario_text(std::string_view text, const fs::path& path, const s
   SpecIndex specs(all_param_specs(*scenario.model));
   apply_file(scenario.path, table, specs, &scenario.params);
   apply_defaults(specs, &scenario.params);
-  for (const std::string& assignment : overrides) apply_override(specs.specs(), assignment, &scenario.params);
+  apply_overrides(specs.specs(), *scenario.model, overrides, &scenario.params);
   if (faults) apply_fault_file(*faults, model_node_names(*scenario.model, scenario.params), &scenario.params);
   scenario.faults = faults;
   std::string error = check_fault_schedule(*scenario.model, scenario.params);

@@ -38,9 +38,17 @@ std::string params_difference(const TraceHeader& file, const TraceHeader& here) 
 }  // namespace
 
 TraceHeader trace_header_of(const Scenario& scenario, uint64_t seed, std::string_view branch) {
-  TraceHeader header{scenario.name, seed, std::string(branch), {}, detsim_version()};
+  TraceHeader header{scenario.name, seed, std::string(branch), {}, detsim_version(), {}};
   for (const auto& [key, value] : scenario.params.all()) header.params.emplace_back(key, format_param(value));
   return header;
+}
+
+void set_trace_processes(const History& history, const std::vector<std::string>& names, TraceHeader* header) {
+  header->processes.clear();
+  for (const auto& [process, client] : history.process_clients()) {
+    const std::string name = client.index() < names.size() ? names[client.index()] : fmt::format("n{}", client.index());
+    header->processes.emplace_back(fmt::format("p{}", process), name);
+  }
 }
 
 std::string trace_header_line(const TraceHeader& header) {
@@ -52,6 +60,11 @@ std::string trace_header_line(const TraceHeader& header) {
                                  {"seed", header.seed},
                                  {"branch", header.branch},
                                  {"params", params}};
+  if (!header.processes.empty()) {
+    nlohmann::ordered_json processes = nlohmann::ordered_json::object();
+    for (const auto& [process, client] : header.processes) processes[process] = client;
+    line["processes"] = processes;
+  }
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -67,6 +80,11 @@ std::optional<TraceHeader> parse_trace_header(std::string_view line) {
     header.branch = json.value("branch", "");
     for (const auto& [key, value] : json.at("params").items())
       header.params.emplace_back(key, value.get<std::string>());
+    // Optional: traces written before it, and models with no history.
+    if (json.contains("processes")) {
+      for (const auto& [process, client] : json.at("processes").items())
+        header.processes.emplace_back(process, client.get<std::string>());
+    }
     return header;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // a field missing or of another type: not a header this detsim reads

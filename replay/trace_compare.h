@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "replay/scenario.h"
+#include "sim/api/history.h"
 #include "sim/trace/trace_event.h"
 
 namespace detsim {
@@ -32,8 +33,15 @@ struct TraceHeader {
   std::string branch;                                       // explore's branch path, "" for none
   std::vector<std::pair<std::string, std::string>> params;  // every key, format_param()
   std::string version;                                      // detsim_version()
+  // The client history's process ids by client name, "p11" -> "c9" (a
+  // client takes a new process after an info), so that a history's
+  // `process` reads as the node the trace names. Empty when the model
+  // records no history; absent from older traces.
+  std::vector<std::pair<std::string, std::string>> processes;
 };
 TraceHeader trace_header_of(const Scenario& scenario, uint64_t seed, std::string_view branch);
+// header.processes from a run's history and node names (RunResult::node_names).
+void set_trace_processes(const History& history, const std::vector<std::string>& names, TraceHeader* header);
 // One JSON line, no newline: {"detsim_trace":1,"version":...,...}.
 std::string trace_header_line(const TraceHeader& header);
 // The header from a trace's first line; nullopt if that line is not one.

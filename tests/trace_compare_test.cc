@@ -157,7 +157,9 @@ TEST_F(TraceCompareTest, AnotherScenarioOrSeedOrNoTraceIsBadInput) {
 }
 
 TEST(TraceHeaderTest, RoundTrips) {
-  TraceHeader header{"raft_kv", 7, "12:3", {{"clients", "5"}, {"net.latency", "uniform(1ms, 10ms)"}}, "1.2.3"};
+  TraceHeader header{"raft_kv", 7,
+                     "12:3",    {{"clients", "5"}, {"net.latency", "uniform(1ms, 10ms)"}},
+                     "1.2.3",   {{"p0", "c0"}, {"p11", "c9"}}};
   std::optional<TraceHeader> back = parse_trace_header(trace_header_line(header));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->scenario, "raft_kv");
@@ -165,6 +167,15 @@ TEST(TraceHeaderTest, RoundTrips) {
   EXPECT_EQ(back->branch, "12:3");
   EXPECT_EQ(back->params, header.params);
   EXPECT_EQ(back->version, "1.2.3");
+  EXPECT_EQ(back->processes, header.processes);
+  EXPECT_NE(trace_header_line(header).find(R"("processes":{"p0":"c0","p11":"c9"})"), std::string::npos);
+  // A header written before processes existed still reads, with none.
+  std::optional<TraceHeader> old =
+      parse_trace_header(R"({"detsim_trace":1,"version":"1.0","scenario":"raft_kv","seed":3,"branch":"","params":{}})");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_TRUE(old->processes.empty());
+  header.processes.clear();
+  EXPECT_EQ(trace_header_line(header).find("processes"), std::string::npos);
   EXPECT_FALSE(parse_trace_header(R"({"t_ns":0,"kind":"boot"})").has_value());
   EXPECT_FALSE(parse_trace_header("not json").has_value());
 }

@@ -41,15 +41,34 @@ void Observer::on_batch(Duration wait, Duration service, Time started) {
   last_batch_ = started;
 }
 
-void Observer::violate(CheckResult result) {
-  if (!violation_ && result.verdict != Verdict::pass) violation_ = std::move(result);
+void Observer::set_nodes(std::vector<NodeId> sources, std::vector<NodeId> connectors, NodeId warehouse, Time end_at) {
+  source_nodes_ = std::move(sources);
+  connector_nodes_ = std::move(connectors);
+  warehouse_node_ = warehouse;
+  end_at_ = end_at;
+}
+
+std::vector<NodeId> Observer::pipeline_of(int64_t source) const {
+  std::vector<NodeId> nodes;
+  const auto index = static_cast<size_t>(source);
+  if (index < source_nodes_.size()) nodes.push_back(source_nodes_[index]);
+  if (index < connector_nodes_.size()) nodes.push_back(connector_nodes_[index]);
+  if (warehouse_node_) nodes.push_back(*warehouse_node_);
+  return nodes;
+}
+
+void Observer::violate(CheckResult result, int64_t source, Time at) {
+  if (violation_ || result.verdict == Verdict::pass) return;
+  violation_ = std::move(result.at(at).on(pipeline_of(source)));
 }
 
 // Rows first, then the watermarks the same transaction moved: the
 // aggregates are compared on the warehouse as this commit left it.
 void Observer::on_warehouse_commit(const parts::DecodedTxn& txn) {
   for (const parts::Change& change : txn.changes) {
-    if (change.table == kWarehouseRows && change.op != parts::Change::Op::erase) on_row_written(change.key, change.row);
+    if (change.table == kWarehouseRows && change.op != parts::Change::Op::erase) {
+      on_row_written(change.key, change.row, txn.commit_time);
+    }
   }
   for (const parts::Change& change : txn.changes) {
     if (change.table == kWarehouseMarks && change.op != parts::Change::Op::erase) {
@@ -73,15 +92,15 @@ void Observer::on_warehouse_opened(const parts::RowStore& store, Time at) {
   on_warehouse_commit(missed);
 }
 
-void Observer::on_row_written(parts::Key key, const parts::Row& after) {
+void Observer::on_row_written(parts::Key key, const parts::Row& after, Time at) {
   const WarehouseKey k = unpack(key);
   auto it = warehouse_.find(key);
-  violate(check_row_write(k, it == warehouse_.end() ? nullptr : &it->second, after));
+  violate(check_row_write(k, it == warehouse_.end() ? nullptr : &it->second, after), k.source, at);
   warehouse_[key] = after;
   ++rows_loaded_;
   WarehouseKey logical = k;
   logical.copy = 0;
-  violate(check_no_duplicate_rows(warehouse_, logical));
+  violate(check_no_duplicate_rows(warehouse_, logical), k.source, at);
 }
 
 void Observer::on_watermark(int64_t source, const parts::Row& mark, Time at) {
@@ -111,16 +130,18 @@ void Observer::on_watermark(int64_t source, const parts::Row& mark, Time at) {
       result.detail.append("; rows:");
       result.detail.append(row_differences(s.shadow, warehouse_, source, 4));
     }
-    violate(std::move(result));
+    violate(std::move(result), source, at);
   }
 }
 
 CheckResult Observer::check() const {
   if (violation_) return *violation_;
   for (size_t i = 0; i < sources_.size(); ++i) {
-    const CheckResult reached = check_watermark_reached(static_cast<int64_t>(i), sources_[i].watermark,
-                                                        sources_[i].snapshot_done, sources_[i].last_data);
-    if (reached.verdict != Verdict::pass) return reached;
+    CheckResult reached = check_watermark_reached(static_cast<int64_t>(i), sources_[i].watermark,
+                                                  sources_[i].snapshot_done, sources_[i].last_data);
+    // Liveness: the deadline is the run's end, the stuck pipeline is i's.
+    if (reached.verdict != Verdict::pass)
+      return std::move(reached.at(end_at_).on(pipeline_of(static_cast<int64_t>(i))));
   }
   return CheckResult::ok();
 }

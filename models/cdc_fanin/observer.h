@@ -44,6 +44,11 @@ class Observer {
   // how long the worker then took (merge and commit).
   void on_batch(Duration wait, Duration service, Time started);
 
+  // The nodes a violation names (CheckResult::on): source i, its
+  // connector, the warehouse loader; and the end of the run, when a
+  // liveness check's deadline passes.
+  void set_nodes(std::vector<NodeId> sources, std::vector<NodeId> connectors, NodeId warehouse, Time end_at);
+
   CheckResult check() const;
   void report(MetricList& metrics) const;
 
@@ -66,9 +71,12 @@ class Observer {
     parts::Lsn last_data = 0;             // the last commit with data changes (not a DBLog watermark)
     std::optional<Time> snapshot_loaded;  // the warehouse commit that marked the snapshot done
   };
-  void on_row_written(parts::Key key, const parts::Row& after);
+  void on_row_written(parts::Key key, const parts::Row& after, Time at);
   void on_watermark(int64_t source, const parts::Row& mark, Time at);
-  void violate(CheckResult result);
+  // Keeps the first failure, stamped with when the warehouse committed
+  // it and the source's pipeline: source, connector, loader.
+  void violate(CheckResult result, int64_t source, Time at);
+  std::vector<NodeId> pipeline_of(int64_t source) const;
   void report_loader(MetricList& metrics) const;
 
   CdcParams params_;
@@ -76,6 +84,10 @@ class Observer {
   std::vector<Source> sources_;
   WarehouseRows warehouse_;
   std::optional<CheckResult> violation_;
+  std::vector<NodeId> source_nodes_;
+  std::vector<NodeId> connector_nodes_;
+  std::optional<NodeId> warehouse_node_;
+  Time end_at_;
   uint64_t rows_loaded_ = 0;
   uint64_t delivered_ = 0;
   uint64_t stale_ = 0;

@@ -43,12 +43,16 @@ class CdcModel final : public Model {
         source_main(ctx, params_, *observer_, i, stop_at);
       }));
     }
+    std::vector<NodeId> connectors;
     for (int64_t i = 0; i < params_.sources; ++i) {
-      setup.add_server(fmt::format("cn{}", i), [this, i, source = sources[static_cast<size_t>(i)]](Context& ctx) {
-        connector_main(ctx, params_, log_, *observer_, i, source);
-      });
+      connectors.push_back(
+          setup.add_server(fmt::format("cn{}", i), [this, i, source = sources[static_cast<size_t>(i)]](Context& ctx) {
+            connector_main(ctx, params_, log_, *observer_, i, source);
+          }));
     }
-    setup.add_server("wh", [this](Context& ctx) { loader_main(ctx, params_, log_, *observer_); });
+    const NodeId warehouse =
+        setup.add_server("wh", [this](Context& ctx) { loader_main(ctx, params_, log_, *observer_); });
+    observer_->set_nodes(std::move(sources), std::move(connectors), warehouse, setup.end_time());
   }
 
   // The model's invariants first; then the log's own promises, which a

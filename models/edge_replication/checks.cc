@@ -48,14 +48,16 @@ CheckResult check_no_time_travel(const std::optional<TimeTravel>& t) {
   return CheckResult::safety("no_time_travel",
                              fmt::format("at {:.6f}s a backfilled copy of table {} key {} (v{}) overwrote the newer "
                                          "streamed v{}",
-                                         t->at.to_seconds(), t->table, t->key, t->copy_version, t->streamed_version));
+                                         t->at.to_seconds(), t->table, t->key, t->copy_version, t->streamed_version))
+      .at(t->at);
 }
 
 CheckResult check_checkpoints_forward(const std::optional<CheckpointRegression>& r) {
   if (!r) return CheckResult::ok();
   return CheckResult::safety("checkpoints_forward",
                              fmt::format("at {:.6f}s the checkpoint moved back: position {} -> {}", r->at.to_seconds(),
-                                         r->before.position, r->after.position));
+                                         r->before.position, r->after.position))
+      .at(r->at);
 }
 
 CheckResult check_chunk_applied_before_cursor(const std::optional<ChunkAhead>& a) {
@@ -63,7 +65,8 @@ CheckResult check_chunk_applied_before_cursor(const std::optional<ChunkAhead>& a
   return CheckResult::safety("chunk_applied_before_cursor",
                              fmt::format("at {:.6f}s the backfill cursor of table {} moved past its chunk while the "
                                          "chunk row of key {} was still queued for the edge",
-                                         a->at.to_seconds(), a->table, a->key));
+                                         a->at.to_seconds(), a->table, a->key))
+      .at(a->at);
 }
 
 CheckResult check_checkpoint_durable_on_edge(const std::optional<CheckpointAhead>& a) {
@@ -71,7 +74,8 @@ CheckResult check_checkpoint_durable_on_edge(const std::optional<CheckpointAhead
   return CheckResult::safety("checkpoint_durable_on_edge",
                              fmt::format("at {:.6f}s a checkpoint at binlog position {} was saved, but the row at "
                                          "position {} was not durable on the edge",
-                                         a->at.to_seconds(), a->position, a->missing));
+                                         a->at.to_seconds(), a->position, a->missing))
+      .at(a->at);
 }
 
 CheckResult check_caught_up(const std::optional<Time>& caught_up_at, Time heal_at, uint64_t rows_committed,

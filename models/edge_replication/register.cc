@@ -24,20 +24,20 @@ class EdgeReplicationModel final : public Model {
     end_at_ = setup.end_time();
     observer_.set_heal_time(heal_at_);
     const SourceConfig source_config{heal_at_};
-    const NodeId source = setup.add_server("source", [params = params_, source_config, &o = observer_](Context& ctx) {
+    source_ = setup.add_server("source", [params = params_, source_config, &o = observer_](Context& ctx) {
       Source::main(ctx, params, source_config, o);
     });
     const EdgeConfig edge_config{heal_at_};
-    const NodeId edge = setup.add_server("edge", [params = params_, edge_config, &o = observer_](Context& ctx) {
+    edge_ = setup.add_server("edge", [params = params_, edge_config, &o = observer_](Context& ctx) {
       Edge::main(ctx, params, edge_config, o);
     });
-    const ReplicatorConfig config{source, edge, heal_at_};
-    const NodeId replicator = setup.add_server("replicator", [params = params_, config, &o = observer_](Context& ctx) {
+    const ReplicatorConfig config{source_, edge_, heal_at_};
+    replicator_ = setup.add_server("replicator", [params = params_, config, &o = observer_](Context& ctx) {
       Replicator::main(ctx, params, config, o);
     });
     const DurationDist one_way = DurationDist::constant(params_.edge_rtt / 2);
-    setup.set_link_latency(replicator, edge, one_way);
-    setup.set_link_latency(edge, replicator, one_way);
+    setup.set_link_latency(replicator_, edge_, one_way);
+    setup.set_link_latency(edge_, replicator_, one_way);
   }
 
   CheckResult check() override {
@@ -49,10 +49,22 @@ class EdgeReplicationModel final : public Model {
       result =
           check_caught_up(observer_.caught_up_at(), heal_at_, observer_.rows_committed(), observer_.rows_applied());
     }
-    if (result.verdict != Verdict::pass) return result;
-    if (!params_.explicit_rows()) return check_exactly_once(observer_.committed(), observer_.edge_applied());
-    return check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(), observer_.final_verification(),
-                                    observer_.injected());
+    if (result.verdict != Verdict::pass) return placed(std::move(result));
+    if (!params_.explicit_rows()) return placed(check_exactly_once(observer_.committed(), observer_.edge_applied()));
+    return placed(check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(),
+                                           observer_.final_verification(), observer_.injected()));
+  }
+
+  // When and where (CheckResult::at/on): the replicator moves every row
+  // and checkpoint, so it is in each; the edge holds what went wrong, or
+  // the source is what the edge is compared with. A check of end states
+  // (and a liveness deadline) is at the run's end.
+  CheckResult placed(CheckResult result) const {
+    if (result.verdict == Verdict::pass) return result;
+    if (!result.when) result.at(end_at_);
+    if (result.property == "checkpoints_forward") return std::move(result.on({replicator_}));
+    if (result.property == "edge_equals_source") return std::move(result.on({source_, edge_, replicator_}));
+    return std::move(result.on({replicator_, edge_}));
   }
 
   void report(MetricList& metrics) const override {
@@ -75,6 +87,9 @@ class EdgeReplicationModel final : public Model {
   Observer observer_;
   Time heal_at_;
   Time end_at_;
+  NodeId source_;
+  NodeId edge_;
+  NodeId replicator_;
 };
 
 }  // namespace

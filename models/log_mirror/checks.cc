@@ -29,10 +29,11 @@ class SourceIndex {
 }  // namespace
 
 std::optional<std::string> first_disorder(const std::vector<uint64_t>& source, const std::vector<uint64_t>& target,
-                                          int64_t covered) {
+                                          int64_t covered, uint64_t* record) {
   const SourceIndex index(source);
   int64_t previous = -2;  // source index of the previous target record
   for (size_t i = 0; i < target.size(); ++i) {
+    if (record != nullptr) *record = target[i];
     const std::optional<int64_t> at = index.of(target[i]);
     if (!at) return fmt::format("record {} (position {}) is not in the source log", target[i], i);
     const bool continues_run = *at == previous + 1;

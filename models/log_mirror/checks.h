@@ -22,9 +22,10 @@ namespace detsim::mirror {
 // after it skipped a record; a record the source does not hold is foreign.
 // `covered` is the source index already covered before the first record
 // (-1: none; a failed-over reader that processed offsets [0, c) has c - 1).
-// nullopt if it holds, else one line naming the first violation.
+// nullopt if it holds, else one line naming the first violation, and in
+// *record (if given) the target record where it broke.
 std::optional<std::string> first_disorder(const std::vector<uint64_t>& source, const std::vector<uint64_t>& target,
-                                          int64_t covered = -1);
+                                          int64_t covered = -1, uint64_t* record = nullptr);
 
 // The highest source index the target covers in runs from the start
 // (-1 if none), assuming first_disorder holds.

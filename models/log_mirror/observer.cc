@@ -17,14 +17,39 @@ std::string name(SourcePartition key) { return fmt::format("{}/orders-{}", regio
 
 Observer::Observer(const MirrorParams& params) : params_(params) {}
 
+void Observer::set_nodes(std::map<int, RegionNodes> regions, std::function<Time()> clock, Time end_at) {
+  regions_ = std::move(regions);
+  clock_ = std::move(clock);
+  end_at_ = end_at;
+}
+
+std::vector<NodeId> Observer::mirrors_of(int region) const {
+  auto it = regions_.find(region);
+  return it == regions_.end() ? std::vector<NodeId>{} : it->second.mirrors;
+}
+
+CheckResult Observer::placed(CheckResult result, int region, Time at) const {
+  return std::move(result.at(at).on(mirrors_of(region)));
+}
+
+Time Observer::committed_past(const Partition& p, int64_t offset) const {
+  for (const auto& [committed, at] : p.commit_moves) {
+    if (committed > offset) return at;
+  }
+  return end_at_;
+}
+
 void Observer::on_source_acked(int region, int32_t partition, uint64_t seq, int64_t offset) {
-  partitions_[{region, partition}].acked[seq] = offset;
+  Partition& p = partitions_[{region, partition}];
+  p.acked[seq] = offset;
+  p.acked_at.emplace(seq, now());
 }
 
 void Observer::on_target_acked(int region, int32_t partition, const std::vector<parts::plog::Record>& records,
                                Time at) {
   Partition& p = partitions_[{region, partition}];
   for (const parts::plog::Record& record : records) {
+    p.target_acked_at.try_emplace(record.key, at);
     if (record.key <= p.mirrored_up_to) continue;  // a re-delivery (sequence numbers start at 1)
     p.mirrored_up_to = record.key;
     age_.record(at - Time::zero() - Duration::nanoseconds(record.timestamp_ns));
@@ -36,6 +61,7 @@ void Observer::on_target_acked(int region, int32_t partition, const std::vector<
 
 void Observer::on_mirror_committed(int region, int32_t partition, int64_t next_offset) {
   Partition& p = partitions_[{region, partition}];
+  if (next_offset > p.committed) p.commit_moves.emplace_back(next_offset, now());
   p.committed = std::max(p.committed, next_offset);
 }
 
@@ -46,7 +72,7 @@ void Observer::on_lag(int region, int32_t partition, int64_t records) {
 }
 
 void Observer::on_failover(int region, int32_t partition, int64_t committed, int64_t translated) {
-  partitions_[{region, partition}].failover = Failover{committed, translated, {}};
+  partitions_[{region, partition}].failover = Failover{committed, translated, {}, now()};
 }
 
 void Observer::on_read_after_failover(int region, int32_t partition, uint64_t seq) {
@@ -56,8 +82,13 @@ void Observer::on_read_after_failover(int region, int32_t partition, uint64_t se
 
 std::optional<CheckResult> Observer::check_partition(SourcePartition key, const Partition& p, const PartitionLogs& logs,
                                                      std::optional<CheckResult>* liveness) const {
-  if (std::optional<std::string> disorder = first_disorder(logs.source, logs.target)) {
-    return CheckResult::safety("target_in_order", fmt::format("{}: {}", name(key), *disorder));
+  uint64_t record = 0;
+  if (std::optional<std::string> disorder = first_disorder(logs.source, logs.target, -1, &record)) {
+    // Found in the final logs; the step is the target taking the record
+    // out of order, from one of the region's mirror tasks.
+    auto written = p.target_acked_at.find(record);
+    return placed(CheckResult::safety("target_in_order", fmt::format("{}: {}", name(key), *disorder)), key.first,
+                  written == p.target_acked_at.end() ? end_at_ : written->second);
   }
   const std::set<uint64_t> in_target(logs.target.begin(), logs.target.end());
   std::map<uint64_t, int64_t> source_offset;
@@ -68,36 +99,50 @@ std::optional<CheckResult> Observer::check_partition(SourcePartition key, const 
     switch (acked_fate(in_target.count(seq) > 0, offset, p.committed)) {
       case AckedFate::mirrored: break;
       case AckedFate::lost_at_source:
-        return CheckResult::safety("no_acked_record_lost",
-                                   fmt::format("{}: record {} acknowledged at offset {} is gone from the source log",
-                                               name(key), seq, acked_offset));
+        return placed(CheckResult::safety("no_acked_record_lost",
+                                          fmt::format("{}: record {} acknowledged at offset {} is gone from the source "
+                                                      "log",
+                                                      name(key), seq, acked_offset)),
+                      key.first, p.acked_at.count(seq) > 0 ? p.acked_at.at(seq) : end_at_);
       case AckedFate::skipped:
-        return CheckResult::safety(
-            "no_acked_record_lost",
-            fmt::format("{}: record {} at source offset {} is not in the target, yet the mirror committed {}",
-                        name(key), seq, offset, p.committed));
+        // The step: the mirror committed past a record it never produced.
+        return placed(
+            CheckResult::safety("no_acked_record_lost",
+                                fmt::format("{}: record {} at source offset {} is not in the target, yet the mirror "
+                                            "committed {}",
+                                            name(key), seq, offset, p.committed)),
+            key.first, committed_past(p, offset));
       case AckedFate::not_yet_mirrored:
         if (!*liveness) {
-          *liveness = CheckResult::liveness(
-              "mirror_lag_zero_after_heal",
-              fmt::format("{}: acknowledged record {} (offset {}) not mirrored by the end", name(key), seq, offset));
+          *liveness = placed(CheckResult::liveness("mirror_lag_zero_after_heal",
+                                                   fmt::format("{}: acknowledged record {} (offset {}) not mirrored "
+                                                               "by the end",
+                                                               name(key), seq, offset)),
+                             key.first, end_at_);
         }
         break;
     }
   }
   if (p.failover) {
     if (std::optional<std::string> skip = first_disorder(logs.source, p.failover->read, p.failover->committed - 1)) {
-      return CheckResult::safety("failover_never_skips",
-                                 fmt::format("{}: failed over at committed offset {} to target offset {}: {}",
-                                             name(key), p.failover->committed, p.failover->translated, *skip));
+      CheckResult skipped = CheckResult::safety(
+          "failover_never_skips", fmt::format("{}: failed over at committed offset {} to target offset "
+                                              "{}: {}",
+                                              name(key), p.failover->committed, p.failover->translated, *skip));
+      // The step is the failover's offset translation, by the region's app.
+      std::vector<NodeId> nodes;
+      if (auto region = regions_.find(key.first); region != regions_.end()) nodes.push_back(region->second.app);
+      return std::move(skipped.at(p.failover->at).on(std::move(nodes)));
     }
   }
   const auto source_end = static_cast<int64_t>(logs.source.size());
   if (!*liveness && (covered_end(logs.source, logs.target) + 1 < source_end || p.committed < source_end)) {
-    *liveness = CheckResult::liveness(
-        "mirror_lag_zero_after_heal",
-        fmt::format("{}: the source holds {} records, the target covers {}, the mirror committed {}", name(key),
-                    source_end, covered_end(logs.source, logs.target) + 1, p.committed));
+    *liveness = placed(CheckResult::liveness(
+                           "mirror_lag_zero_after_heal",
+                           fmt::format("{}: the source holds {} records, the target covers {}, the mirror "
+                                       "committed {}",
+                                       name(key), source_end, covered_end(logs.source, logs.target) + 1, p.committed)),
+                       key.first, end_at_);
   }
   return std::nullopt;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <utility>
@@ -35,6 +36,15 @@ class Observer {
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
 
+  // ---- the model (setup): what a violation's time and nodes
+  // (CheckResult::at/on) are read from. A region's mirror tasks move its
+  // records; its app fails over; end_at is the liveness deadline.
+  struct RegionNodes {
+    std::vector<NodeId> mirrors;
+    NodeId app;
+  };
+  void set_nodes(std::map<int, RegionNodes> regions, std::function<Time()> clock, Time end_at);
+
   // ---- source producers
   void on_source_acked(int region, int32_t partition, uint64_t seq, int64_t offset);
   // ---- mirror tasks
@@ -57,6 +67,7 @@ class Observer {
     int64_t committed = 0;
     int64_t translated = 0;
     std::vector<uint64_t> read;
+    Time at;
   };
   struct Partition {
     std::map<uint64_t, int64_t> acked;  // seq -> source offset, acknowledged to its producer
@@ -65,7 +76,15 @@ class Observer {
     int64_t lag_last = 0;
     int64_t lag_max = 0;
     std::optional<Failover> failover;
+    std::map<uint64_t, Time> acked_at;                   // seq -> when its source acknowledged it
+    std::map<uint64_t, Time> target_acked_at;            // seq -> when the target first acknowledged it
+    std::vector<std::pair<int64_t, Time>> commit_moves;  // the committed offset as it moved, and when
   };
+  Time now() const { return clock_ ? clock_() : Time::zero(); }
+  // The first time the mirror committed past offset; the end if never.
+  Time committed_past(const Partition& p, int64_t offset) const;
+  std::vector<NodeId> mirrors_of(int region) const;
+  CheckResult placed(CheckResult result, int region, Time at) const;
   std::optional<CheckResult> check_partition(SourcePartition key, const Partition& p, const PartitionLogs& logs,
                                              std::optional<CheckResult>* liveness) const;
 
@@ -76,6 +95,9 @@ class Observer {
   std::optional<Time> first_mirrored_;
   Time last_mirrored_;
   uint64_t mirror_starts_ = 0;
+  std::map<int, RegionNodes> regions_;
+  std::function<Time()> clock_;
+  Time end_at_;
 };
 
 }  // namespace detsim::mirror

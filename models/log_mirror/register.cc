@@ -81,6 +81,7 @@ class MirrorModel final : public Model {
     std::vector<std::vector<NodeId>> regions(kRegions + 1);
     const Time stop_at = setup.heal_time();
     const Time failover_window_end = std::min(setup.heal_time(), setup.end_time());
+    std::map<int, Observer::RegionNodes> placed;
     for (int region = 0; region < kRegions; ++region) {
       const plog::Cluster& source = *sources_[static_cast<size_t>(region)];
       sources_[static_cast<size_t>(region)]->add_servers(setup, fmt::format("{}-log-", region_name(region)));
@@ -92,6 +93,7 @@ class MirrorModel final : public Model {
                                          [this, region, task, &source](Context& ctx) {
                                            mirror_main(ctx, params_, region, task, source, aggregate_, observer_);
                                          }));
+        placed[region].mirrors.push_back(nodes.back());
       }
       nodes.push_back(
           setup.add_client(fmt::format("{}-prod", region_name(region)), [this, region, &source, stop_at](Context& ctx) {
@@ -101,7 +103,9 @@ class MirrorModel final : public Model {
           fmt::format("{}-app", region_name(region)), [this, region, &source, failover_window_end](Context& ctx) {
             app_main(ctx, params_, region, source, aggregate_, observer_, failover_window_end);
           }));
+      placed[region].app = nodes.back();
     }
+    observer_.set_nodes(std::move(placed), setup.sim_time(), setup.end_time());
     aggregate_.add_servers(setup, "agg-log-");
     auto& agg = regions[kRegions];
     agg.push_back(aggregate_.controller());
@@ -147,6 +151,7 @@ class MirrorModel final : public Model {
 
   std::map<SourcePartition, PartitionLogs> final_logs() const {
     std::map<SourcePartition, PartitionLogs> logs;
+    std::map<int, Observer::RegionNodes> placed;
     for (int region = 0; region < kRegions; ++region) {
       const plog::Cluster& source = *sources_[static_cast<size_t>(region)];
       const int32_t remote = aggregate_.topic_id(fmt::format("{}.{}", region_name(region), kSourceTopic));

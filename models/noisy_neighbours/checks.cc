@@ -17,11 +17,12 @@ double throttled_share(const WindowTally& window) {
 
 }  // namespace
 
-CheckResult check_every_request_answered(const std::vector<TenantTally>& tenants) {
+CheckResult check_every_request_answered(const std::vector<TenantTally>& tenants, Culprit* culprit) {
   for (size_t t = 0; t < tenants.size(); ++t) {
     const TenantTally& tally = tenants[t];
     const uint64_t answered = tally.ok + tally.throttled + tally.failed;
     if (tally.pending == 0 && answered == tally.sent) continue;
+    if (culprit) culprit->tenant = static_cast<int64_t>(t);
     return CheckResult::safety(
         "every_request_answered",
         fmt::format("tenant {}: sent {} but ok {} + throttled {} + failed {} = {}, and {} never answered (lost)", t,
@@ -65,12 +66,14 @@ CheckResult check_isolation(const std::vector<WindowTally>& baseline, const std:
 }
 
 CheckResult check_throttled_innocent(const std::vector<WindowTally>& baseline, const std::vector<WindowTally>& burst,
-                                     const std::vector<bool>& is_other, double tolerance, uint64_t min_requests) {
+                                     const std::vector<bool>& is_other, double tolerance, uint64_t min_requests,
+                                     Culprit* culprit) {
   for (size_t t = 0; t < is_other.size(); ++t) {
     if (!is_other[t] || baseline[t].sent < min_requests || burst[t].sent < min_requests) continue;
     const double before = throttled_share(baseline[t]);
     const double during = throttled_share(burst[t]);
     if (during - before <= tolerance) continue;
+    if (culprit) culprit->tenant = static_cast<int64_t>(t);
     return CheckResult::safety(
         "throttled_innocent",
         fmt::format("tenant {}, not the burster, had {:.1f}% of its requests throttled during the burst "
@@ -80,10 +83,11 @@ CheckResult check_throttled_innocent(const std::vector<WindowTally>& baseline, c
   return CheckResult::ok();
 }
 
-CheckResult check_blast_radius(const ServedBy& served, const std::vector<int64_t>& tenant_pod) {
+CheckResult check_blast_radius(const ServedBy& served, const std::vector<int64_t>& tenant_pod, Culprit* culprit) {
   for (size_t t = 0; t < served.size(); ++t) {
     for (size_t p = 0; p < served[t].size(); ++p) {
       if (served[t][p] == 0 || static_cast<int64_t>(p) == tenant_pod[t]) continue;
+      if (culprit) *culprit = Culprit{static_cast<int64_t>(t), static_cast<int64_t>(p)};
       return CheckResult::safety("blast_radius",
                                  fmt::format("tenant {} (pod {}) had {} requests served, failed or timed out by "
                                              "pod {} while faults ran",

@@ -39,7 +39,13 @@ struct WindowTally {
 
 // Safety: every request got exactly one answer (ok, throttled or failed),
 // and none was left unanswered when the run ended: lost.
-CheckResult check_every_request_answered(const std::vector<TenantTally>& tenants);
+// The checks that blame one tenant (or pod) say which in *culprit, if
+// given, for the violation's nodes (Observer::check).
+struct Culprit {
+  int64_t tenant = -1;
+  int64_t pod = -1;
+};
+CheckResult check_every_request_answered(const std::vector<TenantTally>& tenants, Culprit* culprit = nullptr);
 // Safety: no answer for the wrong tenant, for a batch never sent, or beyond
 // a batch's request count.
 CheckResult check_answers_match(const AnswerErrors& errors);
@@ -61,7 +67,8 @@ CheckResult check_isolation(const std::vector<WindowTally>& baseline, const std:
 // rises by at most `tolerance` from the baseline window to the burst
 // window: the burster's bucket is its own.
 CheckResult check_throttled_innocent(const std::vector<WindowTally>& baseline, const std::vector<WindowTally>& burst,
-                                     const std::vector<bool>& is_other, double tolerance, uint64_t min_requests);
+                                     const std::vector<bool>& is_other, double tolerance, uint64_t min_requests,
+                                     Culprit* culprit = nullptr);
 
 // served[t][p]: tenant t's requests, sent while faults ran, that pod p's
 // servers answered, failed, or let time out.
@@ -69,6 +76,7 @@ using ServedBy = std::vector<std::vector<uint64_t>>;
 // Safety, the blast radius: while faults run, a tenant's requests, and so
 // its failures, come only from its own pod's servers; so a fault in pod p
 // reaches no tenant outside pod p.
-CheckResult check_blast_radius(const ServedBy& served, const std::vector<int64_t>& tenant_pod);
+CheckResult check_blast_radius(const ServedBy& served, const std::vector<int64_t>& tenant_pod,
+                               Culprit* culprit = nullptr);
 
 }  // namespace detsim::noisy

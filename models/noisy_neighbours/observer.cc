@@ -127,29 +127,62 @@ int64_t Observer::workers_total() const {
   return params_.db_workers * params_.pods;
 }
 
+std::vector<NodeId> Observer::tenant_nodes(const Culprit& culprit, bool with_burster) const {
+  std::vector<NodeId> nodes;
+  if (topology_ == nullptr) return nodes;
+  const auto generator_of = [&](int64_t tenant) {
+    const auto index = static_cast<size_t>(tenant % params_.generators);
+    if (index < topology_->generators.size()) nodes.push_back(topology_->generators[index]);
+  };
+  if (culprit.tenant >= 0) generator_of(culprit.tenant);
+  const int64_t pod = culprit.pod >= 0 ? culprit.pod : culprit.tenant >= 0 ? pod_of(culprit.tenant) : -1;
+  if (pod >= 0 && static_cast<size_t>(pod) < topology_->caches.size())
+    nodes.push_back(topology_->caches[static_cast<size_t>(pod)]);
+  if (with_burster) generator_of(plan_.burst_tenant);
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  return nodes;
+}
+
+CheckResult Observer::placed(CheckResult result, Time at, const Culprit& culprit, bool with_burster) const {
+  if (result.verdict == Verdict::pass) return result;
+  return std::move(result.at(at).on(tenant_nodes(culprit, with_burster)));
+}
+
+// Times: a count over the whole run is due at its end, one over the
+// fault period at the heal, a window comparison at the burst's start
+// (where `replay --window auto` should look).
 CheckResult Observer::check() const {
   if (stop_sending() + params_.request_timeout + Duration::milliseconds(100) > end_) {
     return CheckResult::liveness(
-        "settle_long_enough",
-        fmt::format("the generators send until {:.3f}s (heal + recover + 2 x burst_length) and must hear every "
-                    "answer or timeout before the end at {:.3f}s: lengthen settle",
-                    stop_sending().to_seconds(), end_.to_seconds()));
+               "settle_long_enough",
+               fmt::format("the generators send until {:.3f}s (heal + recover + 2 x burst_length) and must hear every "
+                           "answer or timeout before the end at {:.3f}s: lengthen settle",
+                           stop_sending().to_seconds(), end_.to_seconds()))
+        .at(end_)
+        .on(topology_ ? topology_->generators : std::vector<NodeId>{});
   }
-  for (const CheckResult& result : {check_every_request_answered(tallies_), check_answers_match(errors_),
-                                    check_blast_radius(served_, tenant_pod_)}) {
-    if (result.verdict != Verdict::pass) return result;
+  Culprit culprit;
+  CheckResult answered = check_every_request_answered(tallies_, &culprit);
+  if (answered.verdict != Verdict::pass) return placed(std::move(answered), end_, culprit);
+  CheckResult matched = check_answers_match(errors_);
+  if (matched.verdict != Verdict::pass) {
+    return std::move(matched.at(end_).on(topology_ ? topology_->caches : std::vector<NodeId>{}));
   }
+  CheckResult blast = check_blast_radius(served_, tenant_pod_, &culprit);
+  if (blast.verdict != Verdict::pass) return placed(std::move(blast), heal_, culprit);
   if (!params_.bursts()) return CheckResult::ok();
   const std::vector<bool> other = other_tenants();
   const auto min_requests = static_cast<uint64_t>(params_.min_window_requests);
   if (params_.isolation == Isolation::quota) {
     CheckResult throttled =
-        check_throttled_innocent(baseline_, burst_, other, params_.throttle_tolerance, min_requests);
-    if (throttled.verdict != Verdict::pass) return throttled;
+        check_throttled_innocent(baseline_, burst_, other, params_.throttle_tolerance, min_requests, &culprit);
+    if (throttled.verdict != Verdict::pass) return placed(std::move(throttled), burst_from(), culprit, true);
   }
   IsolationOutcome outcome;
-  return check_isolation(baseline_, burst_, other, params_.isolation_factor, params_.isolation_floor, min_requests,
-                         &outcome);
+  CheckResult isolated = check_isolation(baseline_, burst_, other, params_.isolation_factor, params_.isolation_floor,
+                                         min_requests, &outcome);
+  return placed(std::move(isolated), burst_from(), Culprit{outcome.worst_tenant, -1}, true);
 }
 
 // M/M/c at the busiest database, from the arrival rate it saw in the

@@ -42,6 +42,9 @@ class Observer {
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
 
+  // The nodes a violation names (CheckResult::on); the model's, outlives
+  // every check.
+  void set_topology(const Topology* topology) { topology_ = topology; }
   const NoisyParams& params() const { return params_; }
   int64_t pod_count() const { return pod_count_; }
   int64_t pod_of(int64_t tenant) const { return tenant_pod_[static_cast<size_t>(tenant)]; }
@@ -97,6 +100,11 @@ class Observer {
   NoisyParams params_;
   Time heal_;
   Time end_;
+  const Topology* topology_ = nullptr;
+  // A tenant's generator (tenants dealt round robin) and its pod's cache,
+  // or pod's cache if given; the burster's generator too for a burst check.
+  std::vector<NodeId> tenant_nodes(const Culprit& culprit, bool with_burster) const;
+  CheckResult placed(CheckResult result, Time at, const Culprit& culprit, bool with_burster = false) const;
   int64_t pod_count_;
   std::vector<double> shares_;
   std::vector<int64_t> tenant_pod_;

@@ -20,6 +20,7 @@ class NoisyModel final : public Model {
   // the generators, which the nemesis never touches.
   void setup(Setup& setup) override {
     observer_ = std::make_unique<Observer>(params_, setup.heal_time(), setup.end_time());
+    observer_->set_topology(&topology_);
     for (int64_t pod = 0; pod < observer_->pod_count(); ++pod) {
       topology_.caches.push_back(setup.add_server(
           fmt::format("cache{}", pod), [this, pod](Context& ctx) { cache_main(ctx, *observer_, topology_, pod); }));

@@ -4,6 +4,12 @@
 
 namespace detsim::outbox {
 
+std::vector<NodeId> LedgerNodes::of(size_t consumer) const {
+  std::vector<NodeId> nodes{service};
+  if (consumer < consumers.size()) nodes.push_back(consumers[consumer]);
+  return nodes;
+}
+
 void Ledger::on_committed(uint64_t change, uint64_t aggregate, uint64_t version, Time at) {
   committed_.emplace(change, ChangeFacts{aggregate, version, at});
 }
@@ -14,15 +20,18 @@ void Ledger::on_applied(size_t consumer, uint64_t change, uint64_t aggregate, ui
   ConsumerFacts& facts = consumers_[consumer];
   ++applications_;
   const uint64_t times = ++facts.applications[change];
+  if (times == 1) facts.first_applied_at.emplace(change, at);
   if (times == 2 && !facts.first_repeat) {
     facts.first_repeat = fmt::format("consumer {} applied change {} (order {} v{}) twice, the second time at {:.6f}s",
                                      consumer, change, aggregate, version, at.to_seconds());
+    facts.first_repeat_at = at;
   }
   auto [last, first_time] = facts.last_version.try_emplace(aggregate, version);
   if (!first_time) {
     if (version <= last->second && !facts.first_disorder) {
       facts.first_disorder = fmt::format("consumer {} applied order {} v{} at {:.6f}s after v{}", consumer, aggregate,
                                          version, at.to_seconds(), last->second);
+      facts.first_disorder_at = at;
     }
     last->second = std::max(last->second, version);
   }
@@ -37,7 +46,9 @@ CheckResult check_no_invented_events(const Ledger& ledger) {
     for (const auto& [change, times] : ledger.consumers()[c].applications) {
       if (!ledger.committed().contains(change)) {
         return CheckResult::safety("no_event_without_commit",
-                                   fmt::format("consumer {} applied change {}, which never committed", c, change));
+                                   fmt::format("consumer {} applied change {}, which never committed", c, change))
+            .at(ledger.consumers()[c].first_applied_at.at(change))
+            .on(ledger.nodes().of(c));
       }
     }
   }
@@ -45,15 +56,25 @@ CheckResult check_no_invented_events(const Ledger& ledger) {
 }
 
 CheckResult check_exactly_once(const Ledger& ledger) {
-  for (const ConsumerFacts& facts : ledger.consumers()) {
-    if (facts.first_repeat) return CheckResult::safety("effect_exactly_once", *facts.first_repeat);
+  for (size_t c = 0; c < ledger.consumers().size(); ++c) {
+    const ConsumerFacts& facts = ledger.consumers()[c];
+    if (facts.first_repeat) {
+      return CheckResult::safety("effect_exactly_once", *facts.first_repeat)
+          .at(facts.first_repeat_at)
+          .on(ledger.nodes().of(c));
+    }
   }
   return CheckResult::ok();
 }
 
 CheckResult check_per_aggregate_order(const Ledger& ledger) {
-  for (const ConsumerFacts& facts : ledger.consumers()) {
-    if (facts.first_disorder) return CheckResult::safety("per_aggregate_order", *facts.first_disorder);
+  for (size_t c = 0; c < ledger.consumers().size(); ++c) {
+    const ConsumerFacts& facts = ledger.consumers()[c];
+    if (facts.first_disorder) {
+      return CheckResult::safety("per_aggregate_order", *facts.first_disorder)
+          .at(facts.first_disorder_at)
+          .on(ledger.nodes().of(c));
+    }
   }
   return CheckResult::ok();
 }
@@ -64,10 +85,14 @@ namespace {
 struct Missing {
   uint64_t count = 0;
   std::string first;
-  void add(size_t consumer, uint64_t change, const ChangeFacts& facts) {
+  size_t consumer = 0;  // the first's
+  Time committed_at;    // the first's
+  void add(size_t consumer_index, uint64_t change, const ChangeFacts& facts) {
     if (count++ > 0) return;
-    first = fmt::format("consumer {} never applied change {} (order {} v{}, committed at {:.6f}s)", consumer, change,
-                        facts.aggregate, facts.version, facts.committed_at.to_seconds());
+    consumer = consumer_index;
+    committed_at = facts.committed_at;
+    first = fmt::format("consumer {} never applied change {} (order {} v{}, committed at {:.6f}s)", consumer_index,
+                        change, facts.aggregate, facts.version, facts.committed_at.to_seconds());
   }
 };
 
@@ -86,17 +111,24 @@ CheckResult check_every_commit_delivered(const Ledger& ledger, const std::set<ui
   if (lost.count > 0) {
     return CheckResult::safety("every_commit_published",
                                fmt::format("{} applications missing of changes neither queued nor published; first: {}",
-                                           lost.count, lost.first));
+                                           lost.count, lost.first))
+        // A lost event's step is its commit: from there nothing carried it.
+        .at(lost.committed_at)
+        .on(ledger.nodes().of(lost.consumer));
   }
   if (waiting.count > 0) {
     return CheckResult::liveness("outbox_drains",
                                  fmt::format("{} applications missing of changes still queued for the relay; first: {}",
-                                             waiting.count, waiting.first));
+                                             waiting.count, waiting.first))
+        .at(ledger.nodes().end_at)
+        .on(ledger.nodes().of(waiting.consumer));
   }
   if (behind.count > 0) {
     return CheckResult::liveness(
-        "consumers_catch_up",
-        fmt::format("{} applications missing of published changes; first: {}", behind.count, behind.first));
+               "consumers_catch_up",
+               fmt::format("{} applications missing of published changes; first: {}", behind.count, behind.first))
+        .at(ledger.nodes().end_at)
+        .on(ledger.nodes().of(behind.consumer));
   }
   return CheckResult::ok();
 }

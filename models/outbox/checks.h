@@ -29,8 +29,21 @@ struct ChangeFacts {
 struct ConsumerFacts {
   std::map<uint64_t, uint64_t> applications;  // change -> times applied
   std::map<uint64_t, uint64_t> last_version;  // aggregate -> version last applied
+  std::map<uint64_t, Time> first_applied_at;  // change -> its first application
   std::optional<std::string> first_disorder;  // the first out-of-order application, described
   std::optional<std::string> first_repeat;    // the first change applied twice, described
+  Time first_disorder_at;
+  Time first_repeat_at;
+};
+
+// The nodes a violation names (CheckResult::on): the service that
+// commits and relays, and each consumer; and the run's end, the deadline
+// of the liveness checks.
+struct LedgerNodes {
+  NodeId service;
+  std::vector<NodeId> consumers;
+  Time end_at;
+  std::vector<NodeId> of(size_t consumer) const;
 };
 
 class Ledger {
@@ -46,12 +59,15 @@ class Ledger {
   // Commit-to-applied delays at consumer 0, for the latency metrics.
   const std::vector<Duration>& delivery_delays() const { return delivery_delays_; }
   uint64_t applications() const { return applications_; }
+  void set_nodes(LedgerNodes nodes) { nodes_ = std::move(nodes); }
+  const LedgerNodes& nodes() const { return nodes_; }
 
  private:
   std::map<uint64_t, ChangeFacts> committed_;
   std::vector<ConsumerFacts> consumers_;
   std::vector<Duration> delivery_delays_;
   uint64_t applications_ = 0;
+  LedgerNodes nodes_;
 };
 
 // Safety, at the end: no consumer applied an event for a change that never

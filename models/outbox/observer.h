@@ -40,6 +40,7 @@ class Observer {
   // The log-tailing relay confirmed its slot up to lsn.
   void on_slot_confirmed(parts::Lsn lsn, Time at);
 
+  void set_nodes(LedgerNodes nodes) { ledger_.set_nodes(std::move(nodes)); }
   CheckResult check() const;
   void report(MetricList& metrics) const;
 

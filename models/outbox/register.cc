@@ -32,11 +32,13 @@ class OutboxModel final : public Model {
     log_.add_servers(setup, "log-");
     const NodeId service =
         setup.add_server("svc", [this](Context& ctx) { service_main(ctx, params_, log_, *observer_); });
+    std::vector<NodeId> consumers;
     for (int64_t i = 0; i < params_.consumers; ++i) {
-      setup.add_server(fmt::format("k{}", i), [this, i](Context& ctx) {
+      consumers.push_back(setup.add_server(fmt::format("k{}", i), [this, i](Context& ctx) {
         consumer_main(ctx, params_, log_, *observer_, static_cast<size_t>(i));
-      });
+      }));
     }
+    observer_->set_nodes(LedgerNodes{service, std::move(consumers), setup.end_time()});
     const Time stop_at = setup.heal_time();
     for (int64_t i = 0; i < params_.clients; ++i) {
       setup.add_client(fmt::format("c{}", i),

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -22,8 +23,17 @@ struct Gtid {
 };
 using GtidList = std::set<Gtid>;
 
-// Every acknowledged write is in the final primary's binlog.
-CheckResult check_no_acked_write_lost(const std::map<Gtid, Time>& acked, const GtidList& final_primary);
+// Servers are declared first (register.cc), so server i is NodeId i:
+// the nodes a violation names (CheckResult::on).
+inline NodeId server_node(int64_t server) { return NodeId(static_cast<uint32_t>(server)); }
+
+// When each server's binlog got each transaction: (server, gtid) -> time.
+using WrittenAt = std::map<std::pair<int64_t, Gtid>, Time>;
+
+// Every acknowledged write is in the final primary's binlog. The
+// violation names the write's origin and the final primary (if >= 0).
+CheckResult check_no_acked_write_lost(const std::map<Gtid, Time>& acked, const GtidList& final_primary,
+                                      int64_t final_primary_node = -1);
 
 // A write accepted at a node and epoch after another node was promoted at
 // a higher epoch: two primaries took writes.
@@ -45,13 +55,17 @@ CheckResult check_single_writable_primary(const std::vector<Promotion>& promotio
 // GTID auto-positioning and is a safety failure; a replica merely behind
 // is a liveness failure; one with transactions the primary lacks must
 // have been reported as errant.
+// written_at (if given) times a violation by when the replica wrote the
+// transaction past the gap, or the errant one; the rest are at `end`.
 CheckResult check_replicas_converge(const GtidList& primary, const std::map<int64_t, GtidList>& replicas,
-                                    const std::set<int64_t>& reported_errant);
+                                    const std::set<int64_t>& reported_errant, const WrittenAt* written_at = nullptr,
+                                    Time end = Time::zero());
 
 // A read returned a write that the final primary does not have.
 struct ReadOf {
   Gtid gtid;
   Time at;
+  std::optional<NodeId> client = std::nullopt;  // the reader, for CheckResult::on
 };
 CheckResult check_no_phantom_read(const std::vector<ReadOf>& reads, const GtidList& final_primary);
 

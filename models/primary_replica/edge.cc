@@ -79,7 +79,7 @@ void client_main(Context& ctx, const PrParams& params, Observer& observer, Histo
       observer.on_write_latency(ctx.now() - start);
       history.complete(invoked, OpType::ok, argument, ctx.now());
     } else {
-      if (reply->found) observer.on_read(reply->gtid, ctx.now());
+      if (reply->found) observer.on_read(reply->gtid, ctx.now(), ctx.self());
       history.complete(invoked, OpType::ok, reply->found ? OpValue::of(reply->value) : OpValue::nil(), ctx.now());
     }
   }

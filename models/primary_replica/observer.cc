@@ -23,6 +23,7 @@ void Observer::on_commit(int64_t node, const parts::DecodedTxn& txn) {
       const Gtid gtid{change.row[0], change.row[1]};
       positions_[node][change.key] = gtid;
       binlogs_[node].insert(gtid);
+      written_at_.try_emplace({node, gtid}, txn.commit_time);
       auto [first, fresh] = first_commit_.try_emplace(gtid, txn.commit_time);
       if (!fresh) replica_lag_.record(txn.commit_time - first->second);
     } else if (change.table == kMeta && change.key == kTopology && !erase && change.row[1] == node) {
@@ -74,8 +75,9 @@ CheckResult Observer::check() const {
     replicas[node] = it == binlogs_.end() ? GtidList{} : it->second;
   }
   for (const CheckResult& result :
-       {check_single_writable_primary(promotions_, accepted_), check_no_acked_write_lost(acked_, primary),
-        check_no_phantom_read(reads_, primary), check_replicas_converge(primary, replicas, errant_reported_)}) {
+       {check_single_writable_primary(promotions_, accepted_), check_no_acked_write_lost(acked_, primary, primary_node),
+        check_no_phantom_read(reads_, primary),
+        check_replicas_converge(primary, replicas, errant_reported_, &written_at_, end_)}) {
     if (result.verdict != Verdict::pass) return result;
   }
   return CheckResult::ok();

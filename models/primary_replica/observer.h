@@ -54,7 +54,8 @@ class Observer {
   void on_commit(int64_t node, const parts::DecodedTxn& txn);
   void on_replay(int64_t node, const parts::DecodedTxn& txn);
   void on_acked(int64_t node, int64_t epoch, Gtid gtid, Time at);
-  void on_read(Gtid gtid, Time at) { reads_.push_back({gtid, at}); }
+  void on_read(Gtid gtid, Time at, NodeId client) { reads_.push_back({gtid, at, client}); }
+  void set_end_time(Time end) { end_ = end; }
   void on_write_latency(Duration d) { write_latency_.record(d); }
   void on_errant_reported(int64_t node, size_t count) {
     errant_reported_.insert(node);
@@ -83,6 +84,8 @@ class Observer {
   std::vector<Promotion> promotions_;
   std::vector<Accepted> accepted_;
   std::map<Gtid, Time> acked_;
+  WrittenAt written_at_;  // when each server's binlog got each transaction
+  Time end_;
   std::vector<ReadOf> reads_;
   std::set<int64_t> errant_reported_;
   size_t errant_count_ = 0;

@@ -27,7 +27,10 @@ class PrimaryReplicaModel final : public Model {
       server_ids_.push_back(setup.add_server(fmt::format("db{}", i), [this, i](Context& ctx) {
         server_main(ctx, params_, observer_, power_, static_cast<int64_t>(i), server_ids_);
       }));
+      // Invariant: servers come first, so server i is NodeId i (server_node).
+      DETSIM_ASSERT(server_ids_.back() == server_node(static_cast<int64_t>(i)));
     }
+    observer_.set_end_time(setup.end_time());
     setup.add_server("mgr",
                      [this](Context& ctx) { manager_main(ctx, params_, observer_, power_, server_ids_, proxy_ids_); });
     for (int64_t i = 0; i < kProxies; ++i) {

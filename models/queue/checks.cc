@@ -4,12 +4,13 @@
 
 namespace detsim::queue {
 
-void record_start(QueueState& state, uint64_t job) {
+void record_start(QueueState& state, uint64_t job, Time now) {
   const uint64_t expected = state.started++;
   if (job == expected) return;
   if (state.fifo_violations++ == 0) {
     state.first_violation_expected = expected;
     state.first_violation_started = job;
+    state.first_violation_at = now;
   }
 }
 
@@ -32,9 +33,11 @@ CheckResult check_conservation(const QueueState& state) {
 CheckResult check_fifo(const QueueState& state) {
   if (state.fifo_violations == 0) return CheckResult::ok();
   return CheckResult::safety(
-      "fifo_order", fmt::format("{} jobs started out of arrival order; the first: job {} started where "
-                                "job {} was next",
-                                state.fifo_violations, state.first_violation_started, state.first_violation_expected));
+             "fifo_order",
+             fmt::format("{} jobs started out of arrival order; the first: job {} started where "
+                         "job {} was next",
+                         state.fifo_violations, state.first_violation_started, state.first_violation_expected))
+      .at(state.first_violation_at);
 }
 
 CheckResult check_stable(double rho) {

@@ -20,10 +20,11 @@ struct QueueState {
   uint64_t fifo_violations = 0;
   uint64_t first_violation_expected = 0;
   uint64_t first_violation_started = 0;
+  Time first_violation_at;  // when that job started
 };
 
 // A job starts service: counts it and notes the first out-of-order start.
-void record_start(QueueState& state, uint64_t job);
+void record_start(QueueState& state, uint64_t job, Time now = Time::zero());
 
 // Safety: no job is lost or invented: arrived = served + queued + in service.
 CheckResult check_conservation(const QueueState& state);

@@ -9,7 +9,7 @@ namespace detsim::queue {
 void Observer::note_depth(uint64_t queued) { queue_depth_max_ = std::max(queue_depth_max_, queued); }
 
 void Observer::start(const Job& job, Time now) {
-  record_start(state_, job.id);
+  record_start(state_, job.id, now);
   if (job.arrived < measure_from_) return;
   const Duration wait = now - job.arrived;
   // Invariant: service starts after arrival, never before.

@@ -21,8 +21,21 @@ NodeId Observer::client_node(uint64_t session) const {
   return NodeId(static_cast<uint32_t>(logs_.size() + session - 1));
 }
 
+std::string Observer::node_name(NodeId node) const {
+  if (node.index() < logs_.size()) return fmt::format("n{}", node.index());
+  return fmt::format("c{}", node.index() - logs_.size());
+}
+
+// Session 0 is the leader's no-op entry (messages.h); a client's is its index + 1.
+std::string Observer::session_name(uint64_t session) const {
+  return session == 0 ? "no client" : node_name(client_node(session));
+}
+
 void Observer::violate(std::string property, std::string detail, std::vector<NodeId> nodes) {
   if (violation_) return;
+  // A node named twice (a server that voted for itself) is one node.
+  for (auto it = nodes.begin(); it != nodes.end(); ++it)
+    nodes.erase(std::remove(it + 1, nodes.end(), *it), nodes.end());
   violation_ = CheckResult::safety(std::move(property), std::move(detail)).on(std::move(nodes));
   if (clock_) violation_->at(clock_());
 }
@@ -190,8 +203,8 @@ void Observer::on_apply(size_t server, uint64_t index, const Command& command) {
   // Raft §5.4.3 state machine safety: one command per index, everywhere.
   if (!fresh && it->second != command.digest()) {
     violate("state_machine_safety",
-            fmt::format("n{} applied at index {} a command ({} {} session {} seq {}) other servers did not", server,
-                        index, to_string(command.kind), command.key, command.client, command.seq),
+            fmt::format("n{} applied at index {} a command ({} {} from {} seq {}) other servers did not", server, index,
+                        to_string(command.kind), command.key, session_name(command.client), command.seq),
             {node_of(server)});
   }
 }
@@ -312,16 +325,16 @@ void Observer::check_commit_survives(size_t leader, uint64_t index) {
 void Observer::on_write_acked(size_t server, uint64_t client, uint64_t seq) {
   if (client < applied_seq_.size() && applied_seq_[client] >= seq) return;
   violate("ack_after_commit",
-          fmt::format("n{} acknowledged c{} seq {} before any server applied it", server, client - 1, seq),
+          fmt::format("n{} acknowledged {} seq {} before any server applied it", server, session_name(client), seq),
           {node_of(server), client_node(client)});
 }
 
-void Observer::on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index) {
+void Observer::on_read_served(size_t server, NodeId reader, uint64_t committed_at_arrival, uint64_t applied_index) {
   if (applied_index >= committed_at_arrival) return;
   violate("read_fresh",
-          fmt::format("n{} answered a read from index {}, but index {} was committed when it arrived", server,
-                      applied_index, committed_at_arrival),
-          {node_of(server)});
+          fmt::format("n{} answered {}'s read from index {}, but index {} was committed when it arrived", server,
+                      node_name(reader), applied_index, committed_at_arrival),
+          {node_of(server), reader});
 }
 
 std::optional<size_t> Observer::leader_now() const {

@@ -114,7 +114,8 @@ class Observer {
   void on_write_acked(size_t server, uint64_t client, uint64_t seq);
   // The highest index committed anywhere so far.
   uint64_t committed_max() const { return committed_.size(); }
-  void on_read_served(size_t server, uint64_t committed_at_arrival, uint64_t applied_index);
+  // reader: the node that asked (a client), named in the violation.
+  void on_read_served(size_t server, NodeId reader, uint64_t committed_at_arrival, uint64_t applied_index);
   void on_leader(size_t server, uint64_t term, Time now);
   void on_step_down(size_t server);
   // Check quorum (thesis §6.2): a leader that has heard from no majority
@@ -169,6 +170,10 @@ class Observer {
   // The client of a session (Command::client): clients are declared
   // after the servers, in order (register.cc).
   NodeId client_node(uint64_t session) const;
+  // A node as the outputs name it (register.cc): "n2" for server 2, "c3"
+  // for the client that is node servers + 3.
+  std::string node_name(NodeId node) const;
+  std::string session_name(uint64_t session) const;
   uint64_t chain_at(size_t server, uint64_t index) const;
   bool holds_committed(size_t server, uint64_t index) const;
   bool holds_durably(size_t server, uint64_t index) const;

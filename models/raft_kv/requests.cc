@@ -50,7 +50,7 @@ void Server::on_read(NodeId from, const Command& command) {
   if (params_.stale_read) {
     // The planted bug: whatever this server has applied, leader or not.
     ++observer_.counters().reads_stale;
-    observer_.on_read_served(self_, observer_.committed_max(), applied_index_);
+    observer_.on_read_served(self_, from, observer_.committed_max(), applied_index_);
     reply_result(from, command.seq, machine_.read(command.key));
     return;
   }
@@ -59,7 +59,7 @@ void Server::on_read(NodeId from, const Command& command) {
   if (params_.reads == ReadMode::lease && !params_.lease_fallback && lease_valid() &&
       commit_index_ >= term_start_index_) {
     ++observer_.counters().reads_lease;
-    observer_.on_read_served(self_, observer_.committed_max(), applied_index_);
+    observer_.on_read_served(self_, from, observer_.committed_max(), applied_index_);
     reply_result(from, command.seq, machine_.read(command.key));
     return;
   }
@@ -87,7 +87,7 @@ void Server::serve_reads() {
     const uint64_t index = std::max(read.read_index, term_start_index_);
     if (read.round > confirmed || commit_index_ < index || applied_index_ < index) return false;
     ++observer_.counters().reads_index;
-    observer_.on_read_served(self_, read.committed_at_arrival, applied_index_);
+    observer_.on_read_served(self_, read.client, read.committed_at_arrival, applied_index_);
     reply_result(read.client, read.seq, machine_.read(read.key));
     return true;
   });

@@ -36,14 +36,35 @@ struct ProviderEntry {
 };
 using ProviderState = std::map<int64_t, ProviderEntry>;
 
+// A broken promise as found: what, when and on which nodes
+// (CheckResult::at/on).
+struct Finding {
+  std::string detail;
+  Time at;
+  std::vector<NodeId> nodes;
+};
+
+// The nodes findings name: the store that commits every row, the
+// provider, and each worker's name by its NodeId index (details name
+// workers as every output does, "w1"); end_at is the deadline of the
+// liveness checks.
+struct LedgerNodes {
+  NodeId store;
+  NodeId provider;
+  Time end_at;
+  std::map<int64_t, std::string> worker_names;
+};
+
 class Ledger {
  public:
+  void set_nodes(LedgerNodes nodes) { nodes_ = std::move(nodes); }
+  const LedgerNodes& nodes() const { return nodes_; }
   // A committed resource row (an API request or a completion).
   void on_resource_change(int64_t resource, const ResourceFacts& facts);
   // The store granted job's lease with this token (at its commit).
   void on_grant(int64_t job, int64_t token, Time at);
-  // A worker judged its lease on job (token) valid at `at`.
-  void on_lease_judged(int64_t job, int64_t token, Time at);
+  // A worker (on node `worker`) judged its lease on job (token) valid at `at`.
+  void on_lease_judged(int64_t job, int64_t token, Time at, NodeId worker = NodeId());
   // The provider accepted a write to resource with this token from the
   // worker on node `worker` (its NodeId index).
   void on_provider_write(int64_t resource, int64_t token, int64_t worker, Time at);
@@ -53,12 +74,12 @@ class Ledger {
   const std::map<int64_t, ResourceFacts>& latest() const { return latest_; }
   const std::set<int64_t>& committed_changes() const { return committed_; }
   const std::set<int64_t>& acknowledged() const { return acknowledged_; }
-  const std::optional<std::string>& illegal_transition() const { return illegal_transition_; }
-  const std::optional<std::string>& after_deleted() const { return after_deleted_; }
-  const std::optional<std::string>& version_regression() const { return version_regression_; }
-  const std::optional<std::string>& lost_update() const { return lost_update_; }
-  const std::optional<std::string>& unfenced_write() const { return unfenced_write_; }
-  const std::optional<std::string>& stale_lease() const { return stale_lease_; }
+  const std::optional<Finding>& illegal_transition() const { return illegal_transition_; }
+  const std::optional<Finding>& after_deleted() const { return after_deleted_; }
+  const std::optional<Finding>& version_regression() const { return version_regression_; }
+  const std::optional<Finding>& lost_update() const { return lost_update_; }
+  const std::optional<Finding>& unfenced_write() const { return unfenced_write_; }
+  const std::optional<Finding>& stale_lease() const { return stale_lease_; }
   // Time each resource spent in an intermediate state, per visit.
   const std::vector<Duration>& intermediate_times() const { return intermediate_times_; }
   uint64_t takeovers() const { return takeovers_; }
@@ -70,8 +91,10 @@ class Ledger {
   std::map<int64_t, std::map<int64_t, Time>> grants_;  // job -> token -> granted at
   // resource -> token -> the worker whose write the provider accepted with it
   std::map<int64_t, std::map<int64_t, int64_t>> provider_writes_;
-  std::optional<std::string> illegal_transition_, after_deleted_, version_regression_, lost_update_, unfenced_write_,
+  std::optional<Finding> illegal_transition_, after_deleted_, version_regression_, lost_update_, unfenced_write_,
       stale_lease_;
+  LedgerNodes nodes_;
+  std::string worker_name(int64_t worker) const;
   std::vector<Duration> intermediate_times_;
   uint64_t takeovers_ = 0;
 };

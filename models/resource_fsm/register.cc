@@ -31,11 +31,15 @@ class FsmModel final : public Model {
     // crashed (its durability is the cloud's), though partitions reach it.
     const NodeId provider = setup.add_client(
         "provider", [this](Context& ctx) { provider_main(ctx, params_, *observer_, provider_state_); });
+    LedgerNodes nodes{store, provider, setup.end_time(), {}};
     for (int64_t i = 0; i < params_.workers; ++i) {
-      setup.add_server(fmt::format("w{}", i), [this, store, provider, i](Context& ctx) {
+      const std::string name = fmt::format("w{}", i);
+      const NodeId worker = setup.add_server(name, [this, store, provider, i](Context& ctx) {
         worker_main(ctx, params_, *observer_, store, provider, i);
       });
+      nodes.worker_names.emplace(worker.index(), name);
     }
+    observer_->ledger().set_nodes(std::move(nodes));
     const Time stop_at = setup.heal_time();
     for (int64_t i = 0; i < params_.clients; ++i) {
       setup.add_client(fmt::format("c{}", i),

@@ -96,7 +96,7 @@ class Worker : public std::enable_shared_from_this<Worker> {
   bool holds(const Lease& lease) {
     const bool trusted = params_.lease_by_wall_clock ? ctx_.wall_now().unix_ns() < lease.expires_wall_ns
                                                      : ctx_.monotonic_now() < lease.trusted_until;
-    if (trusted) observer_.ledger().on_lease_judged(lease.job, lease.token, ctx_.now());
+    if (trusted) observer_.ledger().on_lease_judged(lease.job, lease.token, ctx_.now(), ctx_.self());
     return trusted;
   }
 

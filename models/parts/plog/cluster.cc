@@ -4,6 +4,7 @@
 
 #include "models/parts/plog/broker.h"
 #include "models/parts/plog/controller.h"
+#include "models/parts/plog/observer.h"
 
 namespace detsim::parts::plog {
 
@@ -17,6 +18,10 @@ void Cluster::add_servers(Setup& setup, const std::string& prefix) {
   for (int32_t b = 0; b < config_.brokers; ++b) {
     brokers_.push_back(setup.add_server(fmt::format("{}b{}", prefix, b),
                                         [this, b](Context& ctx) { std::make_shared<Broker>(ctx, *this, b)->run(); }));
+  }
+  if (observer_ != nullptr) {
+    observer_->set_clock(setup.sim_time());
+    observer_->set_brokers(brokers_);
   }
 }
 

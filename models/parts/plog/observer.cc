@@ -9,17 +9,21 @@
 namespace detsim::parts::plog {
 
 void Observer::on_acked(TopicPartition tp, int64_t offset, uint64_t key, uint64_t digest, int acks) {
-  acked_[{tp, offset}].push_back(Seen{key, digest, acks});
+  acked_[{tp, offset}].push_back(Seen{key, digest, acks, now()});
   ++acked_count_;
 }
 
 void Observer::on_consumed(TopicPartition tp, int64_t offset, uint64_t key, uint64_t digest) {
-  auto [it, fresh] = consumed_.try_emplace({tp, offset}, Seen{key, digest, -1});
+  auto [it, fresh] = consumed_.try_emplace({tp, offset}, Seen{key, digest, -1, now()});
   if (fresh || inconsistent_read_) return;
   if (it->second.key != key || it->second.digest != digest) {
-    inconsistent_read_ = CheckResult::safety(
-        "consistent_prefix", fmt::format("{}/{} offset {}: one consumer read key {}, another key {} (or another value)",
-                                         tp.topic, tp.partition, offset, it->second.key, key));
+    // The second read is the violating step; the leader served it.
+    inconsistent_read_ =
+        CheckResult::safety("consistent_prefix",
+                            fmt::format("{}/{} offset {}: one consumer read key {}, another key {} (or another value)",
+                                        tp.topic, tp.partition, offset, it->second.key, key))
+            .at(now())
+            .on(broker_nodes({state(tp).leader}));
   }
 }
 
@@ -29,8 +33,30 @@ void Observer::on_election(TopicPartition tp, int32_t leader, int32_t leader_epo
 
 void Observer::on_partition_state(const PartitionState& state) { states_[state.tp] = state; }
 
-void Observer::on_truncated(int32_t, TopicPartition, int64_t from, int64_t to) {
-  if (to < from) ++truncations_;
+void Observer::on_truncated(int32_t broker, TopicPartition tp, int64_t from, int64_t to) {
+  if (to >= from) return;
+  ++truncations_;
+  truncated_[{broker, tp}].push_back({now(), to});
+}
+
+std::vector<NodeId> Observer::broker_nodes(std::initializer_list<int32_t> brokers) const {
+  std::vector<NodeId> nodes;
+  for (int32_t b : brokers) {
+    if (b < 0 || static_cast<size_t>(b) >= brokers_.size()) continue;
+    const NodeId node = brokers_[static_cast<size_t>(b)];
+    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
+  }
+  return nodes;
+}
+
+Time Observer::lost_at(int32_t broker, TopicPartition tp, int64_t offset, Time since) const {
+  auto it = truncated_.find({broker, tp});
+  if (it == truncated_.end()) return since;
+  for (auto cut = it->second.rbegin(); cut != it->second.rend(); ++cut) {
+    if (cut->at < since) break;
+    if (cut->to <= offset) return cut->at;
+  }
+  return since;
 }
 
 void Observer::attach(int32_t broker, TopicPartition tp, const PartitionLog* log) { replicas_[{broker, tp}] = log; }
@@ -72,10 +98,12 @@ std::optional<CheckResult> Observer::lost(TopicPartition tp, int64_t offset, con
     const Record* record = replica(b, tp)->find(offset);
     if (record != nullptr && record->key == acked.key && record->digest() == acked.digest) continue;
     return CheckResult::safety(
-        "no_acked_record_lost",
-        fmt::format("{}/{} offset {} (key {}, acks={}) acknowledged but {} in b{}'s log (leader b{}, epoch {})",
-                    tp.topic, tp.partition, offset, acked.key, acked.acks,
-                    record == nullptr ? "missing" : "another record", b, current.leader, current.leader_epoch));
+               "no_acked_record_lost",
+               fmt::format("{}/{} offset {} (key {}, acks={}) acknowledged but {} in b{}'s log (leader b{}, epoch {})",
+                           tp.topic, tp.partition, offset, acked.key, acked.acks,
+                           record == nullptr ? "missing" : "another record", b, current.leader, current.leader_epoch))
+        .at(lost_at(b, tp, offset, acked.at))
+        .on(broker_nodes({b, current.leader}));
   }
   return std::nullopt;
 }
@@ -109,9 +137,12 @@ std::optional<CheckResult> Observer::replicas_consistent() const {
         const Record* a = first->find(offset);
         const Record* c = log->find(offset);
         if (a != nullptr && c != nullptr && a->key == c->key && a->value == c->value) continue;
+        // Compared at the end: the run's last instant, the two brokers.
         return CheckResult::safety("replicas_consistent",
                                    fmt::format("{}/{} offset {}: b{} and b{} hold different records", tp.topic,
-                                               tp.partition, offset, first_broker, b));
+                                               tp.partition, offset, first_broker, b))
+            .at(now())
+            .on(broker_nodes({first_broker, b}));
       }
     }
   }

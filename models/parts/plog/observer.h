@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,11 @@ class Observer {
   Observer() = default;
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
+
+  // ---- told by the cluster (Cluster::add_servers): what a violation's
+  // time and nodes (CheckResult::at/on) are read from.
+  void set_clock(std::function<Time()> clock) { clock_ = std::move(clock); }
+  void set_brokers(std::vector<NodeId> brokers) { brokers_ = std::move(brokers); }
 
   // ---- told by the parts
   void on_acked(TopicPartition tp, int64_t offset, uint64_t key, uint64_t digest, int acks);
@@ -68,8 +74,19 @@ class Observer {
     uint64_t key = 0;
     uint64_t digest = 0;
     int acks = -1;
+    Time at;  // when it was acknowledged (or first read)
+  };
+  struct Truncation {
+    Time at;
+    int64_t to = 0;  // the log's end after it
   };
   std::optional<CheckResult> lost(TopicPartition tp, int64_t offset, const Seen& acked) const;
+  Time now() const { return clock_ ? clock_() : Time::zero(); }
+  // The broker's node, for CheckResult::on; none for an unknown broker.
+  std::vector<NodeId> broker_nodes(std::initializer_list<int32_t> brokers) const;
+  // When broker's log of tp lost offset: its last truncation below it
+  // after `since`, else `since` (the acknowledgement) itself.
+  Time lost_at(int32_t broker, TopicPartition tp, int64_t offset, Time since) const;
 
   // Every record acknowledged at an offset: after a loss a later one may
   // take the same offset, and both must be checked.
@@ -81,6 +98,9 @@ class Observer {
   std::map<TopicPartition, PartitionState> states_;
   std::map<std::pair<int32_t, TopicPartition>, const PartitionLog*> replicas_;
   size_t truncations_ = 0;
+  std::map<std::pair<int32_t, TopicPartition>, std::vector<Truncation>> truncated_;
+  std::function<Time()> clock_;
+  std::vector<NodeId> brokers_;
 };
 
 }  // namespace detsim::parts::plog
