@@ -97,8 +97,14 @@ std::string what(const FaultAction& action, const Namer& n) {
                          seconds(action.amount < Duration::zero() ? -action.amount : action.amount));
     case FaultKind::clock_drift: return fmt::format("{}'s wall clock drifts at {} ppm", who, action.value);
     case FaultKind::isolate:
-      return fmt::format("{} and {} random clients are cut off from the other servers for {}", who, action.value,
-                         seconds(action.length));
+      // With no clients on its side, every client still reaches it: the
+      // shape of a stale read from a deposed leader.
+      if (action.value == 0) {
+        return fmt::format("{} is cut off from the other servers for {}; every client still reaches it", who,
+                           seconds(action.length));
+      }
+      return fmt::format("{} and {} random client{} are cut off from the other servers for {}", who, action.value,
+                         action.value == 1 ? "" : "s", seconds(action.length));
     case FaultKind::figure8: return figure8_prose(action, n);
     case FaultKind::kill: return fmt::format("{} crashes and restarts {} later", who, seconds(action.length));
     case FaultKind::ring:

@@ -74,7 +74,7 @@ function timeline(id,t0,t1,width,rowH,labels){
                        :b.node&&rows.indexOf(b.node)>=0?sv('rect',{x:x(b.t0),y:rowY(b.node),width:w,height:rowH-1,fill:BANDS[b.kind]||'#999','fill-opacity':0.55},svg)
                        :sv('rect',{x:x(b.t0),y:top,width:w,height:rows.length*rowH,fill:BANDS[b.kind]||'#999','fill-opacity':b.kind==='partition'?0.15:0.5},svg);
     if(!r)continue;
-    r.setAttribute('class','band band-'+b.kind);tip(r,b.label+' ['+fmt(b.t0)+'..'+fmt(b.t1)+']');
+    r.setAttribute('class','band band-'+b.kind);if(b.node)r.setAttribute('data-node',b.node);tip(r,b.label+' ['+fmt(b.t0)+'..'+fmt(b.t1)+']');
   }
   rows.forEach((name,i)=>{const t=sv('text',{x:4,y:top+i*rowH+rowH*0.75,'font-size':Math.min(11,rowH),id:labels?'node-'+name:null,fill:D.violation_nodes.indexOf(name)>=0?'#d00':'#222'},svg);t.textContent=name;
     if(i===nodeRows.length)sv('line',{x1:0,x2:width,y1:top+i*rowH,y2:top+i*rowH,stroke:'#bbb'},svg);});

@@ -4,8 +4,11 @@
 # broadcast no_retry, which record or do not record a client history, and
 # outbox poll_by_sequence_gap) the page loads without script errors
 # (<body data-rendered="ok">), and the raft_kv page draws every
-# counterexample operation and the server that answered it. Also: a
-# passing seed and an unwritable --out exit 64 with nothing written.
+# counterexample operation and the server that answered it. Then the page
+# of docs/debugging.md's walk-through (raft_kv seed 22 shrunk to one
+# partition) must show the stale read, its server and the partition, and
+# --screenshot takes the doc's picture of it. Also: a passing seed and an
+# unwritable --out exit 64 with nothing written.
 #
 # Usage: scripts/report-check.sh BUILD_DIR [--screenshot FILE.png]
 # Exit 77 (ctest's skip) when chromium is missing, unless
@@ -81,8 +84,25 @@ rc=0
 "$detsim" report raft_kv --seed 1 --set bug=stale_read --out "$work/no/such/dir" 2>/dev/null || rc=$?
 [ "$rc" = 64 ] || fail "an unwritable --out exited $rc, expected 64"
 
+# docs/debugging.md's walk-through: the shrunk stale read. The page must
+# outline c0's read, served by n2, with n2 cut off by the partition and
+# still drawn as leader while n1 is leader too.
+walkthrough=(raft_kv --seed 22 --set bug=stale_read --set duration=17.187s --set clients=9 --set rate=9.07
+  --set 'faults.schedule=8.612s isolate @leader 1.375s 0')
+rc=0
+"$detsim" report "${walkthrough[@]}" --out "$work/walkthrough" >"$work/walkthrough.out" || rc=$?
+[ "$rc" = 1 ] || fail "walk-through: report exited $rc, expected 1"
+chrome --dump-dom "file://$work/walkthrough/index.html" >"$work/walkthrough.dom"
+grep -q 'data-rendered="ok"' "$work/walkthrough.dom" || fail "walk-through: page did not render"
+grep -q 'class="vx-op"' "$work/walkthrough.dom" || fail "walk-through: the stale read is not listed"
+grep -q 'class="vx-op".*c0 get.*class="server">n2<' "$work/walkthrough.dom" ||
+  fail "walk-through: the stale read is not c0's, served by n2"
+grep -q 'band-partition" data-node="n2"' "$work/walkthrough.dom" || fail "walk-through: n2 is not drawn cut off"
+grep -q 'band-leader" data-node="n1"' "$work/walkthrough.dom" || fail "walk-through: n1's term as leader is not drawn"
+echo "report-check: walk-through page shows c0's stale read from n2 behind the partition"
+
 if [ -n "$screenshot" ]; then
-  chrome --hide-scrollbars --window-size=1400,900 --screenshot="$work/shot.png" "file://$work/raft_kv/index.html"
+  chrome --hide-scrollbars --window-size=1400,1000 --screenshot="$work/shot.png" "file://$work/walkthrough/index.html"
   cp "$work/shot.png" "$screenshot"
   echo "report-check: screenshot $screenshot"
 fi

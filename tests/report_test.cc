@@ -60,8 +60,11 @@ TEST(ReportData, FindsTheCounterexampleAndTheServerThatAnsweredIt) {
   const ReportOp& stale = *marked.back();
   EXPECT_EQ(stale.f, "get");
   EXPECT_EQ(stale.result, "null");
-  ASSERT_EQ(data.outcome.violation_nodes.size(), 1u);
+  // read_fresh names the server, then the client that read.
+  ASSERT_EQ(data.outcome.violation_nodes.size(), 2u);
   EXPECT_EQ(stale.server, data.outcome.violation_nodes[0]);
+  EXPECT_EQ(stale.client, data.outcome.violation_nodes[1]);
+  EXPECT_TRUE(stale.violating);
   ASSERT_TRUE(stale.complete_s.has_value());
   EXPECT_LE(stale.invoke_s, *data.outcome.violation_at_s);
   EXPECT_GE(*stale.complete_s, *data.outcome.violation_at_s);
@@ -77,6 +80,37 @@ TEST(ReportData, FindsTheCounterexampleAndTheServerThatAnsweredIt) {
     EXPECT_GE(message.at_s, stale.invoke_s);
     EXPECT_LE(message.at_s, *stale.complete_s);
   }
+}
+
+// docs/debugging.md's walk-through: seed 22 shrunk to one fault, the
+// leader n2 isolated from the other servers while clients still reach
+// it. The history check cannot refute the read (its value was current),
+// so the page shows the operation the run's read_fresh check blamed.
+TEST(ReportData, ShowsTheBlamedReadTheCutOffSideAndBothLeaders) {
+  const Scenario scenario = stale_read_scenario({"bug=stale_read", "duration=17.187s", "clients=9", "rate=9.07",
+                                                 "faults.schedule=8.612s isolate @leader 1.375s 0"});
+  const ReportData data = collect_report(scenario, 22, without_shrink());
+  ASSERT_EQ(data.outcome.property, "read_fresh");
+  EXPECT_EQ(data.checker, "linearizable");
+  ASSERT_EQ(data.violating.size(), 1u);
+  const auto blamed = std::find_if(data.ops.begin(), data.ops.end(), [](const ReportOp& op) { return op.violating; });
+  ASSERT_NE(blamed, data.ops.end());
+  EXPECT_EQ(blamed->id, data.violating[0].first);
+  EXPECT_EQ(blamed->client, "c0");
+  EXPECT_EQ(blamed->f, "get");
+  EXPECT_EQ(blamed->server, "n2");
+  EXPECT_FALSE(data.violating[0].second.empty());
+  auto band_on = [&](const std::string& kind, const std::string& node, double at) {
+    return std::any_of(data.bands.begin(), data.bands.end(), [&](const ReportBand& band) {
+      return band.kind == kind && band.node == node && band.from_s <= at && at <= band.to_s;
+    });
+  };
+  const double at = *data.outcome.violation_at_s;
+  EXPECT_TRUE(band_on("partition", "n2", at));   // the cut-off side
+  EXPECT_FALSE(band_on("partition", "n1", at));  // the majority side is not drawn per row
+  EXPECT_TRUE(band_on("partition", "", at));     // and the whole network's band
+  EXPECT_TRUE(band_on("leader", "n2", at));      // the deposed leader still believes it leads
+  EXPECT_TRUE(band_on("leader", "n1", at));      // while the majority elected n1
 }
 
 TEST(ReportData, NamesTheServerOfMostCompletedOperations) {
