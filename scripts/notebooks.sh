@@ -15,77 +15,51 @@ cd "$(dirname "$0")/.."
 build="${1:-build}"
 out="$build/notebooks"
 mkdir -p "$out"
+# run_notebook NAME PATTERN [LOW HIGH]: executes notebooks/NAME.ipynb
+# headless on the sweep just written to $out/NAME.csv, into $out; fails
+# unless it wrote $out/NAME.png, raised no error, and printed a line that
+# matches PATTERN (a Python regex), which is echoed. With LOW and HIGH the
+# pattern's first group, a number, must lie in [LOW, HIGH].
+run_notebook() {
+  local name="$1" pattern="$2" low="${3:-}" high="${4:-}"
+  rm -f "$out/$name.png"
+  (cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/$name.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
+    PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert --to notebook --execute \
+    --output-dir "$PWD/../$out" "$name.ipynb")
+  test -s "$out/$name.png" || { echo "notebooks.sh: $name wrote no PNG" >&2; exit 1; }
+  /usr/bin/python3 - "$out/$name.ipynb" "$pattern" "$low" "$high" <<'PY'
+import json, re, sys
+path, pattern, low, high = sys.argv[1:5]
+notebook = json.load(open(path))
+outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+text = "".join("".join(o.get("text", "")) for o in outputs)
+errors = [o for o in outputs if o.get("output_type") == "error"]
+answer = next((line for line in text.splitlines() if re.search(pattern, line)), None)
+if errors or answer is None:
+    sys.exit(f"notebooks.sh: {path} did not answer its question")
+if low and not int(low) <= int(re.search(pattern, answer).group(1)) <= int(high):
+    sys.exit(f"notebooks.sh: the answer of {path} moved: {answer}")
+print("notebooks.sh: " + answer)
+PY
+}
+
 "$build/detsim" sweep edge_replication_capacity \
   --grid rate=2000000,4000000,5000000,6000000,8000000 --grid workers=48,64,72,96 \
   --seeds 1..1 --jobs 2 --set duration=20s --set settle=5s --out "$out/capacity_lag.csv"
-rm -f "$out/capacity_lag.png"
-(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/capacity_lag.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
-  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert --to notebook --execute \
-  --output-dir "$PWD/../$out" capacity_lag.ipynb)
-test -s "$out/capacity_lag.png" || { echo "notebooks.sh: the notebook wrote no PNG" >&2; exit 1; }
-/usr/bin/python3 - "$out/capacity_lag.ipynb" <<'PY'
-import json, sys
-notebook = json.load(open(sys.argv[1]))
-text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
-errors = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-if errors or "apply workers keep p99" not in text:
-    sys.exit("notebooks.sh: the notebook did not answer its question")
-print("notebooks.sh: " + next(line for line in text.splitlines() if "apply workers keep p99" in line))
-PY
+run_notebook capacity_lag "apply workers keep p99"
 # The CDC fan-in loader section (docs/capacity.md).
 "$build/detsim" sweep cdc_fanin_capacity --grid batch_records=256 --grid loader_workers=2,3,4 --grid rate=5,40 \
   --seeds 1..1 --jobs 2 --out "$out/cdc_fanin_capacity.csv"
-rm -f "$out/cdc_fanin_capacity.png"
-(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/cdc_fanin_capacity.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
-  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
-  --to notebook --execute --output-dir "$PWD/../$out" cdc_fanin_capacity.ipynb)
-test -s "$out/cdc_fanin_capacity.png" || { echo "notebooks.sh: the CDC notebook wrote no PNG" >&2; exit 1; }
-/usr/bin/python3 - "$out/cdc_fanin_capacity.ipynb" <<'PY'
-import json, sys
-notebook = json.load(open(sys.argv[1]))
-text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
-if "loader workers keep p99" not in text:
-    sys.exit("notebooks.sh: the CDC fan-in notebook did not answer its question")
-print("notebooks.sh: " + next(line for line in text.splitlines() if "loader workers keep p99" in line))
-PY
+run_notebook cdc_fanin_capacity "loader workers keep p99"
 # The noisy-neighbours section (docs/capacity.md): how many pods keep p99
 # under 10 ms, on a short fresh sweep (32 tenants, skew 1, 2M req/s, 4
-# pod counts: 4 runs).
+# pod counts: 4 runs). The sweep's 2 pods overload the biggest tenant's
+# pod; 3 or more must do.
 "$build/detsim" sweep noisy_neighbours_capacity --grid tenants=32 --grid pods=2,3,4,6 --grid tenant_skew=1.0 \
   --grid load=2000000 --seeds 1..1 --jobs 2 --out "$out/noisy_neighbours_capacity.csv"
-rm -f "$out/noisy_neighbours_capacity.png"
-(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/noisy_neighbours_capacity.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
-  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
-  --to notebook --execute --output-dir "$PWD/../$out" noisy_neighbours_capacity.ipynb)
-test -s "$out/noisy_neighbours_capacity.png" || { echo "notebooks.sh: the noisy-neighbours notebook wrote no PNG" >&2; exit 1; }
-/usr/bin/python3 - "$out/noisy_neighbours_capacity.ipynb" <<'PY'
-import json, re, sys
-notebook = json.load(open(sys.argv[1]))
-text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
-errors = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-answer = re.search(r"^(\d+) pods keep p99 under 10 ms for 32 tenants at skew 1 and 2M req/s", text, re.M)
-if errors or not answer:
-    sys.exit("notebooks.sh: the noisy-neighbours notebook did not answer its question")
-# The sweep's 2 pods overload the biggest tenant's pod; 3 or more must do.
-if not 3 <= int(answer.group(1)) <= 6:
-    sys.exit("notebooks.sh: the noisy-neighbours answer moved: " + answer.group(0))
-print("notebooks.sh: " + next(line for line in text.splitlines() if "pods keep p99" in line))
-PY
+run_notebook noisy_neighbours_capacity "^(\d+) pods keep p99 under 10 ms for 32 tenants at skew 1 and 2M req/s" 3 6
 # The geo-mirroring section (docs/capacity.md).
 "$build/detsim" sweep log_mirror_capacity --grid wan_rtt=80ms --grid batch_records=4 --grid inflight=1 \
   --grid partitions=1,2,4,8 --grid load_mbps=4 --grid mirror_tasks=1 --seeds 1..1 --jobs 2 --set duration=10s \
   --out "$out/log_mirror_capacity.csv"
-rm -f "$out/log_mirror_capacity.png"
-(cd notebooks && DETSIM_SWEEP_CSV="$PWD/../$out/log_mirror_capacity.csv" DETSIM_NOTEBOOK_OUT="$PWD/../$out" \
-  PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m nbconvert \
-  --to notebook --execute --output-dir "$PWD/../$out" log_mirror_capacity.ipynb)
-test -s "$out/log_mirror_capacity.png" || { echo "notebooks.sh: the mirror notebook wrote no PNG" >&2; exit 1; }
-/usr/bin/python3 - "$out/log_mirror_capacity.ipynb" <<'PY'
-import json, sys
-notebook = json.load(open(sys.argv[1]))
-text = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
-errors = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-if errors or "keep p99 record age under" not in text:
-    sys.exit("notebooks.sh: the geo-mirroring notebook did not answer its question")
-print("notebooks.sh: " + next(line for line in text.splitlines() if "keep p99 record age under" in line))
-PY
+run_notebook log_mirror_capacity "keep p99 record age under"

@@ -21,6 +21,7 @@
 #include "tests/network_harness.h"
 #include "tests/property_harness.h"
 #include "tests/real_cli.h"
+#include "tests/run_helpers.h"
 
 namespace detsim {
 namespace {
@@ -34,18 +35,6 @@ RunResult run_scenario(const Scenario& scenario, uint64_t seed, TraceSink* trace
   request.seed = seed;
   request.trace = trace;
   return simulate(request);
-}
-
-// The first seed in 1..limit that fails, or 0.
-uint64_t first_failing_seed(const Scenario& scenario, uint64_t limit, RunResult* failure) {
-  for (uint64_t seed = 1; seed <= limit; ++seed) {
-    RunResult result = run_scenario(scenario, seed);
-    if (result.verdict != Verdict::pass) {
-      *failure = result;
-      return seed;
-    }
-  }
-  return 0;
 }
 
 struct PlantedBug {
@@ -63,7 +52,7 @@ TEST_P(BroadcastPlantedBug, IsCaughtWithinOneHundredSeeds) {
   const PlantedBug& planted = GetParam();
   const Scenario scenario = load_scenario(planted.scenario, {std::string("bug=") + planted.bug}, model_registry());
   RunResult failure;
-  const uint64_t seed = first_failing_seed(scenario, 100, &failure);
+  const uint64_t seed = testing::first_failing_seed(scenario, 100, &failure);
   ASSERT_NE(seed, 0u) << planted.bug << " survived seeds 1..100 of " << planted.scenario;
   EXPECT_EQ(failure.verdict, Verdict::safety);
   if (*planted.property != '\0') {

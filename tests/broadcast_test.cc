@@ -82,15 +82,12 @@ TEST(BroadcastTest, TwentySeedsPassWithLossAndCrashes) {
 
 TEST(BroadcastTest, NoRetryBugIsCaughtWithinFiftySeeds) {
   const Params params = short_faulty_params({"bug=no_retry"});
-  uint64_t first_caught = 0;
-  for (uint64_t seed = 1; seed < 50 && first_caught == 0; ++seed) {
-    const RunResult result = run(params, seed);
-    if (result.verdict == Verdict::pass) continue;
-    EXPECT_EQ(result.verdict, Verdict::safety) << describe(result);
-    EXPECT_EQ(result.property, "acked_value_everywhere") << describe(result);
-    first_caught = seed;
-  }
+  RunResult failure;
+  const uint64_t first_caught = testing::first_seed_where(
+      49, [&params](uint64_t seed) { return run(params, seed); }, testing::fails, &failure);
   ASSERT_NE(first_caught, 0u) << "no_retry survived seeds 1..49";
+  EXPECT_EQ(failure.verdict, Verdict::safety) << describe(failure);
+  EXPECT_EQ(failure.property, "acked_value_everywhere") << describe(failure);
   EXPECT_LT(first_caught, 50u);
   RecordProperty("no_retry_first_caught_seed", static_cast<int>(first_caught));
 }
