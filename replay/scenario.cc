@@ -233,6 +233,16 @@ void apply_defaults(const SpecIndex& specs, Params* params) {
   }
 }
 
+// A schedule naming a node the model lacks fails in the numbered parser
+// ("expected a node like n2, got 'db9'"): say which names there are.
+std::string name_the_nodes(std::string error, const std::vector<std::string>& names) {
+  if (error.find("a node like n2, got '") == std::string::npos || names.empty()) return error;
+  constexpr size_t kListed = 8;
+  std::string listed;
+  for (size_t i = 0; i < names.size() && i < kListed; ++i) listed += (i == 0 ? "" : ", ") + names[i];
+  return fmt::format("{} (this model's nodes: {}{})", error, listed, names.size() > kListed ? ", ..." : "");
+}
+
 // --faults FILE: the file's text becomes faults.schedule, checked by the
 // same grammar as a scenario's own schedule; "none" switches faults off.
 // Nodes may be named as the model names them (names) or numbered "nN";
@@ -249,7 +259,9 @@ void apply_fault_file(const std::string& argument, const std::vector<std::string
   std::ostringstream text;
   text << number_nodes_in_fault_text(named.str(), names);
   std::string error;
-  if (!FaultSchedule::parse_file_text(text.str(), &error)) throw ScenarioError("--faults " + argument + ": " + error);
+  if (!FaultSchedule::parse_file_text(text.str(), &error)) {
+    throw ScenarioError("--faults " + argument + ": " + name_the_nodes(error, names));
+  }
   // An empty file would mean "generate": say so rather than guess.
   if (text.str().find_first_not_of(" \t\r\n") == std::string::npos) {
     throw ScenarioError("--faults " + argument + ": the file is empty (write \"none\" for no faults)");
@@ -276,7 +288,11 @@ void apply_overrides(const std::vector<ParamSpec>& specs, const ModelInfo& model
   const std::vector<std::string> names = model_node_names(model, *params);
   for (std::string_view assignment : schedules) {
     const std::string numbered = number_nodes_in_fault_text(assignment.substr(kSchedule.size()), names);
-    apply_override(specs, std::string(kSchedule) + numbered, params);
+    try {
+      apply_override(specs, std::string(kSchedule) + numbered, params);
+    } catch (const ScenarioError& error) {
+      throw ScenarioError(name_the_nodes(error.what(), names));
+    }
   }
 }
 

@@ -53,6 +53,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         PlantedCase{"cdc_fanin", {"bug=loader_insert_not_upsert"}, 1, "no_duplicate_rows", {"s7", "cn7", "wh"}},
         PlantedCase{"edge_replication", {"bug=skip_window_dedup"}, 1, "no_time_travel", {"replicator", "edge"}},
+        // An end-state comparison, timed by the edge's last write to the key.
+        PlantedCase{"edge_replication",
+                    {"bug=no_row_lock", "backfill=rowlock"},
+                    2,
+                    "edge_equals_source",
+                    {"source", "edge", "replicator"}},
         PlantedCase{"outbox", {"bug=mark_before_publish"}, 2, "every_commit_published", {"svc", "k0"}},
         PlantedCase{"resource_fsm", {"bug=lease_without_fencing"}, 5, "one_writer_per_epoch", {"w0", "provider"}},
         PlantedCase{"log_mirror", {"bug=commit_before_produce"}, 1, "target_in_order", {"us-mm0"}},

@@ -152,7 +152,8 @@ CheckResult check_verifier_truthful(const FinalVerification& verification, const
 // The verifier first: a lie about the edge is worse than the difference it
 // hides. Then every difference must be one the run injected on purpose.
 CheckResult check_edge_equals_source(const std::vector<Table>* source, const std::vector<Table>* edge,
-                                     const std::optional<FinalVerification>& verification, const KeySet& injected) {
+                                     const std::optional<FinalVerification>& verification, const KeySet& injected,
+                                     KeyRef* differing) {
   if (!source || !edge) return CheckResult::liveness("caught_up_after_heal", "a node was down at the end of the run");
   const KeySet diverged = differing_keys(*source, *edge);
   if (verification) {
@@ -163,7 +164,9 @@ CheckResult check_edge_equals_source(const std::vector<Table>* source, const std
     return CheckResult::safety("edge_equals_source", *schema);
   }
   for (const KeyRef& key : diverged) {
-    if (injected.count(key) == 0) return CheckResult::safety("edge_equals_source", describe_key(*source, *edge, key));
+    if (injected.count(key) > 0) continue;
+    if (differing != nullptr) *differing = key;
+    return CheckResult::safety("edge_equals_source", describe_key(*source, *edge, key));
   }
   return CheckResult::ok();
 }

@@ -37,8 +37,10 @@ CheckResult check_verifier_truthful(const FinalVerification& verification, const
                                     const std::vector<Table>& edge, const KeySet& diverged);
 // After quiescence the edge equals the source but for keys the run
 // diverged on purpose (inject_divergence), and the verifier is truthful.
+// *differing (if given) is the key an edge_equals_source failure names.
 CheckResult check_edge_equals_source(const std::vector<Table>* source, const std::vector<Table>* edge,
-                                     const std::optional<FinalVerification>& verification, const KeySet& injected = {});
+                                     const std::optional<FinalVerification>& verification, const KeySet& injected = {},
+                                     KeyRef* differing = nullptr);
 // Aggregate mode: every committed row was applied (and nothing else).
 CheckResult check_exactly_once(const IntervalSet& committed, const IntervalSet* applied);
 

@@ -40,8 +40,14 @@ void Observer::on_commit(uint64_t first_seq, uint64_t rows, Time commit_time, Ti
 // The invariant of the issue: a backfilled copy never overwrites a newer
 // streamed version of the same key. Streamed writes only raise the mark
 // (a replay after a crash may rewrite an older version; that is not a copy).
+std::optional<Time> Observer::edge_written_at(const KeyRef& key) const {
+  auto it = edge_written_at_.find(key);
+  return it == edge_written_at_.end() ? std::nullopt : std::optional<Time>(it->second);
+}
+
 void Observer::on_durable_writes(const std::vector<DurableWrite>& writes, Time now) {
   for (const DurableWrite& w : writes) {
+    edge_written_at_[{w.table, w.key}] = now;
     uint64_t& streamed = streamed_max_[uint64_t{w.table} << 40 | static_cast<uint64_t>(w.key)];
     if (!w.backfill) {
       streamed = std::max(streamed, w.version);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -115,6 +116,9 @@ class Observer {
   // durable: a superset of what can truly diverge.
   void on_injected_divergence(uint32_t table, int64_t key) { injected_.insert({table, key}); }
   const KeySet& injected() const { return injected_; }
+  // When the edge last made a write to key durable, if it did: the time
+  // of an edge_equals_source difference (register.cc).
+  std::optional<Time> edge_written_at(const KeyRef& key) const;
   // A batch of streamed rows became durable: lag and throughput. Rows
   // applied before (a replay after a replicator restart) count once.
   void on_stream_applied(const ApplyBatch& batch, Time now);
@@ -155,6 +159,7 @@ class Observer {
   EdgeParams params_;
   const std::vector<Table>* source_tables_ = nullptr;
   const std::vector<Table>* edge_tables_ = nullptr;
+  std::map<KeyRef, Time> edge_written_at_;
   const IntervalSet* edge_applied_ = nullptr;
 
   IntervalSet committed_;

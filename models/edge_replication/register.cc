@@ -51,8 +51,14 @@ class EdgeReplicationModel final : public Model {
     }
     if (result.verdict != Verdict::pass) return placed(std::move(result));
     if (!params_.explicit_rows()) return placed(check_exactly_once(observer_.committed(), observer_.edge_applied()));
-    return placed(check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(),
-                                           observer_.final_verification(), observer_.injected()));
+    KeyRef differing;
+    CheckResult equal = check_edge_equals_source(observer_.source_tables(), observer_.edge_tables(),
+                                                 observer_.final_verification(), observer_.injected(), &differing);
+    // A diverged key is timed by the edge's last durable write to it.
+    if (equal.property == "edge_equals_source") {
+      if (std::optional<Time> written = observer_.edge_written_at(differing)) equal.at(*written);
+    }
+    return placed(std::move(equal));
   }
 
   // When and where (CheckResult::at/on): the replicator moves every row

@@ -30,6 +30,7 @@ class RaftModel final : public Model {
           [params = params_, &observer = observer_](Context& ctx) { Server::main(ctx, params, observer); });
       // Invariant: servers come first, so server i is NodeId i.
       DETSIM_ASSERT(node.index() == static_cast<uint32_t>(i));
+      servers_.push_back(node);
     }
     observer_.history().reserve_processes(params_.clients);
     for (int64_t i = 0; i < params_.clients; ++i) {
@@ -39,6 +40,7 @@ class RaftModel final : public Model {
       });
     }
     workload_ran_ = setup.heal_time() > Time::zero();
+    end_at_ = setup.end_time();
     // Check quorum: the server steps down after 2 election timeouts without
     // a majority (node.cc); the observer allows one more heartbeat and half
     // an election timeout for clock drift and late timers.
@@ -52,6 +54,13 @@ class RaftModel final : public Model {
   CheckResult check() override {
     if (observer_.violation()) return *observer_.violation();
     if (!workload_ran_) return CheckResult::ok();
+    CheckResult live = check_liveness();
+    // The deadline is the run's end; the cluster (every server) is stuck.
+    if (live.verdict != Verdict::pass) live.at(end_at_).on(servers_);
+    return live;
+  }
+
+  CheckResult check_liveness() const {
     // A healed cluster keeps its leader: in the second half of the settle
     // period a correct run starts 0-4 elections (600 stock seeds), a
     // cluster whose followers keep timing out starts dozens.
@@ -109,6 +118,8 @@ class RaftModel final : public Model {
   RaftParams params_;
   Observer observer_;
   bool workload_ran_ = false;
+  Time end_at_;
+  std::vector<NodeId> servers_;
 };
 
 }  // namespace
