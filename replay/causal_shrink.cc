@@ -181,4 +181,13 @@ CausalShrinkResult causal_shrink(const Scenario& scenario, const FaultSchedule& 
   return result;
 }
 
+RunResult run_with_faults(const Scenario& scenario, uint64_t seed, const FaultSchedule& faults) {
+  RunRequest request;
+  request.model = scenario.model;
+  request.params = scenario.params;
+  request.seed = seed;
+  request.faults = faults;
+  return simulate(request);
+}
+
 }  // namespace detsim

@@ -19,6 +19,7 @@
 #include "replay/scenario.h"
 #include "sim/api/model.h"
 #include "sim/fault/fault_schedule.h"
+#include "sim/world/simulation.h"
 
 namespace detsim {
 
@@ -48,6 +49,10 @@ struct CausalShrinkResult {
 // the values the timing swarm drew for clients and rate.
 CausalShrinkResult causal_shrink(const Scenario& scenario, const FaultSchedule& schedule,
                                  std::string_view original_swarm, const SameFailure& same_failure, size_t max_runs);
+
+// One run of the scenario's seed with this fault schedule instead of its
+// own: what every shrink step runs (shrink, report).
+RunResult run_with_faults(const Scenario& scenario, uint64_t seed, const FaultSchedule& faults);
 
 // The value the timing swarm drew for key ("timing: ..., rate=80, ..."),
 // or "" if it drew none.

@@ -389,15 +389,6 @@ bool fails_alike(const RunResult& result, const SeedOutcome& original) {
   return result.verdict == original.verdict && result.property == original.property;
 }
 
-RunResult run_with(const Scenario& scenario, uint64_t seed, const FaultSchedule& faults) {
-  RunRequest request;
-  request.model = scenario.model;
-  request.params = scenario.params;
-  request.seed = seed;
-  request.faults = faults;
-  return simulate(request);
-}
-
 // The schedule in prose: shrunk, with the necessary actions marked, or
 // whole when shrinking is off or there is nothing to shrink.
 void collect_schedule(const Scenario& scenario, const ReportSettings& settings, ReportData* data) {
@@ -413,7 +404,7 @@ void collect_schedule(const Scenario& scenario, const ReportSettings& settings, 
     return;
   }
   auto still_fails = [&](const FaultSchedule& candidate) {
-    return fails_alike(run_with(scenario, data->seed, candidate), original);
+    return fails_alike(run_with_faults(scenario, data->seed, candidate), original);
   };
   const ShrinkResult shrunk = shrink_schedule(*failing, still_fails, settings.max_runs);
   const size_t left = settings.max_runs - std::min(shrunk.runs, settings.max_runs);
@@ -421,7 +412,7 @@ void collect_schedule(const Scenario& scenario, const ReportSettings& settings, 
     Params params = candidate.params;
     params.set("faults.schedule", faults.actions.empty() ? std::string("none") : faults.to_short_string());
     if (!check_fault_schedule(*candidate.model, params).empty()) return false;
-    return fails_alike(run_with(candidate, data->seed, faults), original);
+    return fails_alike(run_with_faults(candidate, data->seed, faults), original);
   };
   const CausalShrinkResult causal = causal_shrink(scenario, shrunk.schedule, original.swarm, same_at, left);
   std::set<size_t> necessary;

@@ -24,15 +24,6 @@
 namespace detsim {
 namespace {
 
-RunResult run_with(const Scenario& scenario, uint64_t seed, const FaultSchedule& faults) {
-  RunRequest request;
-  request.model = scenario.model;
-  request.params = scenario.params;
-  request.seed = seed;
-  request.faults = faults;
-  return simulate(request);
-}
-
 // The scenario as it replays the shrunk schedule: from the saved file if
 // there is one, else inline through --set faults.schedule=....
 Scenario replaying(const Scenario& scenario, const FaultSchedule& schedule, const std::optional<std::string>& path) {
@@ -131,7 +122,7 @@ int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, 
   Progress progress(err, is_terminal_stderr(err), static_cast<uint64_t>(options.max_runs));
   uint64_t still_failing = 0;
   auto same_failure = [&](const FaultSchedule& candidate) {
-    const RunResult result = run_with(scenario, seed, candidate);
+    const RunResult result = run_with_faults(scenario, seed, candidate);
     const bool same = result.verdict == original.verdict && result.property == original.property;
     still_failing += same ? 1 : 0;
     return same;
@@ -154,7 +145,7 @@ int shrink_command(const ShrinkOptions& options, const ModelRegistry& registry, 
     Params params = candidate.params;
     params.set("faults.schedule", faults.actions.empty() ? std::string("none") : faults.to_short_string());
     if (!check_fault_schedule(*candidate.model, params).empty()) return false;
-    const RunResult result = run_with(candidate, seed, faults);
+    const RunResult result = run_with_faults(candidate, seed, faults);
     return result.verdict == original.verdict && result.property == original.property;
   };
   const CausalShrinkResult causal = causal_shrink(scenario, shrunk.schedule, original.swarm, same_failure_at, left);

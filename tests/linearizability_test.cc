@@ -43,6 +43,22 @@ TEST(Linearizability, StaleReadAfterCompletedWriteIsNot) {
   EXPECT_NE(report.summary.find("state 2"), std::string::npos) << report.summary;
 }
 
+// The run line's one-line summary names processes as the run's other
+// outputs name their clients; a process without a name keeps its number.
+TEST(Linearizability, SummaryNamesProcessesByTheirClients) {
+  HistoryBuilder h;
+  h.invoke(0, "write", V::of(1)).ok(0);
+  h.invoke(0, "write", V::of(2)).ok(0);
+  h.invoke(1, "read").ok(1, V::of(1));
+  CheckOptions options;
+  options.process_names = {{1, "c5"}};
+  CheckReport report = check(h.history(), Datatype::register_, options);
+  ASSERT_EQ(report.verdict, Linearizability::not_linearizable);
+  EXPECT_NE(report.summary.find("c5 read 1"), std::string::npos) << report.summary;
+  EXPECT_EQ(report.summary.find("p1 "), std::string::npos) << report.summary;
+  EXPECT_NE(report.summary.find("p0 write"), std::string::npos) << report.summary;
+}
+
 TEST(Linearizability, ConcurrentWriteAndReadMayGoEitherWay) {
   for (int64_t seen : {0, 1}) {
     HistoryBuilder h;

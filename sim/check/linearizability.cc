@@ -18,12 +18,12 @@ constexpr uint64_t kFirstSliceSteps = 10'000;
 constexpr uint64_t kLastSliceSteps = uint64_t{1} << 62;  // doubling stops short of overflow
 
 void describe_failure(const KeySearch& search, const std::vector<Operation>& operations, const ValueTable& values,
-                      CheckReport& report) {
+                      const CheckOptions& options, CheckReport& report) {
   std::vector<std::string> shorts;
   for (uint32_t source : search.prefix_tail()) {
     report.counterexample.push_back("after: " + format_operation(operations[source]));
     report.counterexample_operations.push_back(operations[source]);
-    shorts.push_back(format_operation_short(operations[source]));
+    shorts.push_back(format_operation_short(operations[source], &options.process_names));
   }
   const std::string state = format_value(values.value(search.prefix_state()));
   report.counterexample.push_back(
@@ -33,7 +33,7 @@ void describe_failure(const KeySearch& search, const std::vector<Operation>& ope
   report.counterexample_operations.push_back(blocked);
   std::string after = shorts.empty() ? "from the initial state" : "after " + fmt::format("{}", fmt::join(shorts, ", "));
   report.summary = fmt::format("key {}: {} (state {}), {} cannot be linearized", format_value(OpValue::of(report.key)),
-                               after, state, format_operation_short(blocked));
+                               after, state, format_operation_short(blocked, &options.process_names));
 }
 
 // Operation indices per key, keys in sorted order (deterministic output).
@@ -97,7 +97,7 @@ class SliceScheduler {
       report.verdict = Linearizability::not_linearizable;
       report.key = key.key;
       report.steps = steps_;
-      describe_failure(*key.search, operations_, *key.values, report);
+      describe_failure(*key.search, operations_, *key.values, options_, report);
       return true;
     }
     if (end == SearchEnd::linearizable || end == SearchEnd::out_of_memory) {

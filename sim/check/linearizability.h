@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,9 @@ struct CheckOptions {
   // Polled every few thousand steps; true ends the search as unknown. For a
   // wall-clock limit outside simulation only: simulate() passes none.
   std::function<bool()> should_stop;
+  // The one-line summary names each process so ("c5", the client that
+  // ran it) instead of "p24": simulate() passes the run's node names.
+  std::map<int64_t, std::string> process_names;
 };
 
 enum class Linearizability : uint8_t { linearizable, not_linearizable, unknown };

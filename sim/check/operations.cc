@@ -148,10 +148,14 @@ std::string format_seconds(const Operation& operation, bool at_invoke) {
   return fmt::format("{:.6f}s", at.to_seconds());
 }
 
-std::string format_operation_short(const Operation& operation) {
+std::string format_operation_short(const Operation& operation, const std::map<int64_t, std::string>* process_names) {
   std::string outcome = operation.outcome == OpType::ok ? "" : std::string(" ") + to_string(operation.outcome);
-  return fmt::format("p{} {} {}{} [{},{}]", operation.process, operation.f, format_value(shown_value(operation)),
-                     outcome, format_seconds(operation, true), format_seconds(operation, false));
+  std::string who = fmt::format("p{}", operation.process);
+  if (process_names != nullptr) {
+    if (auto it = process_names->find(operation.process); it != process_names->end()) who = it->second;
+  }
+  return fmt::format("{} {} {}{} [{},{}]", who, operation.f, format_value(shown_value(operation)), outcome,
+                     format_seconds(operation, true), format_seconds(operation, false));
 }
 
 }  // namespace detsim::check

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,7 +54,10 @@ std::vector<Operation> pair_operations(const History& history, std::optional<His
 std::string format_operation(const Operation& operation);
 // Compact form for a run's one-line detail, times in seconds:
 // "p3 write 3 [0.001200s,0.001500s]".
-std::string format_operation_short(const Operation& operation);
+// process_names: what to call a process instead of "p24" (the run's
+// client names, "c5"); null or a process not in it keeps the number.
+std::string format_operation_short(const Operation& operation,
+                                   const std::map<int64_t, std::string>* process_names = nullptr);
 // A value as JSON writes it: null, 3, "x", [1,2].
 std::string format_value(const OpValue& value);
 

@@ -158,7 +158,8 @@ std::vector<NodeId> counterexample_clients(const History& history, const check::
 // time, so the verdict is the seed's like everything else; the check runs
 // after the engine stopped and adds no events, so fingerprints are as
 // before.
-CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& metrics) {
+CheckResult check_history(const Model& model, int64_t budget_steps, const std::vector<std::string>& node_names,
+                          MetricList& metrics) {
   const History* history = model.history();
   if (history == nullptr) return CheckResult::ok();
   const auto& events = history->events();
@@ -178,6 +179,9 @@ CheckResult check_history(const Model& model, int64_t budget_steps, MetricList& 
   if (budget_steps == 0) return CheckResult::ok();
   check::CheckOptions options;
   options.step_budget = static_cast<uint64_t>(budget_steps);
+  for (const auto& [process, client] : history->process_clients()) {
+    if (client.index() < node_names.size()) options.process_names[process] = node_names[client.index()];
+  }
   std::optional<check::HistoryError> error;
   check::CheckReport report = check::check_history(*history, *datatype, options, &error);
   if (error) {
@@ -342,7 +346,7 @@ RunResult simulate(const RunRequest& request) {
     if (engine.stop_reason() != StopReason::model_crashed) check = run_check(*model);
     model->report(result.metrics);
     if (check.verdict == Verdict::pass && engine.stop_reason() != StopReason::model_crashed)
-      check = check_history(*model, params.integer("history_check_budget"), result.metrics);
+      check = check_history(*model, params.integer("history_check_budget"), world.node_names(), result.metrics);
     if (model->history() != nullptr) report_op_latency(*model->history(), result.metrics);
     if (request.history_out != nullptr && model->history() != nullptr)
       *request.history_out = {true, model->history_model(), *model->history()};
