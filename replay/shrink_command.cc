@@ -18,6 +18,7 @@
 #include "replay/progress.h"
 #include "replay/scenario.h"
 #include "sim/core/assert.h"
+#include "sim/fault/node_names.h"
 #include "sim/fault/shrink.h"
 #include "sim/world/simulation.h"
 
@@ -34,7 +35,12 @@ Scenario replaying(const Scenario& scenario, const FaultSchedule& schedule, cons
     return shrunk;
   }
   shrunk.faults.reset();
-  shrunk.overrides.push_back("faults.schedule=" + (schedule.actions.empty() ? "none" : schedule.to_short_string()));
+  // Named as every other output names nodes ("crash db1"): --set reads names.
+  const std::string text =
+      schedule.actions.empty()
+          ? std::string("none")
+          : name_nodes_in_fault_text(schedule.to_short_string(), model_node_names(*scenario.model, scenario.params));
+  shrunk.overrides.push_back("faults.schedule=" + text);
   return shrunk;
 }
 
@@ -62,11 +68,14 @@ std::string changes_text(const std::vector<ParamChange>& changes) {
   return text;
 }
 
-void print_units(const CausalShrinkResult& causal, const FaultSchedule& schedule, bool necessary, std::ostream& out) {
+void print_units(const CausalShrinkResult& causal, const FaultSchedule& schedule, const std::vector<std::string>& names,
+                 bool necessary, std::ostream& out) {
   for (size_t u = 0; u < causal.units.size(); ++u) {
     if (causal.necessary[u] != necessary) continue;
     std::string unit;
-    for (size_t index : causal.units[u]) unit += (unit.empty() ? "" : " + ") + to_short_string(schedule.actions[index]);
+    for (size_t index : causal.units[u]) {
+      unit += (unit.empty() ? "" : " + ") + name_nodes_in_fault_text(to_short_string(schedule.actions[index]), names);
+    }
     out << "  " << unit << '\n';
   }
 }
@@ -87,10 +96,10 @@ void print_causal(const CausalShrinkResult& causal, const FaultSchedule& schedul
   const auto necessary = std::count(causal.necessary.begin(), causal.necessary.end(), true);
   out << "necessary faults (without any one of them the seed passes or fails differently): " << necessary << " of "
       << causal.units.size() << '\n';
-  print_units(causal, schedule, true, out);
+  print_units(causal, schedule, names, true, out);
   if (static_cast<size_t>(necessary) < causal.units.size()) {
     out << "not necessary at this length and load" << (causal.exhausted ? " (or not tried)" : "") << ":\n";
-    print_units(causal, schedule, false, out);
+    print_units(causal, schedule, names, false, out);
   }
   out << "schedule:\n";
   for (const std::string& line : schedule_prose(schedule, names, clients)) out << "  " << line << '\n';
