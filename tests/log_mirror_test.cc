@@ -12,6 +12,7 @@
 #include "models/registry.h"
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
+#include "tests/planted_bug.h"
 #include "tests/run_helpers.h"
 
 namespace detsim {
@@ -65,23 +66,13 @@ TEST(LogMirrorCapacity, AWiderWindowKeepsUpWhereOneBatchInFlightDoesNot) {
   EXPECT_LT(metric(three, "age_p99_s"), 1.5);
 }
 
-struct PlantedBug {
-  const char* bug;
-  std::set<std::string> properties;  // what the first catching seed may report
-  uint64_t seed_bound;               // measured first catch, with room (docs/log_mirror.md)
-};
-void PrintTo(const PlantedBug& planted, std::ostream* out) { *out << planted.bug; }
+// Measured first catches: docs/log_mirror.md.
+using PlantedBug = testing::StockPlantedBug;
 
 class MirrorPlantedBug : public ::testing::TestWithParam<PlantedBug> {};
 
 TEST_P(MirrorPlantedBug, IsCaughtByTheStockScenarioInsideTwoHundredSeeds) {
-  const PlantedBug& planted = GetParam();
-  const Scenario scenario = load_scenario("log_mirror", {std::string("bug=") + planted.bug}, model_registry());
-  RunResult failure;
-  const uint64_t caught = testing::first_safety_seed(scenario, planted.seed_bound, &failure);
-  ASSERT_NE(caught, 0u) << planted.bug << " survived seeds 1.." << planted.seed_bound;
-  EXPECT_TRUE(planted.properties.count(failure.property)) << failure.property << ": " << failure.detail;
-  RecordProperty("first_caught_seed", static_cast<int>(caught));
+  testing::expect_caught_by_stock_scenario("log_mirror", GetParam(), GetParam().seed_bound);
 }
 
 INSTANTIATE_TEST_SUITE_P(

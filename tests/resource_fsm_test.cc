@@ -13,6 +13,7 @@
 #include "models/registry.h"
 #include "replay/scenario.h"
 #include "sim/world/simulation.h"
+#include "tests/planted_bug.h"
 #include "tests/run_helpers.h"
 
 namespace detsim {
@@ -38,24 +39,13 @@ TEST(ResourceFsm, PassesTheStockScenario) {
   EXPECT_GT(takeovers, 0);
 }
 
-struct PlantedBug {
-  const char* bug;
-  std::set<std::string> properties;  // what the first catching seed may report
-  uint64_t seed_bound;               // measured first catch, with room (docs/resource_fsm.md)
-};
-void PrintTo(const PlantedBug& planted, std::ostream* out) { *out << planted.bug; }
+// Measured first catches: docs/resource_fsm.md.
+using PlantedBug = testing::StockPlantedBug;
 
 class ResourceFsmBug : public ::testing::TestWithParam<PlantedBug> {};
 
 TEST_P(ResourceFsmBug, IsCaughtByTheStockScenarioInsideTwoHundredSeeds) {
-  const PlantedBug& planted = GetParam();
-  const Scenario scenario = load_scenario("resource_fsm", {std::string("bug=") + planted.bug}, model_registry());
-  RunResult failure;
-  const uint64_t caught = testing::first_safety_seed(scenario, 200, &failure);
-  ASSERT_NE(caught, 0u) << planted.bug << " survived seeds 1..200";
-  EXPECT_TRUE(planted.properties.count(failure.property)) << failure.property << ": " << failure.detail;
-  EXPECT_LE(caught, planted.seed_bound) << "first caught at seed " << caught;
-  RecordProperty("first_caught_seed", static_cast<int>(caught));
+  testing::expect_caught_by_stock_scenario("resource_fsm", GetParam(), 200);
 }
 
 const std::set<std::string> kStateMachine = {"no_lost_update", "version_increases", "deleted_is_terminal",

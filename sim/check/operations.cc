@@ -69,15 +69,16 @@ void finish_operation(const History& history, size_t index, std::map<int64_t, si
   outstanding.erase(slot);
 }
 
-// Seconds to the nanosecond: a counterexample lists operations a few ns
-// and many seconds apart, and one unit for every line lets them be
-// compared at a glance.
-std::string format_exact_seconds(const Operation& operation, bool at_invoke) {
+// An operation's time in seconds with `decimals` digits, whatever its
+// size: one unit per printed line, so its times compare at a glance. The
+// counterexample lines give nanoseconds (9), the run line's one-line
+// detail microseconds (6). A double holds a run's nanoseconds exactly
+// enough for 9 digits (runs are far shorter than 10^6 s).
+std::string format_seconds(const Operation& operation, bool at_invoke, int decimals) {
   const bool completed = operation.complete_event != SIZE_MAX;
   if (!operation.has_time || (!at_invoke && !completed)) return format_instant(operation, at_invoke);
   const Time at = at_invoke ? operation.invoke_at : operation.complete_at;
-  const int64_t ns = at.since_start().count_ns();
-  return fmt::format("{}.{:09d}s", ns / 1'000'000'000, ns % 1'000'000'000);
+  return fmt::format("{:.{}f}s", at.to_seconds(), decimals);
 }
 
 }  // namespace
@@ -136,16 +137,7 @@ std::string format_operation(const Operation& operation) {
   std::string key = operation.key.empty() ? "" : " key=" + format_value(OpValue::of(operation.key));
   return fmt::format("process={} {} {}{} value={} invoke={} complete={}", operation.process,
                      to_string(operation.outcome), operation.f, key, format_value(shown_value(operation)),
-                     format_exact_seconds(operation, true), format_exact_seconds(operation, false));
-}
-
-// Seconds with microseconds, whatever the size: a run's one-line detail
-// names several operations, and one unit per line reads at a glance.
-std::string format_seconds(const Operation& operation, bool at_invoke) {
-  const bool completed = operation.complete_event != SIZE_MAX;
-  if (!operation.has_time || (!at_invoke && !completed)) return format_instant(operation, at_invoke);
-  const Time at = at_invoke ? operation.invoke_at : operation.complete_at;
-  return fmt::format("{:.6f}s", at.to_seconds());
+                     format_seconds(operation, true, 9), format_seconds(operation, false, 9));
 }
 
 std::string format_operation_short(const Operation& operation, const std::map<int64_t, std::string>* process_names) {
@@ -155,7 +147,7 @@ std::string format_operation_short(const Operation& operation, const std::map<in
     if (auto it = process_names->find(operation.process); it != process_names->end()) who = it->second;
   }
   return fmt::format("{} {} {}{} [{},{}]", who, operation.f, format_value(shown_value(operation)), outcome,
-                     format_seconds(operation, true), format_seconds(operation, false));
+                     format_seconds(operation, true, 6), format_seconds(operation, false, 6));
 }
 
 }  // namespace detsim::check
